@@ -1,0 +1,63 @@
+"""Plain float64 NumPy references of the objectives: loss and exact gradient of one example.
+
+Each reference takes h (dim), the output weights U (V × dim), the bias b (V, or None) and the example's words,
+and returns (loss, dL/dh, dL/dU, dL/db).
+"""
+import numpy as np
+
+
+def log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def scores(h, U, b, words):
+    s = U[words] @ h
+    if b is not None:
+        s = s + b[words]
+    return s
+
+
+def binary_logistic_loss(h, U, b, words, labels, shifts):
+    """Σ_j −y_j log σ(x_j) − (1 − y_j) log σ(−x_j), x_j = u_j·h + b_j − shift_j; gradients by accumulation."""
+    words = np.asarray(words)
+    labels = np.asarray(labels, dtype=np.float64)
+    x = scores(h, U, b, words) - np.asarray(shifts, dtype=np.float64)
+    loss = float(np.sum(-labels * log_sigmoid(x) - (1 - labels) * log_sigmoid(-x)))
+    gx = sigmoid(x) - labels  # dL/dx_j
+    gh = (gx[:, None] * U[words]).sum(axis=0)
+    gU = np.zeros_like(U)
+    np.add.at(gU, words, gx[:, None] * h[None, :])
+    gb = None
+    if b is not None:
+        gb = np.zeros_like(b)
+        np.add.at(gb, words, gx)
+    return loss, gh, gU, gb
+
+
+def negative_sampling(h, U, b, target, noise_words):
+    words = np.concatenate([[target], noise_words])
+    labels = np.r_[1.0, np.zeros(len(noise_words))]
+    return binary_logistic_loss(h, U, b, words, labels, np.zeros(len(words)))
+
+
+def finite_difference_check(loss_fn, h, U, b, eps=1e-6):
+    """Central differences of loss_fn(h, U, b) in float64: returns (dL/dh, dL/dU, dL/db)."""
+    def grad(x):
+        g = np.zeros_like(x)
+        it = np.nditer(x, flags=["multi_index"])
+        for _ in it:
+            i = it.multi_index
+            old = x[i]
+            x[i] = old + eps
+            fp = loss_fn(h, U, b)
+            x[i] = old - eps
+            fm = loss_fn(h, U, b)
+            x[i] = old
+            g[i] = (fp - fm) / (2 * eps)
+        return g
+
+    return grad(h), grad(U), (grad(b) if b is not None else None)

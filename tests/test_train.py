@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+import w2v_nce
+from w2v_nce import W2VError
+from w2v_nce.options import OptionError
+
+
+def test_train_api_on_a_path(small_corpus):
+    m = w2v_nce.train(small_corpus, dim=20, epochs=2, workers=2, min_count=3)
+    assert len(m) == len(m.vocab) == m.input_vectors.shape[0] > 500
+    assert m.input_vectors.shape == m.output_vectors.shape == (len(m), 20)
+    assert m.output_bias is None  # ns: word2vec-compatible, no bias
+    assert len(m.epoch_losses) == 2 and all(np.isfinite(m.epoch_losses))
+    assert m.epoch_losses[0] < np.log(2) * 6  # below the loss of all-zero scores: it learned
+    assert m.stats["train_words"] == 2 * 60_000 and m.stats["words_per_second"] > 0
+    assert m.options["alpha"] == 0.025 and m.options["arch"] == "sg"
+    counts = dict(zip(m.vocab, m.counts))
+    assert m.vocab[0] == "the" and counts["the"] == max(counts.values())
+
+
+def test_one_worker_with_a_seed_is_bit_identical(small_corpus):
+    kw = dict(dim=16, epochs=1, workers=1, seed=1, min_count=3)
+    for arch in ("sg", "cbow"):
+        a = w2v_nce.train(small_corpus, arch=arch, **kw)
+        b = w2v_nce.train(small_corpus, arch=arch, **kw)
+        np.testing.assert_array_equal(a.input_vectors, b.input_vectors)
+        np.testing.assert_array_equal(a.output_vectors, b.output_vectors)
+        assert a.epoch_losses == b.epoch_losses
+    c = w2v_nce.train(small_corpus, arch="sg", **{**kw, "seed": 2})
+    assert not np.array_equal(a.input_vectors, c.input_vectors)
+
+
+def test_token_lists_train_like_the_file(small_corpus):
+    with open(small_corpus) as f:
+        sents = [line.split() for line in f]
+    kw = dict(dim=16, epochs=1, workers=1, seed=3, min_count=3)
+    a = w2v_nce.train(small_corpus, **kw)
+    b = w2v_nce.train(sents, **kw)
+    assert a.vocab == b.vocab
+    np.testing.assert_array_equal(a.input_vectors, b.input_vectors)
+
+
+def test_training_finds_structure():
+    """Two disjoint 'topics': words co-occur only within their topic, so they end up closer to each other."""
+    rng = np.random.default_rng(0)
+    topics = [[f"a{i}" for i in range(10)], [f"b{i}" for i in range(10)]]
+    sents = [list(rng.choice(topics[t], size=20)) for t in rng.integers(0, 2, size=600)]
+    m = w2v_nce.train(sents, dim=10, epochs=5, workers=1, min_count=1, sample=0, window=3)
+    v = m.input_vectors / np.linalg.norm(m.input_vectors, axis=1, keepdims=True)
+    idx = m.index
+    same = np.mean([v[idx[f"a{i}"]] @ v[idx[f"a{j}"]] for i in range(10) for j in range(10) if i != j])
+    cross = np.mean([v[idx[f"a{i}"]] @ v[idx[f"b{j}"]] for i in range(10) for j in range(10)])
+    assert same > cross + 0.5
+
+
+@pytest.mark.parametrize("bad", [dict(dim=0), dict(window=-1), dict(negative=0), dict(epochs=0), dict(workers=0),
+                                 dict(sample=-1e-3), dict(alpha=-0.1), dict(alpha=0.01, min_alpha=0.1),
+                                 dict(noise_exponent=1.5), dict(objective="bogus"), dict(arch="skip")])
+def test_invalid_options_name_the_option(small_corpus, bad):
+    with pytest.raises(OptionError) as e:
+        w2v_nce.train(small_corpus, **bad)
+    assert e.value.option in bad
+
+
+def test_empty_inputs(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n\n \t\n")
+    with pytest.raises(W2VError, match="empty"):
+        w2v_nce.train(str(empty))
+    with pytest.raises(W2VError, match="vocabulary is empty"):
+        w2v_nce.train([["a", "b"], ["c"]], min_count=2)
+    with pytest.raises(TypeError, match="unknown option"):
+        w2v_nce.train([["a"]], dimension=3)

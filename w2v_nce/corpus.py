@@ -1,0 +1,122 @@
+"""Corpus reading: plain text or gzip, UTF-8, whitespace tokens, one sentence per line.
+
+The reader streams fixed-size blocks, so a corpus that is one 100 MB line (text8's original form) is read in
+bounded memory. Lines longer than MAX_SENTENCE tokens become several sentences of at most MAX_SENTENCE tokens;
+nothing is truncated. Invalid UTF-8 is decoded with U+FFFD replacement characters.
+"""
+import codecs
+import gzip
+import os
+
+from .errors import W2VError
+
+MAX_SENTENCE = 1000
+BLOCK_BYTES = 1 << 20
+
+
+def _open_binary(path):
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def check_corpus_path(path):
+    """Raise W2VError unless path names a readable regular file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise W2VError(f"corpus not found: {path}")
+    if os.path.isdir(path):
+        raise W2VError(f"corpus is a directory, not a file: {path}")
+    if not os.access(path, os.R_OK):
+        raise W2VError(f"corpus is not readable: {path}")
+
+
+class TextCorpus:
+    """A re-iterable of sentences (lists of str tokens) read from a text or .gz file."""
+
+    def __init__(self, path, lowercase=False, max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES):
+        check_corpus_path(path)
+        self.path = os.fspath(path)
+        self.lowercase = lowercase
+        self.max_sentence = max_sentence
+        self.block_bytes = block_bytes
+
+    def _text_blocks(self):
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            with _open_binary(self.path) as f:
+                while True:
+                    raw = f.read(self.block_bytes)
+                    if not raw:
+                        break
+                    text = decoder.decode(raw)
+                    yield text.lower() if self.lowercase else text
+                tail = decoder.decode(b"", final=True)
+                if tail:
+                    yield tail.lower() if self.lowercase else tail
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise W2VError(f"cannot read corpus {self.path}: {e}") from None
+
+    def __iter__(self):
+        return split_sentences(self._text_blocks(), self.max_sentence)
+
+
+def split_sentences(blocks, max_sentence=MAX_SENTENCE):
+    """Sentences from a stream of text blocks: a line ends a sentence, and so does every max_sentence-th token.
+
+    A token cut by a block boundary is joined with its rest from the next block.
+    """
+    pending = []  # tokens of the current line not yet emitted
+    carry = ""  # a token prefix at the end of the previous block
+    for text in blocks:
+        if carry:
+            text = carry + text
+            carry = ""
+        lines = text.split("\n")
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
+            tokens = line.split()
+            if i == last and tokens and not line[-1].isspace():
+                carry = tokens.pop()
+            pending.extend(tokens)
+            if len(pending) >= max_sentence:
+                full = len(pending) - len(pending) % max_sentence
+                for s in range(0, full, max_sentence):
+                    yield pending[s:s + max_sentence]
+                pending = pending[full:]
+            if i < last and pending:
+                yield pending
+                pending = []
+    if carry:
+        pending.append(carry)
+    while pending:
+        yield pending[:max_sentence]
+        pending = pending[max_sentence:]
+
+
+def as_corpus(corpus, lowercase=False):
+    """A path (str or PathLike) becomes a TextCorpus; a re-iterable of token lists is used as it is.
+
+    Token-list sentences longer than MAX_SENTENCE are split the same way as lines of a file.
+    """
+    if isinstance(corpus, (str, bytes, os.PathLike)):
+        return TextCorpus(corpus, lowercase=lowercase)
+    if iter(corpus) is corpus:
+        raise W2VError("corpus must be a path or a re-iterable of token lists (a generator is read only once)")
+    return _TokenListCorpus(corpus, lowercase)
+
+
+class _TokenListCorpus:
+    def __init__(self, sentences, lowercase):
+        self.sentences = sentences
+        self.lowercase = lowercase
+
+    def __iter__(self):
+        for sent in self.sentences:
+            if isinstance(sent, str):
+                raise W2VError("corpus items must be lists of tokens, not strings")
+            tokens = [t.lower() for t in sent] if self.lowercase else list(sent)
+            for s in range(0, len(tokens), MAX_SENTENCE):
+                yield tokens[s:s + MAX_SENTENCE]

@@ -1,0 +1,5 @@
+"""Errors that are the user's to fix (bad input, bad options); the CLI prints them as one line."""
+
+
+class W2VError(Exception):
+    """An expected failure with a message meant for the user."""

@@ -1,0 +1,67 @@
+"""Files out: atomic writes, word2vec text and binary formats."""
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+from .errors import W2VError
+
+
+def check_writable(path):
+    """Raise W2VError unless a file can be created at path (its directory exists and is writable)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise W2VError(f"output path is a directory: {path}")
+    if not os.path.isdir(directory):
+        raise W2VError(f"output directory does not exist: {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise W2VError(f"output directory is not writable: {directory}")
+
+
+@contextlib.contextmanager
+def atomic_write(path):
+    """Yield a binary file object whose content replaces `path` only if the block completes.
+
+    The data goes to a temporary file in the same directory, then os.replace: readers see the old file or
+    the whole new one, never a half-written one, and a failure leaves an existing file untouched.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_word2vec(path, words, vectors, binary=False):
+    """word2vec format: a header line "V dim", then per word its token and dim floats.
+
+    Text: floats as %.9g (float32 values round-trip exactly). Binary: the token, a space, dim little-endian
+    float32, a newline (the layout word2vec.c and gensim read).
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    if len(words) != n:
+        raise ValueError("words and vectors differ in length")
+    with atomic_write(path) as f:
+        f.write(f"{n} {dim}\n".encode("utf-8"))
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for word, row in zip(words, little):
+                f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            fmt = " ".join(["%.9g"] * dim)
+            step = 4096
+            for s in range(0, n, step):
+                rows = vectors[s:s + step].tolist()
+                lines = [w + " " + fmt % tuple(r) for w, r in zip(words[s:s + step], rows)]
+                f.write(("\n".join(lines) + "\n").encode("utf-8"))

@@ -1,0 +1,70 @@
+"""The architecture loop, written once: sentences → windows → examples → objective.
+
+Skip-gram: every (context word c, target w) in a window is one example with h = v_c; the context vector gets
+the objective's update dh. CBOW: each target w is one example with h = mean of the window's context vectors,
+and every context vector gets the whole update dh (word2vec's convention for cbow_mean).
+The learning rate falls linearly from lr_start to lr_end across the chunk.
+"""
+import numba as nb
+from numba import types
+
+from .objectives.base import f32_1d, f32_2d, noise_tables_type, objective_type, thread_state_type
+from .vecops import axpy, zero
+from .window import read_sentence, window_span
+
+SKIPGRAM = 0
+CBOW = 1
+
+stream_type = types.Array(types.int32, 1, "C", readonly=True)
+
+train_chunk_signature = types.void(
+    objective_type, types.int64, stream_type, types.int64, types.int64, types.float64, types.float64,
+    types.int64, types.boolean, f32_1d, f32_2d, f32_2d, f32_1d, types.boolean, noise_tables_type,
+    thread_state_type)
+
+
+@nb.njit(train_chunk_signature, cache=True, nogil=True, fastmath=True)
+def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob,
+                in_w, out_w, out_b, use_bias, noise, state):
+    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally."""
+    loss = 0.0
+    examples = 0
+    sent = state.sent
+    h = state.h
+    dh = state.dh
+    span = max(end - start, 1)
+    pos = start
+    while pos < end:
+        lr = lr_start + (lr_end - lr_start) * ((pos - start) / span)
+        n, pos = read_sentence(stream, pos, end, keep_prob, sent, state.rng)
+        for i in range(n):
+            lo, hi = window_span(i, n, window, fixed_window, state.rng)
+            target = sent[i]
+            if arch == SKIPGRAM:
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    v = in_w[sent[j]]
+                    zero(dh)
+                    loss += objective(v, target, lr, out_w, out_b, use_bias, noise, state)
+                    axpy(1.0, dh, v)
+                    examples += 1
+            else:
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                zero(h)
+                for j in range(lo, hi):
+                    if j != i:
+                        axpy(1.0, in_w[sent[j]], h)
+                inv = 1.0 / count
+                for t in range(h.shape[0]):
+                    h[t] *= inv
+                zero(dh)
+                loss += objective(h, target, lr, out_w, out_b, use_bias, noise, state)
+                for j in range(lo, hi):
+                    if j != i:
+                        axpy(1.0, dh, in_w[sent[j]])
+                examples += 1
+    state.tally[0] += loss
+    state.tally[1] += examples

@@ -1,0 +1,114 @@
+"""The trained model: vocabulary, input and output vectors, output bias, losses and the options used."""
+import json
+import os
+
+import numpy as np
+
+from .errors import W2VError
+from .export import atomic_write, write_word2vec
+
+_FORMAT_VERSION = 1
+
+
+def _to_bytes_array(text):
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _from_bytes_array(arr):
+    return arr.tobytes().decode("utf-8")
+
+
+class Model:
+    """A trained embedding model.
+
+    vocab: words in index order; counts: their corpus counts; input_vectors v_c (the word vectors) and
+    output_vectors u_w, float32 (V × dim); output_bias b_w or None; epoch_losses: mean training loss per
+    epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...).
+    """
+
+    def __init__(self, vocab, counts, input_vectors, output_vectors, output_bias=None, epoch_losses=(),
+                 options=None, stats=None):
+        self.vocab = list(vocab)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.input_vectors = input_vectors
+        self.output_vectors = output_vectors
+        self.output_bias = output_bias
+        self.epoch_losses = list(epoch_losses)
+        self.options = dict(options or {})
+        self.stats = dict(stats or {})
+        self._index = None
+
+    @property
+    def index(self):
+        """word → id."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.vocab)}
+        return self._index
+
+    @property
+    def dim(self):
+        return self.input_vectors.shape[1]
+
+    def __len__(self):
+        return len(self.vocab)
+
+    def __repr__(self):
+        return (f"Model(vocab={len(self.vocab)}, dim={self.dim}, objective={self.options.get('objective')!r}, "
+                f"arch={self.options.get('arch')!r}, epochs={len(self.epoch_losses)})")
+
+    def __getitem__(self, word):
+        return self.input_vectors[self.index[word]]
+
+    def scores(self, word_ids):
+        """s(w, c) = u_w · v_c (+ b_w) for each given input word c (rows) and every word w (columns), float64."""
+        ids = np.atleast_1d(np.asarray(word_ids, dtype=np.int64))
+        s = self.input_vectors[ids].astype(np.float64) @ self.output_vectors.T.astype(np.float64)
+        if self.output_bias is not None:
+            s += self.output_bias.astype(np.float64)
+        return s
+
+    def to_keyedvectors(self):
+        """The input vectors as a gensim KeyedVectors (with the word counts as its 'count' attribute)."""
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(self.dim, count=0, dtype=np.float32)
+        kv.add_vectors(self.vocab, self.input_vectors.copy())
+        kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
+        kv.expandos["count"][:] = self.counts
+        return kv
+
+    def save_word2vec_format(self, path, binary=False):
+        write_word2vec(path, self.vocab, self.input_vectors, binary=binary)
+
+    def save(self, path):
+        """Everything needed to evaluate or continue later, as one .npz file (written atomically)."""
+        arrays = dict(
+            format_version=np.array(_FORMAT_VERSION),
+            vocab=_to_bytes_array("\n".join(self.vocab)),
+            counts=self.counts,
+            input_vectors=self.input_vectors,
+            output_vectors=self.output_vectors,
+            epoch_losses=np.asarray(self.epoch_losses, dtype=np.float64),
+            options=_to_bytes_array(json.dumps(self.options)),
+            stats=_to_bytes_array(json.dumps(self.stats)),
+        )
+        if self.output_bias is not None:
+            arrays["output_bias"] = self.output_bias
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        path = os.fspath(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                version = int(z["format_version"])
+                if version != _FORMAT_VERSION:
+                    raise W2VError(f"{path}: model format {version} is not supported")
+                vocab = _from_bytes_array(z["vocab"]).split("\n")
+                bias = z["output_bias"] if "output_bias" in z.files else None
+                return cls(vocab, z["counts"], z["input_vectors"], z["output_vectors"], bias,
+                           z["epoch_losses"].tolist(), json.loads(_from_bytes_array(z["options"])),
+                           json.loads(_from_bytes_array(z["stats"])))
+        except (OSError, KeyError, ValueError) as e:
+            raise W2VError(f"cannot load model {path}: {e}") from None

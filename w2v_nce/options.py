@@ -1,0 +1,87 @@
+"""Training options: defaults, checks and derived values, shared by the API and the CLI."""
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+from .errors import W2VError
+
+
+class OptionError(W2VError):
+    """An invalid option value; `option` names it (as the API keyword)."""
+
+    def __init__(self, option, message):
+        super().__init__(f"{option}: {message}")
+        self.option = option
+        self.detail = message
+
+
+def available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@dataclass
+class TrainOptions:
+    objective: str = "ns"
+    arch: str = "sg"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab: Optional[int] = None
+    epochs: int = 5
+    alpha: Optional[float] = None  # 0.025 for sg, 0.05 for cbow
+    min_alpha: float = 1e-4
+    noise_exponent: float = 0.75
+    workers: Optional[int] = None  # all cores
+    seed: int = 1
+    fixed_window: bool = False
+    bias: Optional[bool] = None  # the objective's default
+    lowercase: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def resolved(self):
+        """A checked copy with the defaults that depend on other options filled in."""
+        from .objectives import OBJECTIVES
+
+        o = TrainOptions(**asdict(self))
+        if o.objective not in OBJECTIVES:
+            raise OptionError("objective", f"unknown objective {o.objective!r} (choose from {', '.join(OBJECTIVES)})")
+        if o.arch not in ("sg", "cbow"):
+            raise OptionError("arch", f"unknown architecture {o.arch!r} (choose sg or cbow)")
+        for name in ("dim", "window", "negative", "epochs"):
+            _positive_int(name, getattr(o, name))
+        _positive_int("min_count", o.min_count)
+        if o.max_vocab is not None:
+            _positive_int("max_vocab", o.max_vocab)
+        if o.workers is None:
+            o.workers = available_cores()
+        _positive_int("workers", o.workers)
+        if o.alpha is None:
+            o.alpha = 0.05 if o.arch == "cbow" else 0.025
+        for name in ("sample", "alpha", "min_alpha"):
+            v = getattr(o, name)
+            if not isinstance(v, (int, float)) or not v == v or v < 0 or v == float("inf"):
+                raise OptionError(name, f"must be a finite number ≥ 0, got {v!r}")
+        if o.min_alpha > o.alpha:
+            raise OptionError("min_alpha", f"must not exceed alpha ({o.min_alpha} > {o.alpha})")
+        if not isinstance(o.noise_exponent, (int, float)) or not 0.0 <= o.noise_exponent <= 1.0:
+            raise OptionError("noise_exponent", f"must lie in [0, 1], got {o.noise_exponent!r}")
+        if not isinstance(o.seed, int) or isinstance(o.seed, bool) or o.seed < 0:
+            raise OptionError("seed", f"must be an integer ≥ 0, got {o.seed!r}")
+        if o.bias is None:
+            o.bias = OBJECTIVES[o.objective].default_bias
+        return o
+
+    def as_dict(self):
+        d = asdict(self)
+        d.pop("extra")
+        return d
+
+
+def _positive_int(name, v):
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise OptionError(name, f"must be an integer ≥ 1, got {v!r}")

@@ -1,0 +1,62 @@
+"""Pass 1: count the words, keep the frequent ones, and derive word2vec's subsampling keep probabilities."""
+from collections import Counter
+
+import numpy as np
+
+from .errors import W2VError
+
+
+class Vocabulary:
+    """Words in index order (most frequent first; ties keep first-seen order) with their corpus counts."""
+
+    def __init__(self, words, counts, raw_words=None, raw_sentences=None):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if len(self.words) != self.counts.shape[0]:
+            raise ValueError("words and counts differ in length")
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.raw_words = int(raw_words if raw_words is not None else self.counts.sum())
+        self.raw_sentences = raw_sentences
+
+    def __len__(self):
+        return len(self.words)
+
+    @classmethod
+    def build(cls, sentences, min_count=5, max_vocab=None):
+        counter = Counter()
+        raw_words = 0
+        raw_sentences = 0
+        for sent in sentences:
+            counter.update(sent)
+            raw_words += len(sent)
+            raw_sentences += 1
+        if raw_words == 0:
+            raise W2VError("the corpus is empty: it has no tokens")
+        return cls.from_counts(counter, min_count, max_vocab, raw_words, raw_sentences)
+
+    @classmethod
+    def from_counts(cls, counter, min_count=5, max_vocab=None, raw_words=None, raw_sentences=None):
+        kept = [(w, c) for w, c in counter.items() if c >= min_count]
+        if not kept:
+            top = max(counter.values()) if counter else 0
+            raise W2VError(
+                f"the vocabulary is empty: no word occurs {min_count} times or more "
+                f"(the most frequent occurs {top} times); lower --min-count")
+        kept.sort(key=lambda wc: -wc[1])  # stable: ties stay in first-seen order
+        if max_vocab is not None:
+            kept = kept[:max_vocab]
+        words = [w for w, _ in kept]
+        counts = [c for _, c in kept]
+        return cls(words, counts, raw_words, raw_sentences)
+
+    def keep_probabilities(self, sample):
+        """word2vec's subsampling: keep w with probability min(1, (sqrt(f/t) + 1) · t/f), t = sample · Σ counts.
+
+        f is count(w); sample = 0 keeps everything.
+        """
+        f = self.counts.astype(np.float64)
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float32)
+        t = sample * f.sum()
+        p = (np.sqrt(f / t) + 1.0) * t / f
+        return np.minimum(p, 1.0).astype(np.float32)
