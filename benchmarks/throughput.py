@@ -1,0 +1,152 @@
+"""Throughput and quality of w2v-nce against gensim, trained alternately on the same corpus and settings.
+
+    python benchmarks/throughput.py [--corpus PATH] [--reps 3] [--configs sg-ns,cbow-ns,sg-nce,sg-infonce]
+
+Words/s counts raw corpus words (epochs × tokens) per second of training wall time, as gensim reports it;
+gensim runs in corpus_file mode. Each configuration runs --reps times per system, alternating, and the table
+gives medians and the median of the per-repetition speed ratios. Repetition r uses seed --seed + r for both
+systems: quality varies more between seeds than between runs with one seed. Quality: analogy accuracy (questions-words,
+restrict_vocab 30000) and WS353 / SimLex-999 Spearman, with gensim's evaluators.
+"""
+import argparse
+import gzip
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEFAULT_CORPORA = [os.path.join(ROOT, "..", "shared", "data", "text8_2m.txt.gz"),
+                   os.path.join(ROOT, "data", "text8_sample.txt.gz")]
+
+
+def plain_copy(path, tmp):
+    """gensim's corpus_file mode reads plain text: decompress .gz once."""
+    if not path.endswith(".gz"):
+        return path
+    out = os.path.join(tmp, os.path.basename(path)[:-3])
+    with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return out
+
+
+def evaluate(kv):
+    from gensim.test.utils import datapath
+
+    analogy = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)[0]
+    ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
+    sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
+    return dict(analogy=analogy, ws353=ws, simlex=sl)
+
+
+def run_ours(corpus, arch, objective, s, seed):
+    import w2v_nce
+
+    t0 = time.perf_counter()
+    m = w2v_nce.train(corpus, objective=objective, arch=arch, dim=s.dim, window=s.window, negative=s.negative,
+                      sample=s.sample, min_count=s.min_count, epochs=s.epochs, workers=s.workers, seed=seed,
+                      alpha=s.alpha_cbow if arch == "cbow" else None)
+    total = time.perf_counter() - t0
+    st = m.stats
+    return dict(train_seconds=st["train_seconds"], total_seconds=total, words_per_second=st["words_per_second"],
+                final_loss=m.epoch_losses[-1], **evaluate(m.to_keyedvectors()))
+
+
+def run_gensim(corpus, arch, s, seed):
+    from gensim.models import Word2Vec
+
+    t0 = time.perf_counter()
+    m = Word2Vec(corpus_file=corpus, sg=1 if arch == "sg" else 0, vector_size=s.dim, window=s.window,
+                 negative=s.negative, hs=0, sample=s.sample, min_count=s.min_count, epochs=s.epochs,
+                 workers=s.workers, seed=seed, alpha=s.alpha_cbow if arch == "cbow" else 0.025)
+    total = time.perf_counter() - t0
+    words = m.corpus_total_words * s.epochs
+    return dict(train_seconds=m.total_train_time, total_seconds=total,
+                words_per_second=words / m.total_train_time, final_loss=None, **evaluate(m.wv))
+
+
+def summarize(rows):
+    keys = ["train_seconds", "words_per_second", "analogy", "ws353", "simlex"]
+    return {k: statistics.median(r[k] for r in rows) for k in keys}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
+    p.add_argument("--configs", default="sg-ns,cbow-ns,sg-nce,sg-infonce")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--negative", type=int, default=5)
+    p.add_argument("--sample", type=float, default=1e-3)
+    p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--alpha-cbow", type=float, default=0.05, help="CBOW learning rate for both systems")
+    p.add_argument("--no-gensim", action="store_true")
+    p.add_argument("--json", help="write every measurement here")
+    s = p.parse_args(argv)
+    from w2v_nce.objectives import OBJECTIVES
+
+    configs = []
+    for c in s.configs.split(","):
+        arch, objective = c.split("-")
+        if objective not in OBJECTIVES:
+            print(f"skipping {c}: objective {objective!r} is not available", file=sys.stderr)
+            continue
+        configs.append((arch, objective))
+    tmp = tempfile.mkdtemp(prefix="w2v-bench-")
+    try:
+        corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+        print(f"corpus {s.corpus}; dim {s.dim}, window {s.window}, k {s.negative}, sample {s.sample}, "
+              f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}", flush=True)
+        results = {}
+        for arch, objective in configs:
+            ours_key = f"w2v-nce {arch}-{objective}"
+            with_gensim = objective == "ns" and not s.no_gensim
+            for rep in range(s.reps):
+                seed = s.seed + rep  # one seed per repetition, the same for both systems
+                results.setdefault(ours_key, []).append(run_ours(corpus, arch, objective, s, seed))
+                print(f"  {ours_key} rep {rep + 1}: {json.dumps(_rounded(results[ours_key][-1]))}", flush=True)
+                if with_gensim:
+                    g_key = f"gensim {arch}-ns"
+                    results.setdefault(g_key, []).append(run_gensim(corpus, arch, s, seed))
+                    print(f"  {g_key} rep {rep + 1}: {json.dumps(_rounded(results[g_key][-1]))}", flush=True)
+        print_table(results, s)
+        if s.json:
+            with open(s.json, "w") as f:
+                json.dump(results, f, indent=1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _rounded(row):
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+
+
+def print_table(results, s):
+    print(f"\n{'system':<24}{'train s':>9}{'words/s':>12}{'× gensim':>10}{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
+    for key, rows in results.items():
+        med = summarize(rows)
+        arch_obj = key.split(" ", 1)[1]
+        arch = arch_obj.split("-")[0]
+        g = results.get(f"gensim {arch}-ns")
+        ratio = ""
+        if g and not key.startswith("gensim"):
+            ratio = f"{statistics.median(r['words_per_second'] / q['words_per_second'] for r, q in zip(rows, g)):.2f}"
+        print(f"{key:<24}{med['train_seconds']:>9.1f}{med['words_per_second']:>12,.0f}{ratio:>10}"
+              f"{100 * med['analogy']:>8.2f}%{med['ws353']:>8.3f}{med['simlex']:>8.3f}")
+    sg_ns = results.get("w2v-nce sg-ns")
+    for key in ("w2v-nce sg-nce", "w2v-nce sg-infonce"):
+        if key in results and sg_ns:
+            r = statistics.median(a["train_seconds"] / b["train_seconds"] for a, b in zip(results[key], sg_ns))
+            print(f"{key} time / w2v-nce sg-ns time: {r:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""InfoNCE: sampled softmax with the log Q correction (the ranking form of NCE; CPC, CLIP).
+
+Candidates x_0 = target, x_1..x_m = noise draws from Q other than the target (draws equal to the target are
+removed, so m ≤ k); logits ŝ_j = s(x_j,c) − log Q(x_j);  L = −ŝ_0 + log Σ_j exp ŝ_j.
+∂L/∂ŝ_j = p_j − [j = 0] with p = softmax(ŝ). At the optimum s(w,c) = log p(w|c) + const(c): scores are
+log-probabilities up to a per-context constant. log(k+1) − E[L] is a lower bound on the mutual information
+between context and target (van den Oord et al., 2018).
+"""
+import numpy as np
+
+from ..noise import draw
+from ..vecops import axpy, dot
+from .base import MAX_SCORE, objective
+
+
+@objective
+def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
+    ids = state.ids
+    logits = state.work
+    ids[0] = target
+    m = 1
+    for _ in range(noise.k):
+        w = draw(noise.alias_prob, noise.alias_idx, state.rng)
+        if w != target:
+            ids[m] = w
+            m += 1
+    top = -np.inf
+    for j in range(m):
+        w = ids[j]
+        x = np.float64(dot(out_w[w], h)) - noise.log_q[w]
+        if use_bias:
+            x += out_b[w]
+        logits[j] = x
+        if x > top:
+            top = x
+    z = 0.0
+    for j in range(m):
+        x = logits[j] - top
+        if x < -2.0 * MAX_SCORE:  # e^-40 is 0 in float32 anyway: clip the exponent, keep the term
+            x = -2.0 * MAX_SCORE
+        e = np.exp(x)
+        logits[j] = e
+        z += e
+    loss = np.log(z) + top - (np.float64(dot(out_w[target], h)) - noise.log_q[target]
+                              + (out_b[target] if use_bias else 0.0))
+    for j in range(m):
+        w = ids[j]
+        g = -lr * (logits[j] / z - (1.0 if j == 0 else 0.0))
+        u = out_w[w]
+        axpy(g, u, state.dh)
+        axpy(g, h, u)
+        if use_bias:
+            out_b[w] += np.float32(g)
+    return loss
