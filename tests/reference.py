@@ -61,3 +61,45 @@ def finite_difference_check(loss_fn, h, U, b, eps=1e-6):
         return g
 
     return grad(h), grad(U), (grad(b) if b is not None else None)
+
+
+def nce(h, U, b, target, noise_words, log_q, k):
+    """Δ(w,c) = s(w,c) − log(k·Q(w)); −log σ(Δ(w,c)) − Σ_i log σ(−Δ(w_i,c))."""
+    words = np.concatenate([[target], noise_words]).astype(np.int64)
+    labels = np.r_[1.0, np.zeros(len(noise_words))]
+    return binary_logistic_loss(h, U, b, words, labels, np.log(k) + log_q[words])
+
+
+def hierarchical_softmax(h, U, b, points, codes):
+    """−Σ_d log σ((1 − 2·code_d)·s(point_d, c))."""
+    return binary_logistic_loss(h, U, b, np.asarray(points), 1.0 - np.asarray(codes, dtype=np.float64),
+                                np.zeros(len(points)))
+
+
+def _softmax_over(h, U, b, words, offsets, target_pos):
+    """−ŝ_target + log Σ_j exp ŝ_j with ŝ_j = s(words_j, c) − offsets_j; gradients by accumulation."""
+    x = scores(h, U, b, words) - offsets
+    top = x.max()
+    log_z = top + np.log(np.exp(x - top).sum())
+    loss = float(log_z - x[target_pos])
+    gx = np.exp(x - log_z)
+    gx[target_pos] -= 1.0
+    gh = (gx[:, None] * U[words]).sum(axis=0)
+    gU = np.zeros_like(U)
+    np.add.at(gU, words, gx[:, None] * h[None, :])
+    gb = None
+    if b is not None:
+        gb = np.zeros_like(b)
+        np.add.at(gb, words, gx)
+    return loss, gh, gU, gb
+
+
+def infonce(h, U, b, target, noise_words, log_q):
+    """Candidates: target, then the noise words other than the target; ŝ_j = s(x_j,c) − log Q(x_j)."""
+    words = np.concatenate([[target], [w for w in noise_words if w != target]]).astype(np.int64)
+    return _softmax_over(h, U, b, words, log_q[words], 0)
+
+
+def softmax(h, U, b, target):
+    words = np.arange(U.shape[0])
+    return _softmax_over(h, U, b, words, np.zeros(U.shape[0]), target)

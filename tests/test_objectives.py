@@ -1,57 +1,93 @@
-"""One objective step against a float64 NumPy reference, and the reference against finite differences."""
+"""One objective step against a float64 NumPy reference, and the reference against finite differences.
+
+The kernels apply an example's steps one after another (as word2vec and fastText do); when the words an example
+touches are distinct, that equals the exact gradient step, which is what the references compute.
+"""
 import numpy as np
 import pytest
 
 import reference as ref
+from w2v_nce.huffman import HuffmanTree
+from w2v_nce.loop import CBOW, SKIPGRAM, train_chunk
 from w2v_nce.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
-from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state
+from w2v_nce.objectives.base import MAX_SCORE, NoiseTables, empty_noise_tables, new_thread_state
 from w2v_nce.rng import new_state
+from w2v_nce.stream import SENTINEL
 
 V, DIM, K = 40, 8, 5
+OBJECTIVE_NAMES = ["ns", "nce", "infonce", "hs", "softmax"]
+SAMPLED = {"ns", "nce", "infonce"}
 
 
-def make_model(rng, use_bias):
+def make_model(rng, use_bias, n_in=V):
     h = (rng.standard_normal(DIM) * 0.5).astype(np.float32)
+    in_w = (rng.standard_normal((n_in, DIM)) * 0.5).astype(np.float32)
     U = (rng.standard_normal((V, DIM)) * 0.5).astype(np.float32)
     b = (rng.standard_normal(V) * 0.3).astype(np.float32) if use_bias else np.zeros(V, np.float32)
-    return h, U, b
+    return h, in_w, U, b
 
 
-def noise_tables(seed=3):
-    counts = np.random.default_rng(seed).integers(1, 1000, size=V)
-    nd = NoiseDistribution(counts, 0.75)
-    return nd, empty_noise_tables(K, nd.alias_prob, nd.alias_idx, nd.log_q)
+class Setup:
+    """Noise distribution, Huffman tree and the NoiseTables the kernels read."""
+
+    def __init__(self, seed=3):
+        self.counts = np.sort(np.random.default_rng(seed).integers(1, 1000, size=V))[::-1]
+        self.noise = NoiseDistribution(self.counts, 0.75)
+        self.tree = HuffmanTree(self.counts)
+        t = empty_noise_tables(K, self.noise.alias_prob, self.noise.alias_idx, self.noise.log_q)
+        self.tables = NoiseTables(t.k, t.alias_prob, t.alias_idx, t.log_q, self.tree.points, self.tree.codes,
+                                  self.tree.lengths)
+
+    def draws(self, state_seed, n):
+        return draw_many(self.noise.alias_prob, self.noise.alias_idx, new_state(state_seed), n)
+
+    def reference(self, name, h, U, b, target, noise_words):
+        """(loss, dL/dh, dL/dU, dL/db) of one example in float64."""
+        if name == "ns":
+            return ref.negative_sampling(h, U, b, target, noise_words)
+        if name == "nce":
+            return ref.nce(h, U, b, target, noise_words, self.noise.log_q, K)
+        if name == "infonce":
+            return ref.infonce(h, U, b, target, noise_words, self.noise.log_q)
+        if name == "hs":
+            n = self.tree.lengths[target]
+            return ref.hierarchical_softmax(h, U, b, self.tree.points[target, :n], self.tree.codes[target, :n])
+        return ref.softmax(h, U, b, target)
 
 
-def distinct_draw_seed(nd, target, k=K):
-    """A generator seed whose k draws are distinct and differ from target (then one sequential SGD step
-    equals the exact gradient step)."""
-    for seed in range(1000):
-        d = draw_many(nd.alias_prob, nd.alias_idx, new_state(seed), k)
-        if len(set(d.tolist()) | {target}) == k + 1:
+@pytest.fixture(scope="module")
+def setup():
+    return Setup()
+
+
+def distinct_seed(setup, targets):
+    """A seed whose draws (K per example, in order) are distinct within each example and differ from its target."""
+    for seed in range(5000):
+        d = setup.draws(seed, K * len(targets)).reshape(len(targets), K)
+        if all(len(set(row.tolist()) | {t}) == K + 1 for row, t in zip(d, targets)):
             return seed, d
     raise AssertionError("no seed with distinct draws")
 
 
-def kernel_step(name, h, U, b, target, lr, use_bias, tables, seed):
-    h, U, b = h.copy(), U.copy(), b.copy()
-    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
-    loss = OBJECTIVES[name].function(h, target, lr, U, b, use_bias, tables, state)
-    return loss, state.dh.copy(), U, b
+def f64(*arrays):
+    return [a.astype(np.float64) for a in arrays]
 
 
 @pytest.mark.parametrize("use_bias", [False, True])
-def test_negative_sampling_step_equals_reference(rng, use_bias):
-    nd, tables = noise_tables()
-    h, U, b = make_model(rng, use_bias)
+@pytest.mark.parametrize("name", OBJECTIVE_NAMES)
+def test_one_step_equals_the_float64_reference(setup, rng, name, use_bias):
+    h, _, U, b = make_model(rng, use_bias)
     target, lr = 7, 0.05
-    seed, noise = distinct_draw_seed(nd, target)
-    loss, dh, U1, b1 = kernel_step("ns", h, U, b, target, lr, use_bias, tables, seed)
-    h64, U64, b64 = h.astype(np.float64), U.astype(np.float64), b.astype(np.float64) if use_bias else None
-    rloss, gh, gU, gb = ref.negative_sampling(h64, U64, b64, target, noise)
+    seed, noise = distinct_seed(setup, [target])
+    noise = noise[0]
+    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    U1, b1 = U.copy(), b.copy()
+    loss = OBJECTIVES[name].function(h.copy(), target, lr, U1, b1, use_bias, setup.tables, state)
+    h64, U64, b64 = f64(h, U, b)
+    rloss, gh, gU, gb = setup.reference(name, h64, U64, b64 if use_bias else None, target, noise)
     assert loss == pytest.approx(rloss, rel=1e-5)
-    np.testing.assert_allclose(dh, -lr * gh, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(state.dh, -lr * gh, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(U1, U64 - lr * gU, rtol=1e-5, atol=1e-6)
     if use_bias:
         np.testing.assert_allclose(b1, b64 - lr * gb, rtol=1e-5, atol=1e-6)
@@ -60,29 +96,88 @@ def test_negative_sampling_step_equals_reference(rng, use_bias):
 
 
 @pytest.mark.parametrize("use_bias", [False, True])
-def test_negative_sampling_reference_matches_finite_differences(rng, use_bias):
-    h, U, b = (x.astype(np.float64) for x in make_model(rng, use_bias))
+@pytest.mark.parametrize("name", OBJECTIVE_NAMES)
+def test_reference_gradient_matches_finite_differences(setup, rng, name, use_bias):
+    h, _, U, b = f64(*make_model(rng, use_bias))
     b = b if use_bias else None
-    target, noise = 3, np.array([5, 9, 9, 11])  # repeated noise words included
-    _, gh, gU, gb = ref.negative_sampling(h, U, b, target, noise)
-    fh, fU, fb = ref.finite_difference_check(
-        lambda h_, U_, b_: ref.negative_sampling(h_, U_, b_, target, noise)[0], h, U, b)
+    target, noise = 3, np.array([5, 9, 9, 11, 3])  # repeats and the target itself among the draws
+
+    def loss(h_, U_, b_):
+        return setup.reference(name, h_, U_, b_, target, noise)[0]
+
+    _, gh, gU, gb = setup.reference(name, h, U, b, target, noise)
+    fh, fU, fb = ref.finite_difference_check(loss, h, U, b)
     np.testing.assert_allclose(gh, fh, atol=1e-7)
     np.testing.assert_allclose(gU, fU, atol=1e-7)
     if use_bias:
         np.testing.assert_allclose(gb, fb, atol=1e-7)
 
 
-def test_saturated_scores_are_clipped_not_skipped():
-    nd, tables = noise_tables()
+def test_nce_shift_is_log_k_q(setup, rng):
+    """With all scores zero, NCE's loss is exactly Σ log(1 + e^{±log(kQ(w))})."""
+    h = np.zeros(DIM, np.float32)
+    U = np.zeros((V, DIM), np.float32)
+    b = np.zeros(V, np.float32)
+    seed, noise = distinct_seed(setup, [0])
+    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    loss = OBJECTIVES["nce"].function(h, 0, 0.1, U, b, True, setup.tables, state)
+    log_kq = np.log(K) + setup.noise.log_q
+    expected = np.log1p(np.exp(log_kq[0])) + np.log1p(np.exp(-log_kq[noise[0]])).sum()
+    assert loss == pytest.approx(expected, rel=1e-9)
+
+
+def test_saturated_scores_are_clipped_not_skipped(setup):
     h = np.full(DIM, 1.0, np.float32)
     U = np.full((V, DIM), 10.0, np.float32)  # every score is 80: far beyond the clip
     b = np.zeros(V, np.float32)
-    seed, noise = distinct_draw_seed(nd, 0)
-    loss, dh, U1, _ = kernel_step("ns", h, U, b, 0, 0.1, False, tables, seed)
+    seed, noise = distinct_seed(setup, [0])
+    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    loss = OBJECTIVES["ns"].function(h, 0, 0.1, U, b, False, setup.tables, state)
     # each negative contributes log(1 + e^20) (clipped), not 0 and not inf; its row still moves
     assert loss == pytest.approx(K * np.log1p(np.exp(MAX_SCORE)) + np.log1p(np.exp(-MAX_SCORE)), rel=1e-6)
     sig = 1.0 / (1.0 + np.exp(-MAX_SCORE))
-    for w in noise:
-        np.testing.assert_allclose(U1[w], 10.0 - 0.1 * sig * h, rtol=1e-6)
-    assert np.all(np.isfinite(dh)) and np.all(dh < 0)
+    for w in noise[0]:
+        np.testing.assert_allclose(U[w], 10.0 - 0.1 * sig * h, rtol=1e-6)
+    assert np.all(np.isfinite(state.dh)) and np.all(state.dh < 0)
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow"])
+@pytest.mark.parametrize("use_bias", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVE_NAMES)
+def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
+    """A whole sentence through train_chunk equals the reference applied example by example, in loop order."""
+    sentence = [4, 17, 9, 30]  # distinct words
+    window = 1
+    examples = []  # (context words, target) in the loop's order
+    for i in range(len(sentence)):
+        ctx = [sentence[j] for j in range(max(0, i - window), min(len(sentence), i + window + 1)) if j != i]
+        if arch == "sg":
+            examples += [([c], sentence[i]) for c in ctx]
+        else:
+            examples.append((ctx, sentence[i]))
+    seed, draws = distinct_seed(setup, [t for _, t in examples]) if name in SAMPLED else (1, None)
+    _, in_w, U, b = make_model(rng, use_bias)
+    lr = 0.05
+    stream = np.array(sentence + [SENTINEL], np.int32)
+    stream.setflags(write=False)
+    state = new_thread_state(DIM, 16, V, K + 1, new_state(seed))
+    in1, U1, b1 = in_w.copy(), U.copy(), b.copy()
+    train_chunk(OBJECTIVES[name].function, SKIPGRAM if arch == "sg" else CBOW, stream, 0, len(stream), lr, lr,
+                window, True, np.ones(V, np.float32), in1, U1, b1, use_bias, setup.tables, state)
+    in64, U64, b64 = f64(in_w, U, b)
+    total = 0.0
+    for e, (ctx, target) in enumerate(examples):
+        h = in64[ctx].mean(axis=0)
+        loss, gh, gU, gb = setup.reference(name, h, U64, b64 if use_bias else None, target,
+                                           draws[e] if draws is not None else None)
+        total += loss
+        U64 -= lr * gU
+        if use_bias:
+            b64 -= lr * gb
+        for c in ctx:
+            in64[c] -= lr * gh
+    assert state.tally[0] == pytest.approx(total, rel=1e-5)
+    assert state.tally[1] == len(examples)
+    np.testing.assert_allclose(in1, in64, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(U1, U64, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(b1, b64, rtol=1e-4, atol=1e-5)

@@ -37,6 +37,7 @@ class Model:
         self.options = dict(options or {})
         self.stats = dict(stats or {})
         self._index = None
+        self._tree = None
 
     @property
     def index(self):
@@ -60,11 +61,21 @@ class Model:
         return self.input_vectors[self.index[word]]
 
     def scores(self, word_ids):
-        """s(w, c) = u_w · v_c (+ b_w) for each given input word c (rows) and every word w (columns), float64."""
+        """s(w, c) = u_w · v_c (+ b_w) for each given input word c (rows) and every word w (columns), float64.
+
+        For hierarchical softmax, whose output vectors belong to the Huffman tree's inner nodes, the score is
+        log p(w|c) = Σ_d log σ(±u_node·v_c (+ b_node)) along w's path (so log Σ_w exp s(w,c) = 0).
+        """
         ids = np.atleast_1d(np.asarray(word_ids, dtype=np.int64))
         s = self.input_vectors[ids].astype(np.float64) @ self.output_vectors.T.astype(np.float64)
         if self.output_bias is not None:
             s += self.output_bias.astype(np.float64)
+        if self.options.get("objective") == "hs":
+            if self._tree is None:
+                from .huffman import HuffmanTree
+
+                self._tree = HuffmanTree(self.counts)
+            s = self._tree.log_probabilities(s[:, :max(len(self) - 1, 0)])
         return s
 
     def to_keyedvectors(self):

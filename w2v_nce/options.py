@@ -1,6 +1,6 @@
 """Training options: defaults, checks and derived values, shared by the API and the CLI."""
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from .errors import W2VError
@@ -41,7 +41,7 @@ class TrainOptions:
     fixed_window: bool = False
     bias: Optional[bool] = None  # the objective's default
     lowercase: bool = False
-    extra: dict = field(default_factory=dict)
+    softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
 
     def resolved(self):
         """A checked copy with the defaults that depend on other options filled in."""
@@ -77,9 +77,7 @@ class TrainOptions:
         return o
 
     def as_dict(self):
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)
 
 
 def _positive_int(name, v):

@@ -12,17 +12,33 @@ import time
 
 import numpy as np
 
+from .blocked import BlockedSoftmax
 from .corpus import MAX_SENTENCE, as_corpus
+from .huffman import HuffmanTree
 from .loop import CBOW, SKIPGRAM, train_chunk
 from .model import Model
 from .noise import NoiseDistribution
 from .objectives import OBJECTIVES
-from .objectives.base import empty_noise_tables, new_thread_state
+from .objectives.base import NoiseTables, empty_noise_tables, new_thread_state
 from .options import TrainOptions
 from .progress import ProgressBar
 from .rng import new_state, seed_state
 from .stream import EncodedCorpus
 from .vocab import Vocabulary
+
+
+# Full softmax runs one example at a time up to this vocabulary size, on blocks of rows above it.
+SOFTMAX_BLOCK_MIN_VOCAB = 512
+
+
+def noise_tables(objective, k, noise, counts):
+    """The tables the objective reads: the alias table and log Q, plus the Huffman tree for hs."""
+    tables = empty_noise_tables(k, noise.alias_prob, noise.alias_idx, noise.log_q)
+    if objective == "hs":
+        tree = HuffmanTree(counts)
+        tables = NoiseTables(tables.k, tables.alias_prob, tables.alias_idx, tables.log_q, tree.points,
+                             tree.codes, tree.lengths)
+    return tables
 
 
 def init_weights(vocab_size, dim, seed):
@@ -45,16 +61,23 @@ class Trainer:
         self.in_w, self.out_w, self.out_b = weights
         self.progress = progress
         self.spec = OBJECTIVES[opts.objective]
-        self.tables = empty_noise_tables(opts.negative, noise.alias_prob, noise.alias_idx, noise.log_q)
+        self.tables = noise_tables(opts.objective, opts.negative, noise, vocab.counts)
         self.keep_prob = vocab.keep_probabilities(opts.sample)
         self.arch = CBOW if opts.arch == "cbow" else SKIPGRAM
+        blocked = opts.softmax_block if opts.softmax_block is not None else len(vocab) > SOFTMAX_BLOCK_MIN_VOCAB
+        self.blocked = None
+        self.workers = opts.workers
+        if opts.objective == "softmax" and blocked:
+            # the matrix products run on all cores through BLAS: one driving thread
+            self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias)
+            self.workers = 1
         chunks = encoded.chunks
         self.chunk_raw_before = np.concatenate([[0], np.cumsum(chunks[:, 2])[:-1]]) if len(chunks) else chunks
         self.raw_per_epoch = int(chunks[:, 2].sum())
         self.total_words = self.raw_per_epoch * opts.epochs
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t))
-            for t in range(opts.workers)]
+            for t in range(self.workers)]
         self.words_done = 0
         self.train_seconds = 0.0
         self.epoch_losses = []
@@ -82,10 +105,14 @@ class Trainer:
                 start, end, raw = (int(x) for x in chunks[c])
                 before = epoch_base + int(self.chunk_raw_before[c])
                 seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
-                train_chunk(self.spec.function, self.arch, stream, start, end,
-                            self.learning_rate(before), self.learning_rate(before + raw), o.window,
-                            o.fixed_window, self.keep_prob, self.in_w, self.out_w, self.out_b, o.bias,
-                            self.tables, state)
+                lr_start, lr_end = self.learning_rate(before), self.learning_rate(before + raw)
+                if self.blocked is not None:
+                    self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
+                                             self.keep_prob, state)
+                else:
+                    train_chunk(self.spec.function, self.arch, stream, start, end, lr_start, lr_end, o.window,
+                                o.fixed_window, self.keep_prob, self.in_w, self.out_w, self.out_b, o.bias,
+                                self.tables, state)
                 with self._lock:
                     self.words_done += raw
         except BaseException as e:  # reported by the main thread
@@ -103,7 +130,7 @@ class Trainer:
         next_chunk = [0]
         errors = []
         threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors), daemon=True)
-                   for t in range(self.opts.workers)]
+                   for t in range(self.workers)]
         t0 = time.perf_counter()
         for th in threads:
             th.start()
@@ -148,7 +175,7 @@ def train(corpus, progress=False, tmp_dir=None, **options):
     max_vocab, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias, lowercase).
     progress=True shows a progress bar on stderr. Returns a Model.
     """
-    unknown = set(options) - set(TrainOptions.__dataclass_fields__) - {"extra"}
+    unknown = set(options) - set(TrainOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
     opts = TrainOptions(**options).resolved()
@@ -170,8 +197,11 @@ def train(corpus, progress=False, tmp_dir=None, **options):
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     in_w, out_w, out_b = weights
-    stats = dict(raw_words=encoded.raw_words, train_words=trainer.words_done,
+    stats = dict(raw_words=encoded.raw_words, train_words=trainer.words_done, vocab_size=len(vocab),
                  train_seconds=trainer.train_seconds, prep_seconds=prep_seconds,
                  words_per_second=trainer.words_done / trainer.train_seconds if trainer.train_seconds else 0.0)
+    if opts.objective == "infonce":
+        # InfoNCE's bound on the context–target mutual information, in nats: log(k + 1) − L
+        stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in trainer.epoch_losses]
     return Model(vocab.words, vocab.counts, in_w, out_w, out_b if opts.bias else None, trainer.epoch_losses,
                  opts.as_dict(), stats)

@@ -1,6 +1,10 @@
 """The training objectives, one small jitted unit each (see base.py for the shared signature)."""
 from .base import NoiseTables, ThreadState, objective_type
+from .hs import hierarchical_softmax
+from .infonce import infonce
+from .nce import nce
 from .ns import negative_sampling
+from .softmax import softmax
 
 
 class ObjectiveSpec:
@@ -13,6 +17,10 @@ class ObjectiveSpec:
 
 OBJECTIVES = {
     "ns": ObjectiveSpec("ns", negative_sampling, False, "negative sampling (word2vec)"),
+    "nce": ObjectiveSpec("nce", nce, True, "noise-contrastive estimation, self-normalized"),
+    "softmax": ObjectiveSpec("softmax", softmax, True, "full softmax over the vocabulary"),
+    "infonce": ObjectiveSpec("infonce", infonce, True, "sampled softmax with log-Q correction"),
+    "hs": ObjectiveSpec("hs", hierarchical_softmax, False, "hierarchical softmax over a Huffman tree"),
 }
 
 __all__ = ["OBJECTIVES", "ObjectiveSpec", "NoiseTables", "ThreadState", "objective_type"]

@@ -32,7 +32,7 @@ ThreadState = namedtuple("ThreadState", "rng h dh sent work ids tally")
 ThreadState.__doc__ = """One thread's private state.
 
 rng: uint64[1] generator state; h: float32[dim] context-vector buffer (CBOW mean); dh: float32[dim] update of
-the context vector; sent: int32 buffer of the current (subsampled) sentence; work: float32 and ids: int64
+the context vector; sent: int32 buffer of the current (subsampled) sentence; work: float64 and ids: int64
 scratch for objectives; tally: float64[2] = (loss sum, examples) accumulated over the epoch.
 """
 
@@ -48,7 +48,7 @@ u64_1d = types.Array(types.uint64, 1, "C")
 noise_tables_type = types.NamedTuple(
     [types.int64, f64_1d, i32_1d, f64_1d, i32_2d, u8_2d, i32_1d], NoiseTables)
 thread_state_type = types.NamedTuple(
-    [u64_1d, f32_1d, f32_1d, i32_1d, f32_1d, i64_1d, f64_1d], ThreadState)
+    [u64_1d, f32_1d, f32_1d, i32_1d, f64_1d, i64_1d, f64_1d], ThreadState)
 
 objective_signature = types.float64(
     f32_1d, types.int64, types.float64, f32_2d, f32_1d, types.boolean, noise_tables_type, thread_state_type)
@@ -94,5 +94,5 @@ def empty_noise_tables(k, alias_prob, alias_idx, log_q):
 
 def new_thread_state(dim, max_sentence, work_size, ids_size, rng):
     return ThreadState(rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
-                       np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float32),
+                       np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
                        np.zeros(max(ids_size, 1), np.int64), np.zeros(2, np.float64))

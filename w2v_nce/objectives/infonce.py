@@ -33,6 +33,7 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
         logits[j] = x
         if x > top:
             top = x
+    s0 = logits[0]
     z = 0.0
     for j in range(m):
         x = logits[j] - top
@@ -41,8 +42,7 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
         e = np.exp(x)
         logits[j] = e
         z += e
-    loss = np.log(z) + top - (np.float64(dot(out_w[target], h)) - noise.log_q[target]
-                              + (out_b[target] if use_bias else 0.0))
+    loss = np.log(z) + top - s0
     for j in range(m):
         w = ids[j]
         g = -lr * (logits[j] / z - (1.0 if j == 0 else 0.0))
