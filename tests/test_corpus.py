@@ -3,7 +3,7 @@ import gzip
 import pytest
 
 from w2v_nce.corpus import MAX_SENTENCE, TextCorpus, as_corpus, split_sentences
-from w2v_nce.errors import W2VError
+from w2v_nce.errors import W2VError, W2VWarning
 
 
 def write(path, data):
@@ -43,7 +43,8 @@ def test_gzip_and_lowercase(tmp_path):
 
 def test_invalid_utf8_is_replaced(tmp_path):
     p = write(tmp_path / "c.txt", b"ok \xff\xfebad fine\n")
-    assert list(TextCorpus(p)) == [["ok", "\ufffd\ufffdbad", "fine"]]
+    with pytest.warns(W2VWarning, match="2 invalid UTF-8"):
+        assert list(TextCorpus(p)) == [["ok", "\ufffd\ufffdbad", "fine"]]
 
 
 def test_split_sentences_of_blocks():

@@ -150,7 +150,7 @@ class BlockedSoftmax:
     max_rows rows): small while the learning rate is high, larger as it decays.
     """
 
-    def __init__(self, arch, in_w, out_w, out_b, use_bias, c=4.0, rows=256):
+    def __init__(self, arch, in_w, out_w, out_b, use_bias, c=1.0, rows=256):
         self.arch = arch
         self.in_w, self.out_w, self.out_b = in_w, out_w, out_b
         self.use_bias = use_bias

@@ -7,11 +7,26 @@ nothing is truncated. Invalid UTF-8 is decoded with U+FFFD replacement character
 import codecs
 import gzip
 import os
+import threading
+import warnings
+import zlib
 
-from .errors import W2VError
+from .errors import W2VError, W2VWarning
 
 MAX_SENTENCE = 1000
 BLOCK_BYTES = 1 << 20
+
+
+_decode_errors = threading.local()
+
+
+def _count_and_replace(err):
+    """Decoding error handler: like "replace" (one U+FFFD per invalid sequence), and counts the sequences."""
+    _decode_errors.count = getattr(_decode_errors, "count", 0) + 1
+    return "\ufffd", err.end
+
+
+codecs.register_error("w2v_nce.count_replace", _count_and_replace)
 
 
 def _open_binary(path):
@@ -42,22 +57,41 @@ class TextCorpus:
         self.lowercase = lowercase
         self.max_sentence = max_sentence
         self.block_bytes = block_bytes
+        self.invalid_utf8 = 0  # invalid byte sequences replaced in the last complete pass
+        self._warned = False
 
     def _text_blocks(self):
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="w2v_nce.count_replace")
+        invalid = 0
+        first = True
         try:
             with _open_binary(self.path) as f:
                 while True:
-                    raw = f.read(self.block_bytes)
+                    raw = f.read(self.block_bytes if not first else max(self.block_bytes, 1 << 16))
                     if not raw:
                         break
+                    if first and b"\x00" in raw:
+                        raise W2VError(f"{self.path} looks like a binary file (NUL bytes in its first "
+                                       f"{len(raw):,} bytes); expected UTF-8 text")
+                    first = False
+                    before = getattr(_decode_errors, "count", 0)
                     text = decoder.decode(raw)
+                    invalid += getattr(_decode_errors, "count", 0) - before
                     yield text.lower() if self.lowercase else text
+                before = getattr(_decode_errors, "count", 0)
                 tail = decoder.decode(b"", final=True)
+                invalid += getattr(_decode_errors, "count", 0) - before
                 if tail:
                     yield tail.lower() if self.lowercase else tail
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
-            raise W2VError(f"cannot read corpus {self.path}: {e}") from None
+        except (OSError, EOFError, zlib.error) as e:
+            kind = "corrupt or truncated gzip file" if isinstance(e, (EOFError, zlib.error, gzip.BadGzipFile)) \
+                else "cannot read corpus"
+            raise W2VError(f"{kind} {self.path}: {e}") from None
+        self.invalid_utf8 = invalid
+        if invalid and not self._warned:
+            self._warned = True
+            warnings.warn(f"{self.path}: {invalid:,} invalid UTF-8 byte sequence(s) replaced by U+FFFD",
+                          W2VWarning, stacklevel=2)
 
     def __iter__(self):
         return split_sentences(self._text_blocks(), self.max_sentence)

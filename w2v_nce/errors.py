@@ -3,3 +3,7 @@
 
 class W2VError(Exception):
     """An expected failure with a message meant for the user."""
+
+
+class W2VWarning(UserWarning):
+    """Something the user should know that does not stop the run (e.g. replaced invalid UTF-8)."""

@@ -23,11 +23,12 @@ class Model:
 
     vocab: words in index order; counts: their corpus counts; input_vectors v_c (the word vectors) and
     output_vectors u_w, float32 (V × dim); output_bias b_w or None; epoch_losses: mean training loss per
-    epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...).
+    epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...);
+    progress: where training stands (epoch, chunk, ...; progress["complete"] is False after an interruption).
     """
 
     def __init__(self, vocab, counts, input_vectors, output_vectors, output_bias=None, epoch_losses=(),
-                 options=None, stats=None):
+                 options=None, stats=None, progress=None):
         self.vocab = list(vocab)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.input_vectors = input_vectors
@@ -36,6 +37,7 @@ class Model:
         self.epoch_losses = list(epoch_losses)
         self.options = dict(options or {})
         self.stats = dict(stats or {})
+        self.progress = dict(progress or {})  # where training stands, for resuming (see trainer.Trainer)
         self._index = None
         self._tree = None
 
@@ -67,7 +69,12 @@ class Model:
         log p(w|c) = Σ_d log σ(±u_node·v_c (+ b_node)) along w's path (so log Σ_w exp s(w,c) = 0).
         """
         ids = np.atleast_1d(np.asarray(word_ids, dtype=np.int64))
-        s = self.input_vectors[ids].astype(np.float64) @ self.output_vectors.T.astype(np.float64)
+        return self.context_scores(self.input_vectors[ids])
+
+    def context_scores(self, h):
+        """Scores of every word for arbitrary context vectors h (n × dim), as scores() defines them."""
+        h = np.atleast_2d(np.asarray(h, dtype=np.float64))
+        s = h @ self.output_vectors.T.astype(np.float64)
         if self.output_bias is not None:
             s += self.output_bias.astype(np.float64)
         if self.options.get("objective") == "hs":
@@ -75,7 +82,9 @@ class Model:
                 from .huffman import HuffmanTree
 
                 self._tree = HuffmanTree(self.counts)
-            s = self._tree.log_probabilities(s[:, :max(len(self) - 1, 0)])
+            inner = s[:, :max(len(self) - 1, 0)]
+            step = 16  # bounds the n × V × path-length temporary
+            s = np.concatenate([self._tree.log_probabilities(inner[i:i + step]) for i in range(0, len(h), step)])
         return s
 
     def to_keyedvectors(self):
@@ -102,6 +111,7 @@ class Model:
             epoch_losses=np.asarray(self.epoch_losses, dtype=np.float64),
             options=_to_bytes_array(json.dumps(self.options)),
             stats=_to_bytes_array(json.dumps(self.stats)),
+            progress=_to_bytes_array(json.dumps(self.progress)),
         )
         if self.output_bias is not None:
             arrays["output_bias"] = self.output_bias
@@ -118,8 +128,9 @@ class Model:
                     raise W2VError(f"{path}: model format {version} is not supported")
                 vocab = _from_bytes_array(z["vocab"]).split("\n")
                 bias = z["output_bias"] if "output_bias" in z.files else None
+                progress = json.loads(_from_bytes_array(z["progress"])) if "progress" in z.files else {}
                 return cls(vocab, z["counts"], z["input_vectors"], z["output_vectors"], bias,
                            z["epoch_losses"].tolist(), json.loads(_from_bytes_array(z["options"])),
-                           json.loads(_from_bytes_array(z["stats"])))
+                           json.loads(_from_bytes_array(z["stats"])), progress)
         except (OSError, KeyError, ValueError) as e:
             raise W2VError(f"cannot load model {path}: {e}") from None

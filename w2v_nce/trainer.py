@@ -16,6 +16,7 @@ from .blocked import BlockedSoftmax
 from .corpus import MAX_SENTENCE, as_corpus
 from .huffman import HuffmanTree
 from .loop import CBOW, SKIPGRAM, train_chunk
+from .errors import W2VError
 from .model import Model
 from .noise import NoiseDistribution
 from .objectives import OBJECTIVES
@@ -51,9 +52,15 @@ def init_weights(vocab_size, dim, seed):
 
 
 class Trainer:
-    """Runs the epochs of one training job on an encoded corpus."""
+    """Runs the epochs of one training job on an encoded corpus.
 
-    def __init__(self, opts, vocab, encoded, noise, weights, progress=None):
+    Progress is exact at chunk granularity: a worker checks for a stop request before taking a chunk and always
+    finishes a chunk it took, so after a stop every chunk before `chunk` of epoch `epoch` is trained and none
+    after it. Together with per-chunk seeding this makes an interrupted and resumed run continue exactly where
+    it stopped.
+    """
+
+    def __init__(self, opts, vocab, encoded, noise, weights, progress=None, start=None):
         self.opts = opts
         self.vocab = vocab
         self.encoded = encoded
@@ -78,18 +85,41 @@ class Trainer:
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t))
             for t in range(self.workers)]
-        self.words_done = 0
-        self.train_seconds = 0.0
-        self.epoch_losses = []
+        start = start or {}
+        self.epoch = int(start.get("epoch", 0))
+        self.chunk = int(start.get("chunk", 0))
+        self.words_done = int(start.get("words_done", 0))
+        self.train_seconds = float(start.get("train_seconds", 0.0))
+        self.epoch_losses = list(start.get("epoch_losses", []))
+        self.partial_tally = (float(start.get("partial_loss", 0.0)), float(start.get("partial_examples", 0.0)))
+        self.interrupted = False
+        self.diverged = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+
+    @property
+    def complete(self):
+        return self.epoch >= self.opts.epochs
+
+    def request_stop(self):
+        """Stop after the chunks being trained now (what Ctrl-C does)."""
+        self._stop.set()
 
     def learning_rate(self, words_done):
         o = self.opts
         frac = min(words_done / max(self.total_words, 1), 1.0)
         return o.alpha - (o.alpha - o.min_alpha) * frac
 
-    def _worker(self, t, epoch, next_chunk, errors):
+    def _worker(self, t, epoch, next_chunk, errors, remaining, finished):
+        try:
+            self._train_chunks(t, epoch, next_chunk, errors)
+        finally:
+            with self._lock:
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    finished.set()
+
+    def _train_chunks(self, t, epoch, next_chunk, errors):
         state = self.states[t]
         stream = self.encoded.ids
         chunks = self.encoded.chunks
@@ -99,9 +129,9 @@ class Trainer:
             while not self._stop.is_set():
                 with self._lock:
                     c = next_chunk[0]
+                    if c >= len(chunks):
+                        return
                     next_chunk[0] += 1
-                if c >= len(chunks):
-                    return
                 start, end, raw = (int(x) for x in chunks[c])
                 before = epoch_base + int(self.chunk_raw_before[c])
                 seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
@@ -115,93 +145,174 @@ class Trainer:
                                 self.tables, state)
                 with self._lock:
                     self.words_done += raw
+                if not np.isfinite(state.tally[0]):
+                    self.diverged = epoch
+                    self._stop.set()
         except BaseException as e:  # reported by the main thread
             errors.append(e)
             self._stop.set()
 
+    def _tally(self):
+        return (sum(s.tally[0] for s in self.states), sum(s.tally[1] for s in self.states))
+
     def _epoch_loss(self):
-        loss = sum(s.tally[0] for s in self.states)
-        n = sum(s.tally[1] for s in self.states)
+        loss, n = self._tally()
         return loss / n if n else float("nan")
 
-    def run_epoch(self, epoch):
+    def _run_epoch(self):
+        """Train the rest of epoch self.epoch from chunk self.chunk; False if stopped before its end."""
+        epoch = self.epoch
         for s in self.states:
             s.tally[:] = 0.0
-        next_chunk = [0]
+        self.states[0].tally[:] = self.partial_tally
+        next_chunk = [self.chunk]
         errors = []
-        threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors), daemon=True)
-                   for t in range(self.workers)]
+        # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
+        # can mark a still-running thread as stopped, and the id stream must not be unmapped under a worker.
+        remaining = [self.workers]
+        finished = threading.Event()
+        threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors, remaining, finished),
+                                    daemon=True) for t in range(self.workers)]
         t0 = time.perf_counter()
         for th in threads:
             th.start()
-        try:
-            for th in threads:
-                while th.is_alive():
-                    th.join(0.1)
-                    self._report(epoch, t0)
-        except KeyboardInterrupt:
-            self._stop.set()
-            for th in threads:
-                th.join()
-            raise
-        finally:
-            self.train_seconds += time.perf_counter() - t0
+        while not finished.is_set():
+            try:
+                finished.wait(0.1)
+                self._report(t0)
+            except KeyboardInterrupt:  # Ctrl-C: the workers stop after their current chunk
+                self._stop.set()
+        for th in threads:
+            th.join()
+        self.train_seconds += time.perf_counter() - t0
         if errors:
             raise errors[0]
-        loss = self._epoch_loss()
-        self.epoch_losses.append(loss)
-        return loss
+        self.chunk = min(next_chunk[0], len(self.encoded.chunks))
+        self.partial_tally = self._tally()
+        if self.diverged is not None or not np.isfinite(self.partial_tally[0]) or \
+                not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()):
+            raise W2VError(
+                f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
+                f"The learning rate is likely too high (alpha {self.opts.alpha:g}); try a smaller --alpha")
+        if self.chunk < len(self.encoded.chunks):
+            return False
+        self.epoch_losses.append(self._epoch_loss())
+        self.epoch += 1
+        self.chunk = 0
+        self.partial_tally = (0.0, 0.0)
+        return True
 
-    def _report(self, epoch, epoch_t0, force=False):
+    def _report(self, epoch_t0, force=False):
         if self.progress is not None:
             elapsed = self.train_seconds + time.perf_counter() - epoch_t0
-            self.progress.update(epoch + 1, self.words_done, elapsed, self.learning_rate(self.words_done),
+            self.progress.update(self.epoch + 1, self.words_done, elapsed, self.learning_rate(self.words_done),
                                  self._epoch_loss(), force=force)
 
-    def run(self):
-        for epoch in range(self.opts.epochs):
-            self.run_epoch(epoch)
-            if self.progress is not None:
-                self.progress.update(epoch + 1, self.words_done, self.train_seconds,
-                                     self.learning_rate(self.words_done), self.epoch_losses[-1], force=True)
-        if self.progress is not None:
-            self.progress.close()
-
-
-def train(corpus, progress=False, tmp_dir=None, **options):
-    """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
-
-    Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
-    max_vocab, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias, lowercase).
-    progress=True shows a progress bar on stderr. Returns a Model.
-    """
-    unknown = set(options) - set(TrainOptions.__dataclass_fields__)
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    opts = TrainOptions(**options).resolved()
-    t_start = time.perf_counter()
-    sentences = as_corpus(corpus, lowercase=opts.lowercase)
-    vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab)
-    work_dir = tempfile.mkdtemp(prefix="w2v-nce-", dir=tmp_dir)
-    try:
-        encoded = EncodedCorpus.encode(sentences, vocab.index, f"{work_dir}/ids.i32")
+    def run(self, on_epoch_end=None):
+        """Train the remaining epochs; on a stop request or Ctrl-C, return early with interrupted = True."""
         try:
-            noise = NoiseDistribution(vocab.counts, opts.noise_exponent)
-            weights = init_weights(len(vocab), opts.dim, opts.seed)
-            bar = ProgressBar(encoded.raw_words * opts.epochs, opts.epochs) if progress else None
-            prep_seconds = time.perf_counter() - t_start
-            trainer = Trainer(opts, vocab, encoded, noise, weights, bar)
-            trainer.run()
+            while not self.complete:
+                if self._stop.is_set() or not self._run_epoch():
+                    self.interrupted = True
+                    break
+                if self.progress is not None:
+                    self.progress.update(self.epoch, self.words_done, self.train_seconds,
+                                         self.learning_rate(self.words_done), self.epoch_losses[-1], force=True)
+                if on_epoch_end is not None:
+                    on_epoch_end(self)
+        except KeyboardInterrupt:  # between epochs: progress is at an epoch boundary
+            self.interrupted = True
         finally:
-            encoded.close()
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    in_w, out_w, out_b = weights
-    stats = dict(raw_words=encoded.raw_words, train_words=trainer.words_done, vocab_size=len(vocab),
+            if self.progress is not None:
+                self.progress.close()
+
+    def progress_record(self):
+        """What a resumed run needs to continue exactly here (saved with the model)."""
+        return dict(epoch=self.epoch, chunk=self.chunk, words_done=self.words_done,
+                    train_seconds=self.train_seconds, epoch_losses=[float(x) for x in self.epoch_losses],
+                    partial_loss=float(self.partial_tally[0]), partial_examples=float(self.partial_tally[1]),
+                    raw_words=self.raw_per_epoch, complete=self.complete)
+
+
+def _model(trainer, prep_seconds):
+    opts = trainer.opts
+    stats = dict(raw_words=trainer.raw_per_epoch, train_words=trainer.words_done, vocab_size=len(trainer.vocab),
                  train_seconds=trainer.train_seconds, prep_seconds=prep_seconds,
                  words_per_second=trainer.words_done / trainer.train_seconds if trainer.train_seconds else 0.0)
     if opts.objective == "infonce":
         # InfoNCE's bound on the context–target mutual information, in nats: log(k + 1) − L
         stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in trainer.epoch_losses]
-    return Model(vocab.words, vocab.counts, in_w, out_w, out_b if opts.bias else None, trainer.epoch_losses,
-                 opts.as_dict(), stats)
+    return Model(trainer.vocab.words, trainer.vocab.counts, trainer.in_w, trainer.out_w,
+                 trainer.out_b if opts.bias else None, trainer.epoch_losses, opts.as_dict(), stats,
+                 progress=trainer.progress_record())
+
+
+def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=None, checkpoint_path=None,
+          on_epoch_end=None, **options):
+    """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
+
+    Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
+    max_vocab, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias, lowercase).
+    progress=True shows a progress bar on stderr (or pass an object with ProgressBar's update/close). resume: a Model (or .npz path) saved by an interrupted run or
+    a checkpoint, continued on the same corpus with its own options (only `workers` may be given).
+    checkpoint_every=N saves a resumable model to checkpoint_path after every N epochs. Returns a Model;
+    after Ctrl-C the model holds the training so far and model.progress["complete"] is False.
+    """
+    unknown = set(options) - set(TrainOptions.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    start = None
+    if resume is not None:
+        resume = resume if isinstance(resume, Model) else Model.load(resume)
+        if not resume.progress:
+            raise W2VError("this model has no training progress to resume from")
+        if resume.progress.get("complete"):
+            raise W2VError("this model finished its training; there is nothing to resume")
+        extra = set(options) - {"workers"}
+        if extra:
+            raise W2VError(f"a resumed run keeps the model's options; do not pass {', '.join(sorted(extra))}")
+        saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
+        options = {**saved, **options}
+        start = resume.progress
+    opts = TrainOptions(**options).resolved()
+    if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
+        raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
+    t_start = time.perf_counter()
+    sentences = as_corpus(corpus, lowercase=opts.lowercase)
+    if resume is not None:
+        vocab = Vocabulary(resume.vocab, resume.counts)
+    else:
+        vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab)
+    work_dir = tempfile.mkdtemp(prefix="w2v-nce-", dir=tmp_dir)
+    try:
+        encoded = EncodedCorpus.encode(sentences, vocab.index, f"{work_dir}/ids.i32")
+        try:
+            if resume is not None and encoded.raw_words != int(start.get("raw_words", -1)):
+                raise W2VError(f"the corpus differs from the one this model was trained on "
+                               f"({encoded.raw_words:,} words, the model saw {int(start.get('raw_words', 0)):,})")
+            noise = NoiseDistribution(vocab.counts, opts.noise_exponent)
+            if resume is not None:
+                bias = resume.output_bias if resume.output_bias is not None else np.zeros(len(vocab), np.float32)
+                weights = tuple(np.ascontiguousarray(a, dtype=np.float32).copy()
+                                for a in (resume.input_vectors, resume.output_vectors, bias))
+            else:
+                weights = init_weights(len(vocab), opts.dim, opts.seed)
+            if progress is True:
+                bar = ProgressBar(encoded.raw_words * opts.epochs, opts.epochs)
+            else:  # False, or an object with update(...) and close() (e.g. a custom display)
+                bar = progress or None
+            prep_seconds = time.perf_counter() - t_start
+            trainer = Trainer(opts, vocab, encoded, noise, weights, bar, start)
+
+            def epoch_end(tr):
+                if checkpoint_every and tr.epoch % checkpoint_every == 0 and not tr.complete:
+                    _model(tr, prep_seconds).save(checkpoint_path)
+                if on_epoch_end is not None:
+                    on_epoch_end(tr)
+
+            trainer.run(epoch_end)
+        finally:
+            encoded.close()
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return _model(trainer, prep_seconds)

@@ -1,0 +1,83 @@
+"""Evaluation: held-out likelihood and normalization of a model's scores, and gensim's word-vector benchmarks."""
+import numpy as np
+
+from .blocked import CBOW, SKIPGRAM, collect_rows, gather_inputs
+from .corpus import MAX_SENTENCE
+from .rng import new_state
+from .stream import SENTINEL
+
+
+def encode_sentences(sentences, index):
+    """In-memory id stream (with sentence sentinels) of token lists under a vocabulary index."""
+    ids = []
+    for sent in sentences:
+        s = [index[w] for w in sent if w in index]
+        if s:
+            ids.extend(s)
+            ids.append(SENTINEL)
+    arr = np.array(ids, dtype=np.int32)
+    arr.setflags(write=False)
+    return arr
+
+
+def heldout_examples(model, sentences, arch, window):
+    """The held-out examples of `sentences`: every (context, target) pair within the full window, without
+    subsampling, as rows (see blocked.collect_rows): CSR arrays in_off, in_ids, tg_off, tg_ids."""
+    stream = encode_sentences(sentences, model.index)
+    keep = np.ones(len(model), np.float32)
+    sent = np.zeros(MAX_SENTENCE, np.int32)
+    in_off, in_ids, tg_off, tg_ids, _ = collect_rows(SKIPGRAM if arch == "sg" else CBOW, stream, 0, len(stream),
+                                                     window, True, keep, sent, new_state(0), MAX_SENTENCE)
+    return in_off, in_ids, tg_off, tg_ids
+
+
+def heldout_metrics(model, sentences, arch="sg", window=5, block_rows=256):
+    """Per held-out example (context c, target w), with s = model.context_scores and log Z(c) = log Σ_w exp s(w,c):
+
+    heldout_nll = mean(log Z(c) − s(w,c)) (exact normalization), heldout_perplexity = exp(heldout_nll),
+    selfnorm_nll = mean(−s(w,c)) (exp s taken as a probability as it is), log_z_mean / log_z_std over the
+    examples' contexts. The context of an example is its input word (sg) or the mean of its window (cbow).
+    """
+    in_off, in_ids, tg_off, tg_ids = heldout_examples(model, sentences, arch, window)
+    rows = in_off.shape[0] - 1
+    if rows == 0:
+        return dict(heldout_nll=None, heldout_perplexity=None, selfnorm_nll=None, log_z_mean=None,
+                    log_z_std=None, heldout_pairs=0)
+    nll = np.empty(tg_ids.shape[0])
+    neg_s = np.empty(tg_ids.shape[0])
+    log_z_ex = np.empty(tg_ids.shape[0])
+    h = np.empty((block_rows, model.dim), np.float32)
+    for r0 in range(0, rows, block_rows):
+        r1 = min(rows, r0 + block_rows)
+        gather_inputs(model.input_vectors, in_off, in_ids, r0, r1, h[:r1 - r0])
+        s = model.context_scores(h[:r1 - r0])
+        top = s.max(axis=1, keepdims=True)
+        log_z = (top + np.log(np.exp(s - top).sum(axis=1, keepdims=True)))[:, 0]
+        a, b = tg_off[r0], tg_off[r1]
+        row_of = np.repeat(np.arange(r1 - r0), np.diff(tg_off[r0:r1 + 1]))
+        st = s[row_of, tg_ids[a:b]]
+        nll[a:b] = log_z[row_of] - st
+        neg_s[a:b] = -st
+        log_z_ex[a:b] = log_z[row_of]
+    mean_nll = float(nll.mean())
+    return dict(heldout_nll=mean_nll, heldout_perplexity=float(np.exp(mean_nll)), selfnorm_nll=float(neg_s.mean()),
+                log_z_mean=float(log_z_ex.mean()), log_z_std=float(log_z_ex.std()), heldout_pairs=int(nll.shape[0]))
+
+
+def word_vector_metrics(kv):
+    """Analogy accuracy (questions-words, restrict_vocab 30000) and WS353 / SimLex-999 Spearman, by gensim."""
+    import warnings
+
+    from gensim.test.utils import datapath
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on constant input for tiny vocabularies
+        analogy = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)[0]
+        ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
+        sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
+    return dict(analogy_accuracy=_finite(analogy), ws353_spearman=_finite(ws), simlex_spearman=_finite(sl))
+
+
+def _finite(x):
+    x = float(x)
+    return x if np.isfinite(x) else None
