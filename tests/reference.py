@@ -27,7 +27,11 @@ def binary_logistic_loss(h, U, b, words, labels, shifts):
     labels = np.asarray(labels, dtype=np.float64)
     x = scores(h, U, b, words) - np.asarray(shifts, dtype=np.float64)
     loss = float(np.sum(-labels * log_sigmoid(x) - (1 - labels) * log_sigmoid(-x)))
-    gx = sigmoid(x) - labels  # dL/dx_j
+    return (loss,) + accumulate(h, U, b, words, sigmoid(x) - labels)
+
+
+def accumulate(h, U, b, words, gx):
+    """dL/dh, dL/dU, dL/db from gx_j = dL/ds(words_j, c) (words may repeat)."""
     gh = (gx[:, None] * U[words]).sum(axis=0)
     gU = np.zeros_like(U)
     np.add.at(gU, words, gx[:, None] * h[None, :])
@@ -35,7 +39,7 @@ def binary_logistic_loss(h, U, b, words, labels, shifts):
     if b is not None:
         gb = np.zeros_like(b)
         np.add.at(gb, words, gx)
-    return loss, gh, gU, gb
+    return gh, gU, gb
 
 
 def negative_sampling(h, U, b, target, noise_words):
@@ -84,14 +88,7 @@ def _softmax_over(h, U, b, words, offsets, target_pos):
     loss = float(log_z - x[target_pos])
     gx = np.exp(x - log_z)
     gx[target_pos] -= 1.0
-    gh = (gx[:, None] * U[words]).sum(axis=0)
-    gU = np.zeros_like(U)
-    np.add.at(gU, words, gx[:, None] * h[None, :])
-    gb = None
-    if b is not None:
-        gb = np.zeros_like(b)
-        np.add.at(gb, words, gx)
-    return loss, gh, gU, gb
+    return (loss,) + accumulate(h, U, b, words, gx)
 
 
 def infonce(h, U, b, target, noise_words, log_q):

@@ -61,16 +61,32 @@ def objective(fn):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def score(h, word, out_w, out_b, use_bias):
+    """s(word, c) = u_word·h (+ b_word), float64."""
+    x = np.float64(dot(out_w[word], h))
+    if use_bias:
+        x += out_b[word]
+    return x
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def output_step(h, word, g, out_w, out_b, use_bias, dh):
+    """Apply g = −lr·∂L/∂s(word, c): dh += g·u_word, then u_word += g·h and b_word += g."""
+    u = out_w[word]
+    axpy(g, u, dh)
+    axpy(g, h, u)
+    if use_bias:
+        out_b[word] += np.float32(g)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
     """One logistic-regression step on x = u_word·h + b_word − shift with label y ∈ {0, 1}.
 
     L = −y·log σ(x) − (1−y)·log σ(−x) = log(1 + e^m), m = −x if y else x;
     g = lr·(y − σ(x)); dh += g·u_word; u_word += g·h; b_word += g. Returns L.
     """
-    u = out_w[word]
-    x = np.float64(dot(u, h)) - shift
-    if use_bias:
-        x += out_b[word]
+    x = score(h, word, out_w, out_b, use_bias) - shift
     m = -x if label else x
     if m > MAX_SCORE:
         m = MAX_SCORE
@@ -78,11 +94,7 @@ def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
         m = -MAX_SCORE
     e = np.exp(m)
     p = e / (1.0 + e)  # σ(m) = 1 − σ(x) if y else σ(x)
-    g = lr * p if label else -lr * p
-    axpy(g, u, dh)
-    axpy(g, h, u)
-    if use_bias:
-        out_b[word] += np.float32(g)
+    output_step(h, word, lr * p if label else -lr * p, out_w, out_b, use_bias, dh)
     return np.log1p(e)
 
 

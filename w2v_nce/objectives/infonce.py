@@ -9,8 +9,7 @@ between context and target (van den Oord et al., 2018).
 import numpy as np
 
 from ..noise import draw
-from ..vecops import axpy, dot
-from .base import MAX_SCORE, objective
+from .base import MAX_SCORE, objective, output_step, score
 
 
 @objective
@@ -27,9 +26,7 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
     top = -np.inf
     for j in range(m):
         w = ids[j]
-        x = np.float64(dot(out_w[w], h)) - noise.log_q[w]
-        if use_bias:
-            x += out_b[w]
+        x = score(h, w, out_w, out_b, use_bias) - noise.log_q[w]
         logits[j] = x
         if x > top:
             top = x
@@ -44,11 +41,6 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
         z += e
     loss = np.log(z) + top - s0
     for j in range(m):
-        w = ids[j]
         g = -lr * (logits[j] / z - (1.0 if j == 0 else 0.0))
-        u = out_w[w]
-        axpy(g, u, state.dh)
-        axpy(g, h, u)
-        if use_bias:
-            out_b[w] += np.float32(g)
+        output_step(h, ids[j], g, out_w, out_b, use_bias, state.dh)
     return loss

@@ -7,8 +7,7 @@ matrix products (see w2v_nce/blocked.py).
 """
 import numpy as np
 
-from ..vecops import axpy, dot
-from .base import objective
+from .base import objective, output_step, score
 
 
 @objective
@@ -17,9 +16,7 @@ def softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
     s = state.work
     top = -np.inf
     for w in range(n):
-        x = np.float64(dot(out_w[w], h))
-        if use_bias:
-            x += out_b[w]
+        x = score(h, w, out_w, out_b, use_bias)
         s[w] = x
         if x > top:
             top = x
@@ -30,9 +27,5 @@ def softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
     loss = log_z - s[target]
     for w in range(n):
         g = -lr * (np.exp(s[w] - log_z) - (1.0 if w == target else 0.0))
-        u = out_w[w]
-        axpy(g, u, state.dh)
-        axpy(g, h, u)
-        if use_bias:
-            out_b[w] += np.float32(g)
+        output_step(h, w, g, out_w, out_b, use_bias, state.dh)
     return loss
