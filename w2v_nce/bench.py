@@ -187,6 +187,7 @@ def plot(rows, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from .export import atomic_write
 
@@ -207,6 +208,7 @@ def plot(rows, path):
     for r in ok:
         if r.get("epoch_losses"):
             axes[2].plot(range(1, len(r["epoch_losses"]) + 1), r["epoch_losses"], marker="o", label=r["objective"])
+    axes[2].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axes[2].set_xlabel("epoch")
     axes[2].set_ylabel("mean training loss")
     axes[2].legend()
