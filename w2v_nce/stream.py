@@ -1,10 +1,11 @@
-"""Pass 2: encode the corpus once into a compact int32 id stream on disk that every epoch reads (memmap).
+"""Pass 2: encode the corpus once into a compact int32 id stream on disk that every epoch reads.
 
 Layout: the in-vocabulary ids of each sentence followed by the sentinel -1; out-of-vocabulary tokens are
 dropped (as word2vec does) but counted as raw words. The stream is cut into chunks of about `chunk_words`
 ids at sentence boundaries; a chunk is the unit of work a thread takes, and the chunk table records each
 chunk's [start, end) in the stream and the raw words it covers (for words/s and the learning-rate schedule).
-Memory stays bounded by the write buffer and the chunk table, whatever the corpus length.
+Each epoch reads the stream chunk by chunk from the file (the OS page cache keeps it hot), so memory stays
+bounded by the write buffer, the chunk table and one chunk per thread, whatever the corpus length.
 """
 import os
 
@@ -20,8 +21,8 @@ class EncodedCorpus:
         self.path = path
         self.chunks = chunks  # int64 (n_chunks, 3): start, end, raw words
         self.n_sentences = n_sentences
-        self.ids = np.memmap(path, dtype=np.int32, mode="r") if os.path.getsize(path) else \
-            np.zeros(0, dtype=np.int32)
+        self.length = os.path.getsize(path) // 4
+        self._fd = os.open(path, os.O_RDONLY)
 
     @property
     def raw_words(self):
@@ -29,13 +30,28 @@ class EncodedCorpus:
 
     @property
     def n_ids(self):
-        return int(self.ids.shape[0]) - self.n_sentences
+        return self.length - self.n_sentences
+
+    def read(self, start, end):
+        """stream[start:end] as a read-only int32 array, read from the file (thread-safe: pread).
+
+        Reading chunk by chunk, rather than mapping the whole stream, keeps the process's resident memory
+        independent of the corpus length.
+        """
+        data = os.pread(self._fd, 4 * (end - start), 4 * start)
+        if len(data) != 4 * (end - start):
+            raise OSError(f"short read from {self.path}")
+        return np.frombuffer(data, dtype=np.int32)
+
+    @property
+    def ids(self):
+        """The whole stream (for inspection and tests)."""
+        return self.read(0, self.length)
 
     def close(self):
-        ids = self.ids
-        self.ids = None
-        if isinstance(ids, np.memmap):
-            ids._mmap.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     @classmethod
     def encode(cls, sentences, index, path, chunk_words=CHUNK_WORDS):

@@ -121,7 +121,6 @@ class Trainer:
 
     def _train_chunks(self, t, epoch, next_chunk, errors):
         state = self.states[t]
-        stream = self.encoded.ids
         chunks = self.encoded.chunks
         o = self.opts
         epoch_base = epoch * self.raw_per_epoch
@@ -133,6 +132,8 @@ class Trainer:
                         return
                     next_chunk[0] += 1
                 start, end, raw = (int(x) for x in chunks[c])
+                stream = self.encoded.read(start, end)
+                start, end = 0, end - start
                 before = epoch_base + int(self.chunk_raw_before[c])
                 seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
                 lr_start, lr_end = self.learning_rate(before), self.learning_rate(before + raw)
