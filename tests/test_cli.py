@@ -87,3 +87,18 @@ def test_failed_run_leaves_existing_output_intact(tmp_path):
     rare.write_text("a b c d\n")
     r = run("train", rare, "-o", out)
     assert r.returncode == 1 and out.read_text() == "precious"
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow"])
+def test_every_objective_trains_from_the_cli(small_corpus, tmp_path, arch):
+    for objective in ["ns", "nce", "softmax", "infonce", "hs"]:
+        out, model = tmp_path / f"{objective}.txt", tmp_path / f"{objective}.npz"
+        r = run("train", small_corpus, "-o", out, "--save-model", model, "--objective", objective, "--arch", arch,
+                "--dim", 8, "--epochs", 1, "--min-count", 3, "--max-vocab", 600)
+        assert r.returncode == 0, (objective, r.stderr)
+        m = Model.load(model)
+        assert m.options["objective"] == objective and m.options["arch"] == arch
+        assert len(m) == 600 and np.isfinite(m.epoch_losses[0])
+        assert (m.output_bias is not None) == (objective in ("nce", "softmax", "infonce"))
+        if objective == "infonce":
+            assert "MI lower bound" in r.stderr
