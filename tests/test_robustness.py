@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import w2v_nce
 from w2v_nce import Model, W2VError
-from w2v_nce.blocked import SKIPGRAM, collect_rows
+from w2v_nce.blocked import collect_rows
+from w2v_nce.loop import SKIPGRAM
 from w2v_nce.corpus import TextCorpus
 from w2v_nce.errors import W2VWarning
 from w2v_nce.rng import new_state

@@ -15,10 +15,8 @@ This is the gradient of the summed per-example softmax losses at the block's sta
 import numba as nb
 import numpy as np
 
+from .loop import CBOW, SKIPGRAM
 from .window import read_sentence, window_span
-
-SKIPGRAM = 0
-CBOW = 1
 
 
 @nb.njit(cache=True, nogil=True)

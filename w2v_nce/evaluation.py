@@ -1,8 +1,9 @@
 """Evaluation: held-out likelihood and normalization of a model's scores, and gensim's word-vector benchmarks."""
 import numpy as np
 
-from .blocked import CBOW, SKIPGRAM, collect_rows, gather_inputs
+from .blocked import collect_rows, gather_inputs
 from .corpus import MAX_SENTENCE
+from .loop import CBOW, SKIPGRAM
 from .rng import new_state
 from .stream import SENTINEL
 

@@ -14,9 +14,9 @@ import numpy as np
 
 from .blocked import BlockedSoftmax
 from .corpus import MAX_SENTENCE, as_corpus
+from .errors import W2VError
 from .huffman import HuffmanTree
 from .loop import CBOW, SKIPGRAM, train_chunk
-from .errors import W2VError
 from .model import Model
 from .noise import NoiseDistribution
 from .objectives import OBJECTIVES
