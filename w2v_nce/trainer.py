@@ -64,7 +64,6 @@ class Trainer:
         self.opts = opts
         self.vocab = vocab
         self.encoded = encoded
-        self.noise = noise
         self.in_w, self.out_w, self.out_b = weights
         self.progress = progress
         self.spec = OBJECTIVES[opts.objective]
@@ -92,7 +91,6 @@ class Trainer:
         self.train_seconds = float(start.get("train_seconds", 0.0))
         self.epoch_losses = list(start.get("epoch_losses", []))
         self.partial_tally = (float(start.get("partial_loss", 0.0)), float(start.get("partial_examples", 0.0)))
-        self.interrupted = False
         self.diverged = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -100,10 +98,6 @@ class Trainer:
     @property
     def complete(self):
         return self.epoch >= self.opts.epochs
-
-    def request_stop(self):
-        """Stop after the chunks being trained now (what Ctrl-C does)."""
-        self._stop.set()
 
     def learning_rate(self, words_done):
         o = self.opts
@@ -169,7 +163,7 @@ class Trainer:
         next_chunk = [self.chunk]
         errors = []
         # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
-        # can mark a still-running thread as stopped, and the id stream must not be unmapped under a worker.
+        # can mark a still-running thread as stopped, and the id stream must not be closed under a worker.
         remaining = [self.workers]
         finished = threading.Event()
         threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors, remaining, finished),
@@ -203,18 +197,17 @@ class Trainer:
         self.partial_tally = (0.0, 0.0)
         return True
 
-    def _report(self, epoch_t0, force=False):
+    def _report(self, epoch_t0):
         if self.progress is not None:
             elapsed = self.train_seconds + time.perf_counter() - epoch_t0
             self.progress.update(self.epoch + 1, self.words_done, elapsed, self.learning_rate(self.words_done),
-                                 self._epoch_loss(), force=force)
+                                 self._epoch_loss())
 
     def run(self, on_epoch_end=None):
-        """Train the remaining epochs; on a stop request or Ctrl-C, return early with interrupted = True."""
+        """Train the remaining epochs; on Ctrl-C, return early (then `complete` is False)."""
         try:
             while not self.complete:
                 if self._stop.is_set() or not self._run_epoch():
-                    self.interrupted = True
                     break
                 if self.progress is not None:
                     self.progress.update(self.epoch, self.words_done, self.train_seconds,
@@ -222,7 +215,7 @@ class Trainer:
                 if on_epoch_end is not None:
                     on_epoch_end(self)
         except KeyboardInterrupt:  # between epochs: progress is at an epoch boundary
-            self.interrupted = True
+            pass
         finally:
             if self.progress is not None:
                 self.progress.close()
@@ -254,7 +247,8 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
 
     Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
     max_vocab, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias, lowercase).
-    progress=True shows a progress bar on stderr (or pass an object with ProgressBar's update/close). resume: a Model (or .npz path) saved by an interrupted run or
+    progress=True shows a progress bar on stderr (or pass an object with ProgressBar's update/close).
+    resume: a Model (or .npz path) saved by an interrupted run or
     a checkpoint, continued on the same corpus with its own options (only `workers` may be given).
     checkpoint_every=N saves a resumable model to checkpoint_path after every N epochs. Returns a Model;
     after Ctrl-C the model holds the training so far and model.progress["complete"] is False.
