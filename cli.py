@@ -54,6 +54,10 @@ _TRAINING_OPTIONS = [
     click.option("--window", type=POS_INT, default=5, show_default=True, help="Maximum context window."),
     click.option("--fixed-window", is_flag=True, help="Always use the full window (no random shrinking)."),
     click.option("--negative", type=POS_INT, default=5, show_default=True, help="Noise samples per example (k)."),
+    click.option("--shared-negatives/--per-example-negatives", default=True, show_default=True,
+                 help="Skip-gram: draw the k noise words once per target and share them among its context words "
+                      "(faster, same measured quality), or afresh for every (context, target) example as "
+                      "word2vec does."),
     click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
                  help="Subsampling threshold for frequent words (0 = off)."),
     click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),

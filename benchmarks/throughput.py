@@ -1,7 +1,9 @@
 """Throughput and quality of w2v-nce against gensim, trained alternately on the same corpus and settings.
 
-    python benchmarks/throughput.py [--corpus PATH] [--reps 3] [--configs sg-ns,cbow-ns,sg-nce,sg-infonce]
+    python benchmarks/throughput.py [--corpus PATH] [--reps 3] [--configs sg-ns,sg-ns:per-example,cbow-ns,...]
 
+A configuration is ARCH-OBJECTIVE, optionally followed by ":per-example" (skip-gram with fresh noise words for
+every (context, target) example, as word2vec draws them, instead of shared among a target's contexts).
 Words/s counts raw corpus words (epochs × tokens) per second of training wall time, as gensim reports it;
 gensim runs in corpus_file mode. Each configuration runs --reps times per system, alternating, and the table
 gives medians and the median of the per-repetition speed ratios. Repetition r uses seed --seed + r for both
@@ -43,13 +45,13 @@ def evaluate(kv):
     return dict(analogy=analogy, ws353=ws, simlex=sl)
 
 
-def run_ours(corpus, arch, objective, s, seed):
+def run_ours(corpus, arch, objective, s, seed, shared_negatives=True):
     import w2v_nce
 
     t0 = time.perf_counter()
     m = w2v_nce.train(corpus, objective=objective, arch=arch, dim=s.dim, window=s.window, negative=s.negative,
                       sample=s.sample, min_count=s.min_count, epochs=s.epochs, workers=s.workers, seed=seed,
-                      alpha=s.alpha_cbow if arch == "cbow" else None)
+                      alpha=s.alpha_cbow if arch == "cbow" else None, shared_negatives=shared_negatives)
     total = time.perf_counter() - t0
     st = m.stats
     return dict(train_seconds=st["train_seconds"], total_seconds=total, words_per_second=st["words_per_second"],
@@ -77,7 +79,7 @@ def summarize(rows):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
-    p.add_argument("--configs", default="sg-ns,cbow-ns,sg-nce,sg-infonce")
+    p.add_argument("--configs", default="sg-ns,sg-ns:per-example,cbow-ns,sg-nce,sg-infonce")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
@@ -95,23 +97,25 @@ def main(argv=None):
 
     configs = []
     for c in s.configs.split(","):
-        arch, objective = c.split("-")
-        if objective not in OBJECTIVES:
-            print(f"skipping {c}: objective {objective!r} is not available", file=sys.stderr)
+        name, _, variant = c.partition(":")
+        arch, objective = name.split("-")
+        if objective not in OBJECTIVES or variant not in ("", "per-example"):
+            print(f"skipping {c}: unknown objective or variant", file=sys.stderr)
             continue
-        configs.append((arch, objective))
+        configs.append((arch, objective, variant))
     tmp = tempfile.mkdtemp(prefix="w2v-bench-")
     try:
         corpus = plain_copy(os.path.abspath(s.corpus), tmp)
         print(f"corpus {s.corpus}; dim {s.dim}, window {s.window}, k {s.negative}, sample {s.sample}, "
               f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}", flush=True)
         results = {}
-        for arch, objective in configs:
-            ours_key = f"w2v-nce {arch}-{objective}"
-            with_gensim = objective == "ns" and not s.no_gensim
+        for arch, objective, variant in configs:
+            ours_key = f"w2v-nce {arch}-{objective}" + (f":{variant}" if variant else "")
+            with_gensim = objective == "ns" and not variant and not s.no_gensim
             for rep in range(s.reps):
                 seed = s.seed + rep  # one seed per repetition, the same for both systems
-                results.setdefault(ours_key, []).append(run_ours(corpus, arch, objective, s, seed))
+                results.setdefault(ours_key, []).append(
+                    run_ours(corpus, arch, objective, s, seed, shared_negatives=variant != "per-example"))
                 print(f"  {ours_key} rep {rep + 1}: {json.dumps(_rounded(results[ours_key][-1]))}", flush=True)
                 if with_gensim:
                     g_key = f"gensim {arch}-ns"
@@ -130,16 +134,15 @@ def _rounded(row):
 
 
 def print_table(results, s):
-    print(f"\n{'system':<24}{'train s':>9}{'words/s':>12}{'× gensim':>10}{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
+    print(f"\n{'system':<30}{'train s':>9}{'words/s':>12}{'× gensim':>10}{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
     for key, rows in results.items():
         med = summarize(rows)
-        arch_obj = key.split(" ", 1)[1]
-        arch = arch_obj.split("-")[0]
+        arch = key.split(" ", 1)[1].split("-")[0]
         g = results.get(f"gensim {arch}-ns")
         ratio = ""
         if g and not key.startswith("gensim"):
             ratio = f"{statistics.median(r['words_per_second'] / q['words_per_second'] for r, q in zip(rows, g)):.2f}"
-        print(f"{key:<24}{med['train_seconds']:>9.1f}{med['words_per_second']:>12,.0f}{ratio:>10}"
+        print(f"{key:<30}{med['train_seconds']:>9.1f}{med['words_per_second']:>12,.0f}{ratio:>10}"
               f"{100 * med['analogy']:>8.2f}%{med['ws353']:>8.3f}{med['simlex']:>8.3f}")
     sg_ns = results.get("w2v-nce sg-ns")
     for key in ("w2v-nce sg-nce", "w2v-nce sg-infonce"):

@@ -11,7 +11,7 @@ from w2v_nce.huffman import HuffmanTree
 from w2v_nce.loop import CBOW, SKIPGRAM, train_chunk
 from w2v_nce.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
-from w2v_nce.objectives.base import MAX_SCORE, NoiseTables, empty_noise_tables, new_thread_state
+from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state, with_tree
 from w2v_nce.rng import new_state
 from w2v_nce.stream import SENTINEL
 
@@ -35,9 +35,8 @@ class Setup:
         self.counts = np.sort(np.random.default_rng(seed).integers(1, 1000, size=V))[::-1]
         self.noise = NoiseDistribution(self.counts, 0.75)
         self.tree = HuffmanTree(self.counts)
-        t = empty_noise_tables(K, self.noise.alias_prob, self.noise.alias_idx, self.noise.log_q)
-        self.tables = NoiseTables(t.k, t.alias_prob, t.alias_idx, t.log_q, self.tree.points, self.tree.codes,
-                                  self.tree.lengths)
+        self.tables = with_tree(empty_noise_tables(K, self.noise.alias_prob, self.noise.alias_idx,
+                                                   self.noise.log_q), self.tree)
 
     def draws(self, state_seed, n):
         return draw_many(self.noise.alias_prob, self.noise.alias_idx, new_state(state_seed), n)
@@ -70,6 +69,14 @@ def distinct_seed(setup, targets):
     raise AssertionError("no seed with distinct draws")
 
 
+def state_for(noise_words=None, sentence=10, noise_seed=1, k=K):
+    """A thread state whose current noise words (the ones the sampling objectives read) are noise_words."""
+    state = new_thread_state(DIM, sentence, V, K + 1, new_state(1), k=k, noise_rng=new_state(noise_seed))
+    if noise_words is not None:
+        state.noise_ids[:len(noise_words)] = noise_words
+    return state
+
+
 def f64(*arrays):
     return [a.astype(np.float64) for a in arrays]
 
@@ -81,7 +88,7 @@ def test_one_step_equals_the_float64_reference(setup, rng, name, use_bias):
     target, lr = 7, 0.05
     seed, noise = distinct_seed(setup, [target])
     noise = noise[0]
-    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    state = state_for(noise)
     U1, b1 = U.copy(), b.copy()
     loss = OBJECTIVES[name].function(h.copy(), target, lr, U1, b1, use_bias, setup.tables, state)
     h64, U64, b64 = f64(h, U, b)
@@ -119,7 +126,7 @@ def test_nce_shift_is_log_k_q(setup, rng):
     U = np.zeros((V, DIM), np.float32)
     b = np.zeros(V, np.float32)
     seed, noise = distinct_seed(setup, [0])
-    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    state = state_for(noise[0])
     loss = OBJECTIVES["nce"].function(h, 0, 0.1, U, b, True, setup.tables, state)
     log_kq = np.log(K) + setup.noise.log_q
     expected = np.log1p(np.exp(log_kq[0])) + np.log1p(np.exp(-log_kq[noise[0]])).sum()
@@ -131,7 +138,7 @@ def test_saturated_scores_are_clipped_not_skipped(setup):
     U = np.full((V, DIM), 10.0, np.float32)  # every score is 80: far beyond the clip
     b = np.zeros(V, np.float32)
     seed, noise = distinct_seed(setup, [0])
-    state = new_thread_state(DIM, 10, V, K + 1, new_state(seed))
+    state = state_for(noise[0])
     loss = OBJECTIVES["ns"].function(h, 0, 0.1, U, b, False, setup.tables, state)
     # each negative contributes log(1 + e^20) (clipped), not 0 and not inf; its row still moves
     assert loss == pytest.approx(K * np.log1p(np.exp(MAX_SCORE)) + np.log1p(np.exp(-MAX_SCORE)), rel=1e-6)
@@ -141,35 +148,53 @@ def test_saturated_scores_are_clipped_not_skipped(setup):
     assert np.all(np.isfinite(state.dh)) and np.all(state.dh < 0)
 
 
-@pytest.mark.parametrize("arch", ["sg", "cbow"])
+def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
+    """The steps' factors e^L are multiplied and folded into a log before the product overflows."""
+    k = 300  # 300 factors of 1 + e^20 would be about 1e2600
+    tables = setup.tables._replace(k=np.int64(k))
+    h = np.full(DIM, 1.0, np.float32)
+    U = np.full((V, DIM), 10.0, np.float32)
+    state = state_for(np.arange(k) % V, k=k)
+    loss = OBJECTIVES["ns"].function(h, 0, 0.0, U, np.zeros(V, np.float32), False, tables, state)
+    assert loss == pytest.approx(k * np.log1p(np.exp(MAX_SCORE)) + np.log1p(np.exp(-MAX_SCORE)), rel=1e-9)
+
+
+@pytest.mark.parametrize("arch", ["sg", "sg-shared", "cbow"])
 @pytest.mark.parametrize("use_bias", [False, True])
 @pytest.mark.parametrize("name", OBJECTIVE_NAMES)
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
-    """A whole sentence through train_chunk equals the reference applied example by example, in loop order."""
+    """A whole sentence through train_chunk equals the reference applied example by example, in loop order.
+
+    The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared,
+    cbow), in order.
+    """
     sentence = [4, 17, 9, 30]  # distinct words
     window = 1
-    examples = []  # (context words, target) in the loop's order
+    examples = []  # (context words, target, index of its noise draws) in the loop's order
     for i in range(len(sentence)):
         ctx = [sentence[j] for j in range(max(0, i - window), min(len(sentence), i + window + 1)) if j != i]
-        if arch == "sg":
-            examples += [([c], sentence[i]) for c in ctx]
+        if arch == "cbow":
+            examples.append((ctx, sentence[i], i))
         else:
-            examples.append((ctx, sentence[i]))
-    seed, draws = distinct_seed(setup, [t for _, t in examples]) if name in SAMPLED else (1, None)
+            for c in ctx:
+                examples.append(([c], sentence[i], len(examples) if arch == "sg" else i))
+    groups = sorted({g: t for _, t, g in examples}.items())
+    seed, draws = distinct_seed(setup, [t for _, t in groups]) if name in SAMPLED else (1, None)
     _, in_w, U, b = make_model(rng, use_bias)
     lr = 0.05
     stream = np.array(sentence + [SENTINEL], np.int32)
     stream.setflags(write=False)
-    state = new_thread_state(DIM, 16, V, K + 1, new_state(seed))
+    state = state_for(sentence=16, noise_seed=seed)
     in1, U1, b1 = in_w.copy(), U.copy(), b.copy()
-    train_chunk(OBJECTIVES[name].function, SKIPGRAM if arch == "sg" else CBOW, stream, 0, len(stream), lr, lr,
-                window, True, np.ones(V, np.float32), in1, U1, b1, use_bias, setup.tables, state)
+    train_chunk(OBJECTIVES[name].function, CBOW if arch == "cbow" else SKIPGRAM, stream, 0, len(stream), lr, lr,
+                window, True, np.ones(V, np.float32), in1, U1, b1, use_bias, setup.tables, state,
+                arch == "sg-shared")
     in64, U64, b64 = f64(in_w, U, b)
     total = 0.0
-    for e, (ctx, target) in enumerate(examples):
+    for ctx, target, g in examples:
         h = in64[ctx].mean(axis=0)
         loss, gh, gU, gb = setup.reference(name, h, U64, b64 if use_bias else None, target,
-                                           draws[e] if draws is not None else None)
+                                           draws[g] if draws is not None else None)
         total += loss
         U64 -= lr * gU
         if use_bias:

@@ -101,10 +101,18 @@ def test_pairs_stay_within_the_window_and_the_sentence(lengths, window, fixed, s
 
 @pytest.fixture(scope="module")
 def medium_corpus(small_corpus, tmp_path_factory):
-    """The small corpus five times over (300,000 words): long enough to interrupt mid-epoch."""
+    """The small corpus twenty times over (1,200,000 words): an epoch lasts several progress updates."""
     path = tmp_path_factory.mktemp("medium") / "medium.txt"
     text = open(small_corpus).read()
-    path.write_text(text * 5)
+    path.write_text(text * 20)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def five_times_corpus(small_corpus, tmp_path_factory):
+    """The small corpus five times over (300,000 words)."""
+    path = tmp_path_factory.mktemp("five") / "five.txt"
+    path.write_text(open(small_corpus).read() * 5)
     return str(path)
 
 
@@ -128,7 +136,7 @@ class StopAfter:
 
 def test_interrupted_then_resumed_equals_uninterrupted(medium_corpus, tmp_path):
     full = w2v_nce.train(medium_corpus, **KW)
-    part = w2v_nce.train(medium_corpus, progress=StopAfter(2), **KW)
+    part = w2v_nce.train(medium_corpus, progress=StopAfter(1), **KW)
     p = part.progress
     assert not p["complete"] and p["epoch"] == 0 and 0 < p["chunk"]  # stopped inside the first epoch
     assert 0 < p["words_done"] < full.stats["train_words"] / 2
@@ -241,14 +249,14 @@ def test_cli_long_single_line_trains_whole_in_bounded_memory(tmp_path):
 
 @needs_cli
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_cli_ctrl_c_saves_a_checkpoint_and_resume_finishes(medium_corpus, tmp_path):
+def test_cli_ctrl_c_saves_a_checkpoint_and_resume_finishes(five_times_corpus, tmp_path):
     out = tmp_path / "v.txt"
     out.write_text("previous vectors")
-    args = [EXE, "train", medium_corpus, "-o", str(out), "--dim", "32", "--epochs", "30", "--min-count", "3",
+    args = [EXE, "train", five_times_corpus, "-o", str(out), "--dim", "32", "--epochs", "60", "--min-count", "3",
             "--workers", "1"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()  # the progress display's first line: training has started
-    assert first.startswith("epoch 1/30"), first
+    assert first.startswith("epoch 1/60"), first
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

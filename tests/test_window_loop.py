@@ -4,6 +4,7 @@ import pytest
 from scipy import stats
 
 from w2v_nce.loop import CBOW, SKIPGRAM, train_chunk
+from w2v_nce.noise import draw_many
 from w2v_nce.objectives.base import empty_noise_tables, new_thread_state, objective
 from w2v_nce.rng import new_state
 from w2v_nce.stream import SENTINEL
@@ -12,16 +13,21 @@ from w2v_nce.window import read_sentence, sentence_pairs
 
 @objective
 def record_examples(h, target, lr, out_w, out_b, use_bias, noise, state):
-    """Writes (h[0], target, lr) of each example into state.work; state.ids[0] counts the examples."""
+    """Writes (h[0], target, lr, its first noise word) of each example into state.work; state.ids[0] counts
+    the examples."""
     m = state.ids[0]
-    state.work[3 * m] = h[0]
-    state.work[3 * m + 1] = target
-    state.work[3 * m + 2] = lr
+    state.work[4 * m] = h[0]
+    state.work[4 * m + 1] = target
+    state.work[4 * m + 2] = lr
+    state.work[4 * m + 3] = state.noise_ids[0]
     state.ids[0] = m + 1
     return 1.0
 
 
-def run_loop(sentences, arch, window, fixed=True, lr=(0.5, 0.5)):
+NOISE_WORDS = 1000  # the recording loop's noise: uniform over 1000 words
+
+
+def run_loop(sentences, arch, window, fixed=True, lr=(0.5, 0.5), shared=False, noise_seed=1):
     """Run train_chunk with the recording objective; input vector of word c has first component c."""
     stream = []
     for s in sentences:
@@ -31,13 +37,14 @@ def run_loop(sentences, arch, window, fixed=True, lr=(0.5, 0.5)):
     vocab = max(max(s) for s in sentences) + 1
     in_w = np.zeros((vocab, 4), np.float32)
     in_w[:, 0] = np.arange(vocab)
-    out_w = np.zeros((vocab, 4), np.float32)
-    state = new_thread_state(4, 1000, 3 * 1000, 1, new_state(1))
-    tables = empty_noise_tables(1, np.ones(vocab), np.arange(vocab, dtype=np.int32), np.zeros(vocab))
+    out_w = np.zeros((max(vocab, NOISE_WORDS), 4), np.float32)
+    state = new_thread_state(4, 1000, 4 * 1000, 1, new_state(1), k=1, noise_rng=new_state(noise_seed))
+    tables = empty_noise_tables(1, np.full(NOISE_WORDS, 1.0), np.arange(NOISE_WORDS, dtype=np.int32),
+                                np.full(NOISE_WORDS, -np.log(NOISE_WORDS)))
     train_chunk(record_examples, arch, stream, 0, len(stream), lr[0], lr[1], window, fixed,
-                np.ones(vocab, np.float32), in_w, out_w, np.zeros(vocab, np.float32), False, tables, state)
+                np.ones(vocab, np.float32), in_w, out_w, np.zeros(vocab, np.float32), False, tables, state, shared)
     m = state.ids[0]
-    rec = state.work[:3 * m].reshape(m, 3)
+    rec = state.work[:4 * m].reshape(m, 4)
     assert state.tally.tolist() == [m, m]  # loss sum and example count reach the tally
     return rec
 
@@ -51,7 +58,7 @@ def test_exact_skipgram_pairs_fixed_window():
 def test_skipgram_loop_trains_exactly_the_pairs_of_each_sentence():
     sentences = [[0, 1, 2, 3], [4, 5], [6]]
     rec = run_loop(sentences, SKIPGRAM, window=1)
-    got = [(int(c), int(t)) for c, t, _ in rec]
+    got = [(int(c), int(t)) for c, t, *_ in rec]
     # no pair crosses a sentence boundary (3 and 4 are neighbours in the stream)
     assert got == [(1, 0), (0, 1), (2, 1), (1, 2), (3, 2), (2, 3), (5, 4), (4, 5)]
 
@@ -59,12 +66,26 @@ def test_skipgram_loop_trains_exactly_the_pairs_of_each_sentence():
 def test_skipgram_loop_matches_sentence_pairs_with_dynamic_window():
     sent = [3, 1, 4, 10, 5, 9, 2, 6, 8, 0, 7]  # distinct words: a target's position is known
     rec = run_loop([sent], SKIPGRAM, window=3, fixed=False)
-    got = [(int(c), int(t)) for c, t, _ in rec]
+    got = [(int(c), int(t)) for c, t, *_ in rec]
     # the loop's generator is seeded like sentence_pairs(seed=1): same draws, same pairs
     assert got == sentence_pairs(sent, 3, fixed_window=False, seed=1)
     for c, t in got:
         i = sent.index(t)
         assert any(sent[j] == c for j in range(max(0, i - 3), min(len(sent), i + 4)) if j != i)
+
+
+def test_noise_is_drawn_per_example_or_once_per_target():
+    """k = 1: per example, example e reads the e-th draw of the noise generator; with shared negatives, every
+    example of the i-th target reads the i-th draw. The pairs do not depend on the noise draws."""
+    sent = list(range(12))  # word i at position i
+    per = run_loop([sent], SKIPGRAM, window=2, noise_seed=7)
+    shared = run_loop([sent], SKIPGRAM, window=2, shared=True, noise_seed=7)
+    draws = draw_many(np.ones(NOISE_WORDS), np.arange(NOISE_WORDS, dtype=np.int32), new_state(7), 100)
+    assert per[:, 3].tolist() == draws[:len(per)].tolist()
+    assert shared[:, 3].tolist() == [draws[int(t)] for t in shared[:, 1]]
+    np.testing.assert_array_equal(per[:, :3], shared[:, :3])
+    cbow = run_loop([sent], CBOW, window=2, noise_seed=7)
+    assert cbow[:, 3].tolist() == draws[:len(sent)].tolist()
 
 
 def test_cbow_loop_uses_the_mean_of_the_window():

@@ -41,6 +41,7 @@ class TrainOptions:
     fixed_window: bool = False
     bias: Optional[bool] = None  # the objective's default
     lowercase: bool = False
+    shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
 
     def resolved(self):

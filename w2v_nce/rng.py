@@ -20,6 +20,10 @@ _U27b = np.uint64(27)
 _U31 = np.uint64(31)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
+# Stream tag of the noise draws: a thread's noise generator for (seed, epoch, chunk) is seeded from
+# (seed ^ NOISE_STREAM, epoch, chunk), independent of its pair generator seeded from (seed, epoch, chunk).
+NOISE_STREAM = np.uint64(0x6E6F697365)
+
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def splitmix64(x):

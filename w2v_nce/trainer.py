@@ -20,10 +20,10 @@ from .loop import CBOW, SKIPGRAM, train_chunk
 from .model import Model
 from .noise import NoiseDistribution
 from .objectives import OBJECTIVES
-from .objectives.base import NoiseTables, empty_noise_tables, new_thread_state
+from .objectives.base import empty_noise_tables, new_thread_state, with_tree
 from .options import TrainOptions
 from .progress import ProgressBar
-from .rng import new_state, seed_state
+from .rng import NOISE_STREAM, new_state, seed_state
 from .stream import EncodedCorpus
 from .vocab import Vocabulary
 
@@ -33,12 +33,12 @@ SOFTMAX_BLOCK_MIN_VOCAB = 512
 
 
 def noise_tables(objective, k, noise, counts):
-    """The tables the objective reads: the alias table and log Q, plus the Huffman tree for hs."""
-    tables = empty_noise_tables(k, noise.alias_prob, noise.alias_idx, noise.log_q)
+    """The tables the objective reads: k draws per example and the alias table for sampling objectives, log Q,
+    and the Huffman tree for hs."""
+    tables = empty_noise_tables(k if OBJECTIVES[objective].samples_noise else 0, noise.alias_prob,
+                                noise.alias_idx, noise.log_q)
     if objective == "hs":
-        tree = HuffmanTree(counts)
-        tables = NoiseTables(tables.k, tables.alias_prob, tables.alias_idx, tables.log_q, tree.points,
-                             tree.codes, tree.lengths)
+        tables = with_tree(tables, HuffmanTree(counts))
     return tables
 
 
@@ -82,7 +82,8 @@ class Trainer:
         self.raw_per_epoch = int(chunks[:, 2].sum())
         self.total_words = self.raw_per_epoch * opts.epochs
         self.states = [
-            new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t))
+            new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t),
+                             k=opts.negative)
             for t in range(self.workers)]
         start = start or {}
         self.epoch = int(start.get("epoch", 0))
@@ -130,6 +131,7 @@ class Trainer:
                 start, end = 0, end - start
                 before = epoch_base + int(self.chunk_raw_before[c])
                 seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
+                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), np.uint64(c))
                 lr_start, lr_end = self.learning_rate(before), self.learning_rate(before + raw)
                 if self.blocked is not None:
                     self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
@@ -137,7 +139,7 @@ class Trainer:
                 else:
                     train_chunk(self.spec.function, self.arch, stream, start, end, lr_start, lr_end, o.window,
                                 o.fixed_window, self.keep_prob, self.in_w, self.out_w, self.out_b, o.bias,
-                                self.tables, state)
+                                self.tables, state, o.shared_negatives)
                 with self._lock:
                     self.words_done += raw
                 if not np.isfinite(state.tally[0]):

@@ -6,8 +6,10 @@ An objective, like a loss in fastText's loss.cc, is one jitted function
 
 that scores the example (context vector h, target word), applies its output-side update to out_w (and out_b
 when use_bias), accumulates the update of the context vector, −lr·∂L/∂h, into state.dh, and returns the
-example's loss L (float64). The architecture loop calls it through a first-class function type, so one
-compiled loop serves every objective and all of it is cached on disk.
+example's loss L (float64). Sampling objectives read the example's k noise words from state.noise_ids[:k]: the
+architecture loop draws them (one example ahead, so that their rows are already in cache). The loop calls the
+objective through a first-class function type, so one compiled loop serves every objective and all of it is
+cached on disk.
 """
 from collections import namedtuple
 
@@ -15,25 +17,29 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ..rng import NOISE_STREAM, seed_state
 from ..vecops import axpy, dot
 
 # Scores are clipped to ±MAX_SCORE before the logistic (never skipped): exp stays finite and the gradient is
 # the exact one everywhere |x| < MAX_SCORE.
 MAX_SCORE = 20.0
 
-NoiseTables = namedtuple("NoiseTables", "k alias_prob alias_idx log_q hs_points hs_codes hs_lengths")
+NoiseTables = namedtuple("NoiseTables", "k alias_prob alias_idx log_q log_kq hs_points hs_codes hs_lengths")
 NoiseTables.__doc__ = """Read-only tables shared by all threads.
 
-k: noise samples per example; alias_prob, alias_idx: alias table of Q; log_q: log Q(w) (float64);
+k: noise samples per example (0 for objectives that draw none); alias_prob, alias_idx: alias table of Q; log_q: log Q(w) and log_kq: log(k·Q(w))
+(float64);
 hs_points, hs_codes, hs_lengths: Huffman-tree inner nodes and branch bits of each word (hierarchical softmax).
 """
 
-ThreadState = namedtuple("ThreadState", "rng h dh sent work ids tally")
+ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_ids tally")
 ThreadState.__doc__ = """One thread's private state.
 
-rng: uint64[1] generator state; h: float32[dim] context-vector buffer (CBOW mean); dh: float32[dim] update of
+rng: uint64[1] generator of the pairs (subsampling, window sizes); noise_rng: uint64[1] generator of the noise
+draws, separate so that the pairs do not depend on the objective; h: float32[dim] context-vector buffer (CBOW mean); dh: float32[dim] update of
 the context vector; sent: int32 buffer of the current (subsampled) sentence; work: float64 and ids: int64
-scratch for objectives; tally: float64[2] = (loss sum, examples) accumulated over the epoch.
+scratch for objectives; noise_ids: int64[2k], the current example's noise words
+then the next one's; tally: float64[2] = (loss sum, examples) accumulated over the epoch.
 """
 
 f32_1d = types.Array(types.float32, 1, "C")
@@ -46,9 +52,9 @@ u8_2d = types.Array(types.uint8, 2, "C")
 u64_1d = types.Array(types.uint64, 1, "C")
 
 noise_tables_type = types.NamedTuple(
-    [types.int64, f64_1d, i32_1d, f64_1d, i32_2d, u8_2d, i32_1d], NoiseTables)
+    [types.int64, f64_1d, i32_1d, f64_1d, f64_1d, i32_2d, u8_2d, i32_1d], NoiseTables)
 thread_state_type = types.NamedTuple(
-    [u64_1d, f32_1d, f32_1d, i32_1d, f64_1d, i64_1d, f64_1d], ThreadState)
+    [u64_1d, u64_1d, f32_1d, f32_1d, i32_1d, f64_1d, i64_1d, i64_1d, f64_1d], ThreadState)
 
 objective_signature = types.float64(
     f32_1d, types.int64, types.float64, f32_2d, f32_1d, types.boolean, noise_tables_type, thread_state_type)
@@ -57,7 +63,7 @@ objective_type = types.FunctionType(objective_signature)
 
 def objective(fn):
     """Compile fn as an objective: eagerly, with the shared signature, nogil, cached."""
-    return nb.njit(objective_signature, cache=True, nogil=True, fastmath=True)(fn)
+    return nb.njit(objective_signature, cache=True, nogil=True, fastmath=True, _nrt=False)(fn)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -84,7 +90,7 @@ def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
     """One logistic-regression step on x = u_word·h + b_word − shift with label y ∈ {0, 1}.
 
     L = −y·log σ(x) − (1−y)·log σ(−x) = log(1 + e^m), m = −x if y else x;
-    g = lr·(y − σ(x)); dh += g·u_word; u_word += g·h; b_word += g. Returns L.
+    g = lr·(y − σ(x)); dh += g·u_word; u_word += g·h; b_word += g. Returns e^L = 1 + e^m (see add_loss).
     """
     x = score(h, word, out_w, out_b, use_bias) - shift
     m = -x if label else x
@@ -95,16 +101,43 @@ def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
     e = np.exp(m)
     p = e / (1.0 + e)  # σ(m) = 1 − σ(x) if y else σ(x)
     output_step(h, word, lr * p if label else -lr * p, out_w, out_b, use_bias, dh)
-    return np.log1p(e)
+    return 1.0 + e
+
+
+# A product of factors e^L ≤ 1 + e^MAX_SCORE < 2^29 is folded into a log before it could overflow float64.
+FOLD_PRODUCT = 1e250
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_loss(loss, product, factor):
+    """Sum the losses of binary-logistic steps with one log per example: Σ L_j = loss + log(product · Π e^L_j).
+
+    Returns the new (loss, product); the caller adds log(product) at the end.
+    """
+    product *= factor
+    if product > FOLD_PRODUCT:
+        return loss + np.log(product), 1.0
+    return loss, product
 
 
 def empty_noise_tables(k, alias_prob, alias_idx, log_q):
     """NoiseTables without a Huffman tree (for every objective but hs)."""
-    return NoiseTables(np.int64(k), alias_prob, alias_idx, log_q,
+    log_kq = np.log(np.float64(max(k, 1))) + log_q
+    return NoiseTables(np.int64(k), alias_prob, alias_idx, log_q, log_kq,
                        np.zeros((0, 0), np.int32), np.zeros((0, 0), np.uint8), np.zeros(0, np.int32))
 
 
-def new_thread_state(dim, max_sentence, work_size, ids_size, rng):
-    return ThreadState(rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
+def with_tree(tables, tree):
+    """tables with the Huffman tree's paths (hierarchical softmax)."""
+    return tables._replace(hs_points=tree.points, hs_codes=tree.codes, hs_lengths=tree.lengths)
+
+
+def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None):
+    """State for one thread; noise_rng defaults to a generator seeded from rng's state."""
+    if noise_rng is None:
+        noise_rng = np.zeros(1, np.uint64)
+        seed_state(noise_rng, rng[0], NOISE_STREAM, 0)
+    return ThreadState(rng, noise_rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
                        np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
-                       np.zeros(max(ids_size, 1), np.int64), np.zeros(2, np.float64))
+                       np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64),
+                       np.zeros(2, np.float64))

@@ -8,7 +8,6 @@ between context and target (van den Oord et al., 2018).
 """
 import numpy as np
 
-from ..noise import draw
 from .base import MAX_SCORE, objective, output_step, score
 
 
@@ -18,8 +17,8 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
     logits = state.work
     ids[0] = target
     m = 1
-    for _ in range(noise.k):
-        w = draw(noise.alias_prob, noise.alias_idx, state.rng)
+    for i in range(noise.k):
+        w = state.noise_ids[i]
         if w != target:
             ids[m] = w
             m += 1

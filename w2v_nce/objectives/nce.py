@@ -7,15 +7,15 @@ is exp s(w,c): at the optimum exp s(w,c) = p(w|c), so the scores are normalized 
 """
 import numpy as np
 
-from ..noise import draw
-from .base import binary_logistic, objective
+from .base import add_loss, binary_logistic, objective
 
 
 @objective
 def nce(h, target, lr, out_w, out_b, use_bias, noise, state):
-    log_k = np.log(np.float64(noise.k))
-    loss = binary_logistic(h, target, True, log_k + noise.log_q[target], lr, out_w, out_b, use_bias, state.dh)
-    for _ in range(noise.k):
-        w = draw(noise.alias_prob, noise.alias_idx, state.rng)
-        loss += binary_logistic(h, w, False, log_k + noise.log_q[w], lr, out_w, out_b, use_bias, state.dh)
-    return loss
+    log_kq = noise.log_kq
+    loss, product = 0.0, binary_logistic(h, target, True, log_kq[target], lr, out_w, out_b, use_bias, state.dh)
+    for i in range(noise.k):
+        w = state.noise_ids[i]
+        loss, product = add_loss(loss, product, binary_logistic(h, w, False, log_kq[w], lr, out_w, out_b,
+                                                                use_bias, state.dh))
+    return loss + np.log(product)
