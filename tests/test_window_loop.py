@@ -134,3 +134,16 @@ def test_subsampling_keeps_each_word_with_its_probability():
     assert kept[0] == trials
     for w in (1, 2):
         assert stats.binomtest(int(kept[w]), trials, float(keep[w])).pvalue > 1e-4
+
+
+def test_thread_states_share_no_cache_line():
+    """Per-thread arrays are written constantly: no two of them, of one thread or of two, touch one cache line."""
+    states = [new_thread_state(100, 1000, 50, 6, new_state(1, t), k=5) for t in range(2)]
+    lines = []
+    for state in states:
+        for a in state:
+            first = a.ctypes.data // 64
+            lines.append(set(range(first, (a.ctypes.data + a.nbytes - 1) // 64 + 1)))
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            assert not lines[i] & lines[j]

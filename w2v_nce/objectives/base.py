@@ -132,12 +132,29 @@ def with_tree(tables, tree):
     return tables._replace(hs_points=tree.points, hs_codes=tree.codes, hs_lengths=tree.lengths)
 
 
+CACHE_LINE = 64
+
+
+def line_aligned(a):
+    """A copy of the 1-d array a that starts on a cache line and shares no line with other data.
+
+    Threads write their private state constantly; two threads' arrays on one cache line would move the line
+    between cores on every write (false sharing).
+    """
+    buf = np.zeros(a.nbytes + 2 * CACHE_LINE, np.uint8)
+    start = -buf.ctypes.data % CACHE_LINE
+    out = buf[start:start + a.nbytes].view(a.dtype)
+    out[:] = a
+    return out
+
+
 def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None):
-    """State for one thread; noise_rng defaults to a generator seeded from rng's state."""
+    """State for one thread, each array on cache lines of its own; noise_rng defaults to a generator seeded
+    from rng's state."""
     if noise_rng is None:
         noise_rng = np.zeros(1, np.uint64)
         seed_state(noise_rng, rng[0], NOISE_STREAM, 0)
-    return ThreadState(rng, noise_rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
-                       np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
-                       np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64),
-                       np.zeros(2, np.float64))
+    arrays = (rng, noise_rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
+              np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
+              np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64), np.zeros(2, np.float64))
+    return ThreadState(*(line_aligned(a) for a in arrays))

@@ -1,0 +1,23 @@
+"""Cached kernels are fresh only if no module of the package changed (kernels inline code across modules)."""
+import shutil
+
+from w2v_nce import kernel_cache
+from w2v_nce.loop import train_chunk
+from w2v_nce.objectives.ns import negative_sampling
+
+
+def test_kernels_use_the_package_wide_source_stamp():
+    for kernel in (negative_sampling, train_chunk):
+        locator = kernel._cache._impl.locator
+        assert type(locator).__name__.startswith("Package")
+        assert locator.get_source_stamp() == kernel_cache.package_source_stamp()
+
+
+def test_the_stamp_changes_when_an_inlined_module_changes(tmp_path):
+    copy = tmp_path / "w2v_nce"
+    shutil.copytree(kernel_cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = kernel_cache.source_stamp(copy)
+    assert before == kernel_cache.package_source_stamp()
+    base = copy / "objectives" / "base.py"  # inlined by every objective, defines none of their entry points
+    base.write_text(base.read_text().replace("MAX_SCORE = 20.0", "MAX_SCORE = 30.0"))
+    assert kernel_cache.source_stamp(copy) != before
