@@ -15,7 +15,8 @@ import numba as nb
 from numba import types
 
 from .noise import draw
-from .objectives.base import f32_1d, f32_2d, noise_tables_type, objective_type, thread_state_type
+from .objectives.base import (KERNEL_OPTIONS, f32_1d, f32_2d, noise_tables_type, objective_type,
+                              thread_state_type)
 from .vecops import axpy, prefetch_row, zero
 from .window import read_sentence, window_span
 
@@ -42,7 +43,7 @@ def draw_ahead(noise, state, out_w):
         prefetch_row(out_w, w)
 
 
-@nb.njit(train_chunk_signature, cache=True, nogil=True, fastmath=True, _nrt=False)
+@nb.njit(train_chunk_signature, **KERNEL_OPTIONS)
 def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob,
                 in_w, out_w, out_b, use_bias, noise, state, shared_negatives):
     """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally."""

@@ -61,9 +61,16 @@ objective_signature = types.float64(
 objective_type = types.FunctionType(objective_signature)
 
 
+# How the per-example kernels (the objectives and the architecture loop) are compiled: cached on disk, without
+# the GIL, and without Numba's reference counting (_nrt=False). They allocate nothing; with counting, every row
+# view (out_w[w]) atomically updated the count of the whole shared weight array, from every thread, and those
+# contended updates took most of the time with two threads.
+KERNEL_OPTIONS = dict(cache=True, nogil=True, fastmath=True, _nrt=False)
+
+
 def objective(fn):
-    """Compile fn as an objective: eagerly, with the shared signature, nogil, cached."""
-    return nb.njit(objective_signature, cache=True, nogil=True, fastmath=True, _nrt=False)(fn)
+    """Compile fn as an objective: eagerly, with the shared signature."""
+    return nb.njit(objective_signature, **KERNEL_OPTIONS)(fn)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
