@@ -5,9 +5,10 @@
 A configuration is ARCH-OBJECTIVE, optionally followed by ":per-example" (skip-gram with fresh noise words for
 every (context, target) example, as word2vec draws them, instead of shared among a target's contexts).
 Words/s counts raw corpus words (epochs × tokens) per second of training wall time, as gensim reports it;
-gensim runs in corpus_file mode. Each configuration runs --reps times per system, alternating, and the table
-gives medians and the median of the per-repetition speed ratios. Repetition r uses seed --seed + r for both
-systems: quality varies more between seeds than between runs with one seed. Quality: analogy accuracy (questions-words,
+gensim runs in corpus_file mode. Each repetition runs every configuration once, ours then gensim's, so the runs
+compared in a ratio are close in time; the table gives medians, the median and range of the per-repetition
+speed ratios, and the ratio of the fastest runs. Repetition r uses seed --seed + r for both systems: quality
+varies more between seeds than between runs with one seed. Quality: analogy accuracy (questions-words,
 restrict_vocab 30000) and WS353 / SimLex-999 Spearman, with gensim's evaluators.
 """
 import argparse
@@ -109,15 +110,15 @@ def main(argv=None):
         print(f"corpus {s.corpus}; dim {s.dim}, window {s.window}, k {s.negative}, sample {s.sample}, "
               f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}", flush=True)
         results = {}
-        for arch, objective, variant in configs:
-            ours_key = f"w2v-nce {arch}-{objective}" + (f":{variant}" if variant else "")
-            with_gensim = objective == "ns" and not variant and not s.no_gensim
-            for rep in range(s.reps):
-                seed = s.seed + rep  # one seed per repetition, the same for both systems
+        # repetitions outermost: the runs compared in a ratio are close in time (the machine's speed drifts)
+        for rep in range(s.reps):
+            seed = s.seed + rep  # one seed per repetition, the same for both systems
+            for arch, objective, variant in configs:
+                ours_key = f"w2v-nce {arch}-{objective}" + (f":{variant}" if variant else "")
                 results.setdefault(ours_key, []).append(
                     run_ours(corpus, arch, objective, s, seed, shared_negatives=variant != "per-example"))
                 print(f"  {ours_key} rep {rep + 1}: {json.dumps(_rounded(results[ours_key][-1]))}", flush=True)
-                if with_gensim:
+                if objective == "ns" and not variant and not s.no_gensim:
                     g_key = f"gensim {arch}-ns"
                     results.setdefault(g_key, []).append(run_gensim(corpus, arch, s, seed))
                     print(f"  {g_key} rep {rep + 1}: {json.dumps(_rounded(results[g_key][-1]))}", flush=True)
@@ -134,21 +135,27 @@ def _rounded(row):
 
 
 def print_table(results, s):
-    print(f"\n{'system':<30}{'train s':>9}{'words/s':>12}{'× gensim':>10}{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
+    """Medians; "× gensim" is the median of the per-repetition words/s ratios (range in brackets), "best" the
+    ratio of the two systems' fastest runs."""
+    print(f"\n{'system':<30}{'train s':>9}{'words/s':>12}{'× gensim [range]':>22}{'best':>6}"
+          f"{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
     for key, rows in results.items():
         med = summarize(rows)
         arch = key.split(" ", 1)[1].split("-")[0]
         g = results.get(f"gensim {arch}-ns")
-        ratio = ""
+        ratio = best = ""
         if g and not key.startswith("gensim"):
-            ratio = f"{statistics.median(r['words_per_second'] / q['words_per_second'] for r, q in zip(rows, g)):.2f}"
-        print(f"{key:<30}{med['train_seconds']:>9.1f}{med['words_per_second']:>12,.0f}{ratio:>10}"
+            ratios = [r["words_per_second"] / q["words_per_second"] for r, q in zip(rows, g)]
+            ratio = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
+            best = f"{min(q['train_seconds'] for q in g) / min(r['train_seconds'] for r in rows):.2f}"
+        print(f"{key:<30}{med['train_seconds']:>9.1f}{med['words_per_second']:>12,.0f}{ratio:>22}{best:>6}"
               f"{100 * med['analogy']:>8.2f}%{med['ws353']:>8.3f}{med['simlex']:>8.3f}")
     sg_ns = results.get("w2v-nce sg-ns")
     for key in ("w2v-nce sg-nce", "w2v-nce sg-infonce"):
         if key in results and sg_ns:
-            r = statistics.median(a["train_seconds"] / b["train_seconds"] for a, b in zip(results[key], sg_ns))
-            print(f"{key} time / w2v-nce sg-ns time: {r:.2f}")
+            ratios = [a["train_seconds"] / b["train_seconds"] for a, b in zip(results[key], sg_ns)]
+            print(f"{key} time / w2v-nce sg-ns time: median {statistics.median(ratios):.2f} "
+                  f"[{min(ratios):.2f}–{max(ratios):.2f}]")
 
 
 if __name__ == "__main__":
