@@ -5,7 +5,8 @@
 Each run is the installed CLI in its own process; its peak RSS is the child's ru_maxrss (os.wait4). The
 repeated corpus has a larger vocabulary at the same --min-count (words seen 1–4 times become 10–40), so it is
 also trained with --min-count multiplied by the repeat factor: exactly the vocabulary of the original run,
-which isolates the memory that could grow with the corpus length.
+which isolates the memory that could grow with the corpus length. A warm-up run first fills Numba's cache, so
+that no measured run includes compilation.
 """
 import argparse
 import gzip
@@ -52,6 +53,13 @@ def main(argv=None):
                     shutil.copyfileobj(src, dst, 1 << 20)
         runs = [("corpus", base, s.min_count), (f"corpus x{s.repeat}", big, s.min_count),
                 (f"corpus x{s.repeat}, same vocabulary", big, s.min_count * s.repeat)]
+        warm = os.path.join(tmp, "warm.txt")
+        with open(base, "rb") as src, open(warm, "wb") as dst:
+            dst.write(src.read(200_000))
+        code, _, last = peak_rss_mb([exe, "train", warm, "-o", os.path.join(tmp, "w.txt"), "--epochs", "1",
+                                     "--min-count", "1", "--quiet"])
+        if code != 0:
+            sys.exit(f"warm-up: exit {code}: {last}")
         print(f"{s.corpus}; {s.epochs} epoch(s), {s.workers} workers")
         print(f"{'run':<32}{'min_count':>10}{'peak RSS MB':>13}{'ratio':>8}  vocabulary / words")
         first = None
