@@ -9,7 +9,6 @@ which isolates the memory that could grow with the corpus length. A warm-up run 
 that no measured run includes compilation.
 """
 import argparse
-import gzip
 import os
 import shutil
 import subprocess
@@ -17,8 +16,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_CORPORA = [os.path.join(HERE, "..", "..", "shared", "data", "text8_2m.txt.gz"),
-                   os.path.join(HERE, "..", "data", "text8_sample.txt.gz")]
+sys.path.insert(0, HERE)
+
+from throughput import default_corpus, plain_copy  # noqa: E402
 
 
 def peak_rss_mb(args):
@@ -33,7 +33,7 @@ def peak_rss_mb(args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
+    p.add_argument("--corpus", default=default_corpus())
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--min-count", type=int, default=5)
@@ -42,10 +42,7 @@ def main(argv=None):
     exe = shutil.which("w2v-nce") or sys.exit("the w2v-nce command is not installed")
     tmp = tempfile.mkdtemp(prefix="w2v-mem-")
     try:
-        base = os.path.join(tmp, "base.txt")
-        opener = gzip.open if s.corpus.endswith(".gz") else open
-        with opener(s.corpus, "rb") as src, open(base, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        base = plain_copy(os.path.abspath(s.corpus), tmp)
         big = os.path.join(tmp, f"x{s.repeat}.txt")
         with open(big, "wb") as dst:
             for _ in range(s.repeat):

@@ -16,12 +16,12 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from throughput import DEFAULT_CORPORA, evaluate  # noqa: E402
+from throughput import default_corpus, evaluate  # noqa: E402
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
+    p.add_argument("--corpus", default=default_corpus())
     p.add_argument("--objectives", default="ns,nce,infonce,hs,softmax")
     p.add_argument("--arch", default="sg")
     p.add_argument("--epochs", type=int, default=5)

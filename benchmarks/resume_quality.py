@@ -18,12 +18,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from throughput import DEFAULT_CORPORA, evaluate, plain_copy  # noqa: E402
+from throughput import default_corpus, evaluate, plain_copy  # noqa: E402
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
+    p.add_argument("--corpus", default=default_corpus())
     p.add_argument("--seeds", default="1,2")
     p.add_argument("--after", type=float, default=9.0, help="seconds of training before Ctrl-C")
     p.add_argument("--workers", default="2")

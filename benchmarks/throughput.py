@@ -27,6 +27,11 @@ DEFAULT_CORPORA = [os.path.join(ROOT, "..", "shared", "data", "text8_2m.txt.gz")
                    os.path.join(ROOT, "data", "text8_sample.txt.gz")]
 
 
+def default_corpus():
+    """The first of DEFAULT_CORPORA that exists (None if none does)."""
+    return next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None)
+
+
 def plain_copy(path, tmp):
     """gensim's corpus_file mode reads plain text: decompress .gz once."""
     if not path.endswith(".gz"):
@@ -79,7 +84,7 @@ def summarize(rows):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None))
+    p.add_argument("--corpus", default=default_corpus())
     p.add_argument("--configs", default="sg-ns,sg-ns:per-example,cbow-ns,sg-nce,sg-infonce")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--dim", type=int, default=100)
