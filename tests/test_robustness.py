@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import w2v_nce
 from w2v_nce import Model, W2VError
-from w2v_nce.blocked import collect_rows
+from w2v_nce.rows import collect_rows
 from w2v_nce.loop import SKIPGRAM
 from w2v_nce.corpus import TextCorpus
 from w2v_nce.errors import W2VWarning

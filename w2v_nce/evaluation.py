@@ -1,7 +1,7 @@
 """Evaluation: held-out likelihood and normalization of a model's scores, and gensim's word-vector benchmarks."""
 import numpy as np
 
-from .blocked import collect_rows, gather_inputs
+from .rows import collect_rows, gather_inputs
 from .corpus import MAX_SENTENCE
 from .loop import CBOW, SKIPGRAM
 from .rng import new_state
@@ -23,7 +23,7 @@ def encode_sentences(sentences, index):
 
 def heldout_examples(model, sentences, arch, window):
     """The held-out examples of `sentences`: every (context, target) pair within the full window, without
-    subsampling, as rows (see blocked.collect_rows): CSR arrays in_off, in_ids, tg_off, tg_ids."""
+    subsampling, as rows (see rows.collect_rows): CSR arrays in_off, in_ids, tg_off, tg_ids."""
     stream = encode_sentences(sentences, model.index)
     keep = np.ones(len(model), np.float32)
     sent = np.zeros(MAX_SENTENCE, np.int32)

@@ -1,0 +1,210 @@
+"""The `w2v-nce` command line (click), a thin layer over the w2v_nce API."""
+import functools
+import json
+import shlex
+import time
+import warnings
+
+import click
+
+OBJECTIVE_NAMES = ["ns", "nce", "softmax", "infonce", "hs"]
+
+
+class _Group(click.Group):
+    """Expected failures (W2VError) become one line on stderr and exit code 1; --debug shows the traceback."""
+
+    def invoke(self, ctx):
+        from w2v_nce.errors import W2VError, W2VWarning
+
+        def show_warning(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, W2VWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                _show_warning(message, category, filename, lineno, file, line)
+
+        _show_warning = warnings.showwarning
+        warnings.showwarning = show_warning
+        try:
+            return super().invoke(ctx)
+        except W2VError as e:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="w2v-nce")
+def main(debug):
+    """Word embeddings with full softmax, negative sampling, NCE, InfoNCE and hierarchical softmax."""
+
+
+POS_INT = click.IntRange(min=1)
+NONNEG_FLOAT = click.FloatRange(min=0.0)
+
+_TRAINING_OPTIONS = [
+    click.option("--arch", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True),
+    click.option("--dim", type=POS_INT, default=100, show_default=True, help="Vector dimension."),
+    click.option("--window", type=POS_INT, default=5, show_default=True, help="Maximum context window."),
+    click.option("--fixed-window", is_flag=True, help="Always use the full window (no random shrinking)."),
+    click.option("--negative", type=POS_INT, default=5, show_default=True, help="Noise samples per example (k)."),
+    click.option("--shared-negatives/--per-example-negatives", default=True, show_default=True,
+                 help="Skip-gram: draw the k noise words once per target and share them among its context words "
+                      "(faster, same measured quality), or afresh for every (context, target) example as "
+                      "word2vec does."),
+    click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
+                 help="Subsampling threshold for frequent words (0 = off)."),
+    click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),
+    click.option("--max-vocab", type=POS_INT, default=None, help="Keep only the most frequent words."),
+    click.option("--epochs", type=POS_INT, default=5, show_default=True),
+    click.option("--alpha", type=NONNEG_FLOAT, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow]."),
+    click.option("--min-alpha", type=NONNEG_FLOAT, default=1e-4, show_default=True, help="Final learning rate."),
+    click.option("--noise-exponent", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True,
+                 help="Q(w) ∝ count(w)^exponent."),
+    click.option("--workers", type=POS_INT, default=None, help="Threads [all cores]."),
+    click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True),
+    click.option("--lowercase", is_flag=True, help="Lowercase the corpus."),
+]
+
+
+def training_options(f):
+    for option in reversed(_TRAINING_OPTIONS):
+        f = option(f)
+    return f
+
+
+def _resolve(options):
+    """Checked training options; a value that is invalid with another one is a usage error naming it."""
+    from w2v_nce.options import OptionError, TrainOptions
+
+    try:
+        return TrainOptions(**options).resolved()
+    except OptionError as e:
+        raise click.BadParameter(e.detail, param_hint=f"'--{e.option.replace('_', '-')}'") from None
+
+
+def _corpus_path(corpus):
+    from w2v_nce.corpus import check_corpus_path
+    from w2v_nce.sample import bundled_corpus_path
+
+    corpus = corpus or bundled_corpus_path()
+    check_corpus_path(corpus)
+    return corpus
+
+
+@main.command()
+@click.argument("corpus", required=False, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", default="vectors.txt", show_default=True, type=click.Path(),
+              help="Word vectors in word2vec format.")
+@click.option("--resume", type=click.Path(), help="Continue the training saved in this model (.npz) on CORPUS.")
+@click.option("--checkpoint-every", type=POS_INT, default=None,
+              help="Save a resumable model every N epochs (to --save-model, or OUTPUT.checkpoint.npz).")
+@click.option("--binary", is_flag=True, help="Write word2vec binary format instead of text.")
+@click.option("--save-model", type=click.Path(), help="Also save the full model (.npz) for evaluation or reuse.")
+@click.option("--objective", type=click.Choice(OBJECTIVE_NAMES), default="ns", show_default=True)
+@click.option("--bias/--no-bias", default=None, help="Output bias b_w [on for softmax/nce/infonce, off for ns/hs].")
+@training_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, **options):
+    """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
+
+    Ctrl-C stops at the next chunk and saves the training so far (to --save-model, or OUTPUT.checkpoint.npz);
+    `--resume` continues it, on the same corpus, exactly where it stopped.
+    """
+    from w2v_nce.export import check_writable
+    from w2v_nce.model import Model
+    from w2v_nce.trainer import train as train_model
+
+    ctx = click.get_current_context()
+    corpus = _corpus_path(corpus)
+    checkpoint = save_model or output + ".checkpoint.npz"
+    for path in (output, checkpoint):
+        check_writable(path)
+    if resume:
+        given = [name for name in options if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+                 and name != "workers"]
+        if given:
+            raise click.UsageError("--resume continues with the model's own options; drop "
+                                   + ", ".join("--" + g.replace("_", "-") for g in given))
+        resume = Model.load(resume)
+        options = {"workers": options["workers"]} if options["workers"] else {}
+    else:
+        _resolve(options)
+    t0 = time.perf_counter()
+    model = train_model(corpus, progress=not quiet, resume=resume, checkpoint_every=checkpoint_every,
+                        checkpoint_path=checkpoint, **options)
+    if not model.progress.get("complete", True):
+        model.save(checkpoint)
+        p = model.progress
+        command = ["w2v-nce", "train", corpus, "--resume", checkpoint, "-o", output] + \
+            (["--binary"] if binary else []) + (["--save-model", save_model] if save_model else [])
+        click.echo(f"interrupted in epoch {p['epoch'] + 1} after {p['words_done']:,} words; saved the training so "
+                   f"far to {checkpoint}\nresume with: {shlex.join(command)}", err=True)
+        ctx.exit(130)
+    model.save_word2vec_format(output, binary=binary)
+    if save_model:
+        model.save(save_model)
+    if not quiet:
+        s = model.stats
+        saved = output + (f", {save_model}" if save_model else "")
+        extra = ""
+        if "mi_lower_bound" in s:
+            extra = f", MI lower bound {s['mi_lower_bound'][-1]:.3f} nats"
+        click.echo(f"{s['train_words']:,} words in {s['train_seconds']:.1f} s ({s['words_per_second']:,.0f} words/s"
+                   f", {time.perf_counter() - t0:.1f} s in all), vocabulary {len(model):,}, final loss "
+                   f"{model.epoch_losses[-1]:.4f}{extra} → {saved}", err=True)
+
+
+def _objective_list(ctx, param, value):
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [n for n in names if n not in OBJECTIVE_NAMES]
+    if bad or not names:
+        raise click.BadParameter(f"choose from {', '.join(OBJECTIVE_NAMES)} (comma-separated), got {value!r}")
+    return names
+
+
+@main.command()
+@click.argument("corpus", required=False, type=click.Path(dir_okay=True))
+@click.option("--objectives", default=",".join(OBJECTIVE_NAMES), show_default=True, callback=_objective_list,
+              help="Comma-separated objectives to compare.")
+@training_options
+@click.option("--heldout-fraction", type=click.FloatRange(0.0, 0.5, max_open=True), default=0.01, show_default=True,
+              help="Fraction of the corpus's sentences, from its end, held out (never trained on).")
+@click.option("--heldout", type=click.Path(exists=True, dir_okay=False), help="Held-out corpus file instead.")
+@click.option("--no-gensim", is_flag=True, help="Leave out the gensim reference row.")
+@click.option("--json", "json_path", type=click.Path(), help="Write the rows as JSON here.")
+@click.option("--plot", "plot_path", type=click.Path(), help="Write a PNG plot here (needs matplotlib).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output (the table is still printed).")
+def bench(corpus, objectives, heldout_fraction, heldout, no_gensim, json_path, plot_path, quiet, **options):
+    """Compare objectives (and gensim) on CORPUS: speed, held-out likelihood, normalization, vector quality."""
+    from w2v_nce import bench as B
+    from w2v_nce.export import atomic_write, check_writable
+
+    corpus = _corpus_path(corpus)
+    opts = _resolve(options)
+    for path in (json_path, plot_path):
+        if path:
+            check_writable(path)
+    if plot_path:
+        B.require_matplotlib()
+    if heldout is None and heldout_fraction <= 0:
+        raise click.BadParameter("must be > 0 unless --heldout is given", param_hint="'--heldout-fraction'")
+    log = (lambda msg: None) if quiet else functools.partial(click.echo, err=True)
+    rows = B.run_bench(corpus, objectives, opts, heldout_fraction, heldout, gensim=not no_gensim,
+                       progress=not quiet, log=log)
+    click.echo(B.format_table(rows))
+    if json_path:
+        with atomic_write(json_path) as f:
+            f.write(json.dumps(B.json_rows(rows), indent=1).encode("utf-8"))
+    if plot_path:
+        B.plot(rows, plot_path)
+
+
+if __name__ == "__main__":
+    main()
