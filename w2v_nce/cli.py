@@ -2,6 +2,7 @@
 import functools
 import json
 import shlex
+import signal
 import time
 import warnings
 
@@ -11,9 +12,18 @@ OBJECTIVE_NAMES = ["ns", "nce", "softmax", "infonce", "hs"]
 
 
 class _Group(click.Group):
-    """Expected failures (W2VError) become one line on stderr and exit code 1; --debug shows the traceback."""
+    """Expected failures (W2VError, and running out of memory) become one line on stderr and exit code 1;
+    --debug shows the traceback. SIGINT, SIGTERM and SIGHUP stop a command cleanly (see w2v_nce/signals.py);
+    its exit code is then 128 + the signal's number (130, 143, 129)."""
 
     def invoke(self, ctx):
+        from w2v_nce import signals
+
+        with signals.stop_on_signals():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
+        from w2v_nce import signals
         from w2v_nce.errors import W2VError, W2VWarning
 
         def show_warning(message, category, filename, lineno, file=None, line=None):
@@ -31,11 +41,18 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except MemoryError as e:
+            if ctx.params.get("debug"):
+                raise
+            detail = f" ({e})" if str(e) else ""
+            click.echo(f"error: out of memory{detail}; lower --dim or --max-vocab, or raise --min-count", err=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             if ctx.params.get("debug"):
                 raise
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
+            signum = signals.received() or signal.SIGINT
+            click.echo(f"interrupted ({signals.signal_name(signum)}); nothing was saved", err=True)
+            ctx.exit(signals.exit_status(signum))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +87,9 @@ _TRAINING_OPTIONS = [
     click.option("--workers", type=POS_INT, default=None, help="Threads [all cores]."),
     click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True),
     click.option("--lowercase", is_flag=True, help="Lowercase the corpus."),
+    click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
+                 help="Directory for temporary files (the encoded corpus: 4 bytes per kept token) [$TMPDIR, else "
+                      "the system's]."),
 ]
 
 
@@ -84,7 +104,7 @@ def _resolve(options):
     from w2v_nce.options import OptionError, TrainOptions
 
     try:
-        return TrainOptions(**options).resolved()
+        return TrainOptions(**{k: v for k, v in options.items() if k != "tmp_dir"}).resolved()
     except OptionError as e:
         raise click.BadParameter(e.detail, param_hint=f"'--{e.option.replace('_', '-')}'") from None
 
@@ -114,15 +134,18 @@ def _corpus_path(corpus):
 def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, **options):
     """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
 
-    Ctrl-C stops at the next chunk and saves the training so far (to --save-model, or OUTPUT.checkpoint.npz);
-    `--resume` continues it, on the same corpus, exactly where it stopped.
+    Ctrl-C, SIGTERM or SIGHUP stops at the next chunk and saves the training so far (to --save-model, or
+    OUTPUT.checkpoint.npz); `--resume` continues it, on the same corpus, exactly where it stopped. A second signal
+    stops at once without saving.
     """
+    from w2v_nce import signals
     from w2v_nce.export import check_writable
     from w2v_nce.model import Model
     from w2v_nce.trainer import train as train_model
 
     ctx = click.get_current_context()
     corpus = _corpus_path(corpus)
+    tmp_dir = options.pop("tmp_dir")
     checkpoint = save_model or output + ".checkpoint.npz"
     for path in (output, checkpoint):
         check_writable(path)
@@ -138,18 +161,23 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
         _resolve(options)
     t0 = time.perf_counter()
     model = train_model(corpus, progress=not quiet, resume=resume, checkpoint_every=checkpoint_every,
-                        checkpoint_path=checkpoint, **options)
+                        checkpoint_path=checkpoint, tmp_dir=tmp_dir, **options)
     if not model.progress.get("complete", True):
-        model.save(checkpoint)
+        with signals.held(raise_after=False):  # the save completes unless a second signal comes
+            model.save(checkpoint)
         p = model.progress
+        signum = signals.received() or signal.SIGINT
         command = ["w2v-nce", "train", corpus, "--resume", checkpoint, "-o", output] + \
-            (["--binary"] if binary else []) + (["--save-model", save_model] if save_model else [])
-        click.echo(f"interrupted in epoch {p['epoch'] + 1} after {p['words_done']:,} words; saved the training so "
-                   f"far to {checkpoint}\nresume with: {shlex.join(command)}", err=True)
-        ctx.exit(130)
-    model.save_word2vec_format(output, binary=binary)
-    if save_model:
-        model.save(save_model)
+            (["--binary"] if binary else []) + (["--save-model", save_model] if save_model else []) + \
+            (["--tmp-dir", tmp_dir] if tmp_dir else [])
+        click.echo(f"interrupted ({signals.signal_name(signum)}) in epoch {p['epoch'] + 1} after "
+                   f"{p['words_done']:,} words; saved the training so far to {checkpoint}\n"
+                   f"resume with: {shlex.join(command)}", err=True)
+        ctx.exit(signals.exit_status(signum))
+    with signals.held(raise_after=False):  # training is complete: a first signal waits for the outputs
+        model.save_word2vec_format(output, binary=binary)
+        if save_model:
+            model.save(save_model)
     if not quiet:
         s = model.stats
         saved = output + (f", {save_model}" if save_model else "")

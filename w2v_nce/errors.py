@@ -7,3 +7,7 @@ class W2VError(Exception):
 
 class W2VWarning(UserWarning):
     """Something the user should know that does not stop the run (e.g. replaced invalid UTF-8)."""
+
+
+class NoSpaceError(W2VError):
+    """A file system is full (or would be): the job cannot go on anywhere until space is freed."""

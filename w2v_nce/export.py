@@ -5,7 +5,9 @@ import tempfile
 
 import numpy as np
 
+from . import signals
 from .errors import W2VError
+from .resources import check_free_space, disk_errors
 
 
 def check_writable(path):
@@ -21,25 +23,33 @@ def check_writable(path):
 
 
 @contextlib.contextmanager
-def atomic_write(path):
+def atomic_write(path, size=None):
     """Yield a binary file object whose content replaces `path` only if the block completes.
 
     The data goes to a temporary file in the same directory, then os.replace: readers see the old file or
-    the whole new one, never a half-written one, and a failure leaves an existing file untouched.
+    the whole new one, never a half-written one, and a failure leaves an existing file untouched. `size`, the
+    bytes the file will take if known, is checked against the free space first. A full disk is a one-line
+    NoSpaceError naming the path. A first SIGTERM/SIGHUP/SIGINT under the command line waits until the file
+    is complete; a second one removes the temporary file and ends the process (see signals.py).
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    if size is not None:
+        check_free_space(directory, size, path)
+    with signals.held():
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+        with signals.temporary(tmp):
+            try:
+                with disk_errors(path, size):
+                    with os.fdopen(fd, "wb") as f:
+                        yield f
+                        f.flush()
+                        os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
 
 
 def write_word2vec(path, words, vectors, binary=False):
@@ -52,7 +62,10 @@ def write_word2vec(path, words, vectors, binary=False):
     n, dim = vectors.shape
     if len(words) != n:
         raise ValueError("words and vectors differ in length")
-    with atomic_write(path) as f:
+    size = None
+    if binary:  # known exactly: the header, and per word its UTF-8 bytes, a space, dim float32, a newline
+        size = len(f"{n} {dim}\n") + sum(len(w.encode("utf-8")) for w in words) + n * (2 + 4 * dim)
+    with atomic_write(path, size) as f:
         f.write(f"{n} {dim}\n".encode("utf-8"))
         if binary:
             little = vectors.astype("<f4", copy=False)

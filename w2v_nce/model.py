@@ -115,7 +115,8 @@ class Model:
         )
         if self.output_bias is not None:
             arrays["output_bias"] = self.output_bias
-        with atomic_write(path) as f:
+        size = sum(a.nbytes for a in arrays.values()) + 1024 * len(arrays)  # data, plus npy and zip headers
+        with atomic_write(path, size) as f:
             np.savez(f, **arrays)
 
     @classmethod

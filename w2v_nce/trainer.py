@@ -5,6 +5,7 @@ chunk loop releases the GIL, so threads run in parallel and update the shared we
 (Hogwild). Every chunk's random stream is seeded from (seed, epoch, chunk), so a run with one worker is
 exactly reproducible. The learning rate decays linearly from alpha to min_alpha over all epochs' raw words.
 """
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -12,6 +13,7 @@ import time
 
 import numpy as np
 
+from . import signals
 from .blocked import BlockedSoftmax
 from .corpus import MAX_SENTENCE, as_corpus
 from .errors import W2VError
@@ -23,6 +25,8 @@ from .objectives import OBJECTIVES
 from .objectives.base import empty_noise_tables, new_thread_state, with_tree
 from .options import TrainOptions
 from .progress import ProgressBar
+from .resources import (check_free_space, check_memory, disk_errors, stream_bytes, temporary_directory,
+                        training_memory, vocabulary_that_fits)
 from .rng import NOISE_STREAM, new_state, seed_state
 from .stream import EncodedCorpus
 from .vocab import Vocabulary
@@ -45,7 +49,9 @@ def noise_tables(objective, k, noise, counts):
 def init_weights(vocab_size, dim, seed):
     """Input vectors uniform in [−0.5/dim, 0.5/dim) (word2vec's), output vectors and bias zero."""
     rng = np.random.default_rng(seed)
-    in_w = ((rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+    in_w = rng.random((vocab_size, dim), dtype=np.float32)
+    in_w -= np.float32(0.5)  # in place: no temporary of the matrix's size
+    in_w /= np.float32(dim)
     out_w = np.zeros((vocab_size, dim), dtype=np.float32)
     out_b = np.zeros(vocab_size, dtype=np.float32)
     return in_w, out_w, out_b
@@ -70,10 +76,9 @@ class Trainer:
         self.tables = noise_tables(opts.objective, opts.negative, noise, vocab.counts)
         self.keep_prob = vocab.keep_probabilities(opts.sample)
         self.arch = CBOW if opts.arch == "cbow" else SKIPGRAM
-        blocked = opts.softmax_block if opts.softmax_block is not None else len(vocab) > SOFTMAX_BLOCK_MIN_VOCAB
         self.blocked = None
         self.workers = opts.workers
-        if opts.objective == "softmax" and blocked:
+        if uses_blocked_softmax(opts, len(vocab)):
             # the matrix products run on all cores through BLAS: one driving thread
             self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias)
             self.workers = 1
@@ -220,14 +225,15 @@ class Trainer:
             pass
         finally:
             if self.progress is not None:
-                self.progress.close()
+                with contextlib.suppress(KeyboardInterrupt):
+                    self.progress.close()
 
     def progress_record(self):
         """What a resumed run needs to continue exactly here (saved with the model)."""
         return dict(epoch=self.epoch, chunk=self.chunk, words_done=self.words_done,
                     train_seconds=self.train_seconds, epoch_losses=[float(x) for x in self.epoch_losses],
                     partial_loss=float(self.partial_tally[0]), partial_examples=float(self.partial_tally[1]),
-                    raw_words=self.raw_per_epoch, complete=self.complete)
+                    raw_words=self.raw_per_epoch, sentences=self.encoded.n_sentences, complete=self.complete)
 
 
 def _model(trainer, prep_seconds):
@@ -275,41 +281,101 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
         raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
     t_start = time.perf_counter()
+    tmp_root = temporary_directory(tmp_dir)
     sentences = as_corpus(corpus, lowercase=opts.lowercase)
     if resume is not None:
         vocab = Vocabulary(resume.vocab, resume.counts)
+        if len(vocab) != resume.input_vectors.shape[0]:
+            raise W2VError("the model's vocabulary and vectors differ in size")
     else:
+        check_memory_before_counting(sentences, opts)
         vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab)
-    work_dir = tempfile.mkdtemp(prefix="w2v-nce-", dir=tmp_dir)
-    try:
-        encoded = EncodedCorpus.encode(sentences, vocab.index, f"{work_dir}/ids.i32")
-        try:
-            if resume is not None and encoded.raw_words != int(start.get("raw_words", -1)):
-                raise W2VError(f"the corpus differs from the one this model was trained on "
-                               f"({encoded.raw_words:,} words, the model saw {int(start.get('raw_words', 0)):,})")
-            noise = NoiseDistribution(vocab.counts, opts.noise_exponent)
-            if resume is not None:
-                bias = resume.output_bias if resume.output_bias is not None else np.zeros(len(vocab), np.float32)
-                weights = tuple(np.ascontiguousarray(a, dtype=np.float32).copy()
-                                for a in (resume.input_vectors, resume.output_vectors, bias))
-            else:
-                weights = init_weights(len(vocab), opts.dim, opts.seed)
-            if progress is True:
-                bar = ProgressBar(encoded.raw_words * opts.epochs, opts.epochs)
-            else:  # False, or an object with update(...) and close() (e.g. a custom display)
-                bar = progress or None
-            prep_seconds = time.perf_counter() - t_start
-            trainer = Trainer(opts, vocab, encoded, noise, weights, bar, start)
+    check_memory(training_memory(len(vocab), opts.dim, opts.objective, opts.negative, opts.workers,
+                                 uses_blocked_softmax(opts, len(vocab))),
+                 f"training {len(vocab):,} words of {opts.dim:,} dimensions")
+    kept = int(vocab.counts.sum())
+    if vocab.raw_sentences is not None:
+        n_sentences = vocab.raw_sentences
+    else:  # resumed: the stream's sentences as saved (at least one per MAX_SENTENCE kept tokens)
+        n_sentences = int(start.get("sentences", -(-kept // MAX_SENTENCE)))
+    stream_size = stream_bytes(kept, n_sentences)
+    check_free_space(tmp_root, stream_size, "the encoded corpus", _TMP_HINT)
+    with contextlib.ExitStack() as finished, contextlib.ExitStack() as cleanup:
+        # finished: entered once training is over (a signal then must not lose it), left last
+        work_dir = tempfile.mkdtemp(prefix="w2v-nce-", dir=tmp_root)
+        cleanup.callback(shutil.rmtree, work_dir, ignore_errors=True)
+        cleanup.enter_context(signals.temporary(work_dir, is_dir=True))
+        with disk_errors(f"{work_dir}/ids.i32", stream_size, _TMP_HINT):
+            encoded = EncodedCorpus.encode(sentences, vocab.index, f"{work_dir}/ids.i32")
+        cleanup.callback(encoded.close)
+        if resume is not None and encoded.raw_words != int(start.get("raw_words", -1)):
+            raise W2VError(f"the corpus differs from the one this model was trained on "
+                           f"({encoded.raw_words:,} words, the model saw {int(start.get('raw_words', 0)):,})")
+        if resume is not None and int(start.get("chunk", 0)) > len(encoded.chunks):
+            raise W2VError("the model's training progress does not fit this corpus (chunk "
+                           f"{int(start.get('chunk', 0))} of {len(encoded.chunks)})")
+        noise = NoiseDistribution(vocab.counts, opts.noise_exponent)
+        if resume is not None:
+            bias = resume.output_bias if resume.output_bias is not None else np.zeros(len(vocab), np.float32)
+            weights = tuple(np.ascontiguousarray(a, dtype=np.float32).copy()
+                            for a in (resume.input_vectors, resume.output_vectors, bias))
+        else:
+            weights = init_weights(len(vocab), opts.dim, opts.seed)
+        if progress is True:
+            bar = ProgressBar(encoded.raw_words * opts.epochs, opts.epochs)
+        else:  # False, or an object with update(...) and close() (e.g. a custom display)
+            bar = progress or None
+        prep_seconds = time.perf_counter() - t_start
+        trainer = Trainer(opts, vocab, encoded, noise, weights, bar, start)
 
-            def epoch_end(tr):
-                if checkpoint_every and tr.epoch % checkpoint_every == 0 and not tr.complete:
-                    _model(tr, prep_seconds).save(checkpoint_path)
-                if on_epoch_end is not None:
-                    on_epoch_end(tr)
+        def epoch_end(tr):
+            if checkpoint_every and tr.epoch % checkpoint_every == 0 and not tr.complete:
+                _model(tr, prep_seconds).save(checkpoint_path)
+            if on_epoch_end is not None:
+                on_epoch_end(tr)
 
-            trainer.run(epoch_end)
-        finally:
-            encoded.close()
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    return _model(trainer, prep_seconds)
+        trainer.run(epoch_end)
+        finished.enter_context(signals.held(raise_after=False))
+        model = _model(trainer, prep_seconds)
+    return model
+
+
+_TMP_HINT = "; free some space or choose another directory with --tmp-dir (or TMPDIR)"
+# Counted before the whole corpus to refuse early a vocabulary that cannot fit (see check_memory_before_counting).
+PREFIX_TOKENS = 1_000_000
+
+
+def uses_blocked_softmax(opts, vocab_size):
+    if opts.objective != "softmax":
+        return False
+    return opts.softmax_block if opts.softmax_block is not None else vocab_size > SOFTMAX_BLOCK_MIN_VOCAB
+
+
+def check_memory_before_counting(sentences, opts):
+    """Refuse, after reading at most PREFIX_TOKENS tokens, a job whose vocabulary is already too large to train
+    in the memory available: the words seen min_count times in a prefix of the corpus are a lower bound on the
+    vocabulary (capped by max_vocab). Skipped when no prefix could show that (the common case: then the check
+    after counting decides)."""
+    fit = vocabulary_that_fits(opts.dim, opts.objective, opts.negative, opts.workers,
+                               opts.objective == "softmax" and opts.softmax_block is not False)
+    cap = opts.max_vocab if opts.max_vocab is not None else float("inf")
+    if fit is None or fit >= min(cap, PREFIX_TOKENS // opts.min_count):
+        return
+    counts = {}
+    reached = 0  # words seen min_count times so far
+    tokens = 0
+    for sent in sentences:
+        for w in sent:
+            c = counts.get(w, 0) + 1
+            counts[w] = c
+            if c == opts.min_count:
+                reached += 1
+        tokens += len(sent)
+        if min(reached, cap) > fit or tokens >= PREFIX_TOKENS:
+            break
+    words = int(min(reached, cap))
+    if words > fit:
+        check_memory(training_memory(words, opts.dim, opts.objective, opts.negative, opts.workers,
+                                     uses_blocked_softmax(opts, words)),
+                     f"training at least {words:,} words (seen {opts.min_count}+ times in the first {tokens:,} "
+                     f"tokens) of {opts.dim:,} dimensions")

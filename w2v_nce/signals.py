@@ -1,0 +1,119 @@
+"""Stopping on signals: SIGINT (Ctrl-C), SIGTERM (what SLURM, Kubernetes and systemd send before they kill a job)
+and SIGHUP (a closed terminal or session).
+
+The command line installs one handler for the three (stop_on_signals). The first signal asks the job to stop
+cleanly: it raises KeyboardInterrupt in the main thread, exactly as Ctrl-C does, so training stops after the
+chunks in progress and the command saves what it has. While a file is being written (held(): atomic_write and
+the command's final outputs), the first signal waits until the file is complete. A second signal ends the
+process at once with status 128 + its number: the temporary files registered with temporary() are removed, and
+every other file is either complete or untouched (all writes go to a temporary file renamed into place).
+"""
+import contextlib
+import os
+import shutil
+import signal
+
+HANDLED = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+class _State:
+    received = None  # the number of the first signal received, while handlers are installed
+    pending = False  # a first signal arrived while held and is still to be raised
+    hold_depth = 0
+    temporaries = {}  # path → True for a directory
+
+
+_state = _State()
+
+
+def signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def exit_status(signum):
+    """The shell's convention for a process ended by a signal: 128 + its number (130, 143, 129)."""
+    return 128 + int(signum)
+
+
+def received():
+    """The number of the first signal received since stop_on_signals() began, or None."""
+    return _state.received
+
+
+def _remove_temporaries():
+    for path, is_dir in list(_state.temporaries.items()):
+        try:
+            if is_dir:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _handler(signum, frame):
+    name = signal_name(signum)
+    if _state.received is not None:  # the second signal: end now
+        _remove_temporaries()
+        with contextlib.suppress(OSError):
+            os.write(2, f"\n{name} again: stopped at once without saving; files already written are intact\n"
+                        .encode())
+        os._exit(exit_status(signum))
+    _state.received = signum
+    with contextlib.suppress(OSError):
+        os.write(2, f"\n{name}: stopping after the work in progress and saving it "
+                    f"(send it again to stop at once, without saving)\n".encode())
+    if _state.hold_depth:
+        _state.pending = True
+    else:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """Handle SIGINT, SIGTERM and SIGHUP as described above for the duration of the block (main thread only;
+    elsewhere the block runs with the process's handlers unchanged)."""
+    previous = {}
+    try:
+        for name in HANDLED:
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                previous[sig] = signal.signal(sig, _handler)
+    except ValueError:  # not the main thread
+        pass
+    _state.received, _state.pending = None, False
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _state.received, _state.pending = None, False
+
+
+@contextlib.contextmanager
+def held(raise_after=True):
+    """Hold a first signal until the block ends (a file being written is completed); then raise KeyboardInterrupt
+    for it if raise_after (and the block did not fail). A second signal still ends the process at once."""
+    _state.hold_depth += 1
+    try:
+        yield
+    finally:
+        _state.hold_depth -= 1
+    if _state.hold_depth == 0 and _state.pending:
+        _state.pending = False
+        if raise_after:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def temporary(path, is_dir=False):
+    """Register a temporary file or directory for removal if a second signal ends the process inside the block."""
+    path = os.fspath(path)
+    _state.temporaries[path] = is_dir
+    try:
+        yield path
+    finally:
+        _state.temporaries.pop(path, None)
