@@ -1,7 +1,7 @@
 """Evaluation: held-out likelihood and normalization of a model's scores, and gensim's word-vector benchmarks."""
 import numpy as np
 
-from .rows import collect_rows, gather_inputs
+from .rows import collect_rows
 from .corpus import MAX_SENTENCE
 from .loop import CBOW, SKIPGRAM
 from .rng import new_state
@@ -39,29 +39,17 @@ def heldout_metrics(model, sentences, arch="sg", window=5, block_rows=256):
     selfnorm_nll = mean(−s(w,c)) (exp s taken as a probability as it is), log_z_mean / log_z_std over the
     examples' contexts. The context of an example is its input word (sg) or the mean of its window (cbow).
     """
+    from .inference import exact_scores
+
     in_off, in_ids, tg_off, tg_ids = heldout_examples(model, sentences, arch, window)
-    rows = in_off.shape[0] - 1
-    if rows == 0:
+    if tg_ids.shape[0] == 0:
         return dict(heldout_nll=None, heldout_perplexity=None, selfnorm_nll=None, log_z_mean=None,
                     log_z_std=None, heldout_pairs=0)
-    nll = np.empty(tg_ids.shape[0])
-    neg_s = np.empty(tg_ids.shape[0])
-    log_z_ex = np.empty(tg_ids.shape[0])
-    h = np.empty((block_rows, model.dim), np.float32)
-    for r0 in range(0, rows, block_rows):
-        r1 = min(rows, r0 + block_rows)
-        gather_inputs(model.input_vectors, in_off, in_ids, r0, r1, h[:r1 - r0])
-        s = model.context_scores(h[:r1 - r0])
-        top = s.max(axis=1, keepdims=True)
-        log_z = (top + np.log(np.exp(s - top).sum(axis=1, keepdims=True)))[:, 0]
-        a, b = tg_off[r0], tg_off[r1]
-        row_of = np.repeat(np.arange(r1 - r0), np.diff(tg_off[r0:r1 + 1]))
-        st = s[row_of, tg_ids[a:b]]
-        nll[a:b] = log_z[row_of] - st
-        neg_s[a:b] = -st
-        log_z_ex[a:b] = log_z[row_of]
+    s, log_z = exact_scores(model, in_off, in_ids, tg_off, tg_ids, block_rows)
+    log_z_ex = np.repeat(log_z, np.diff(tg_off))
+    nll = log_z_ex - s
     mean_nll = float(nll.mean())
-    return dict(heldout_nll=mean_nll, heldout_perplexity=float(np.exp(mean_nll)), selfnorm_nll=float(neg_s.mean()),
+    return dict(heldout_nll=mean_nll, heldout_perplexity=float(np.exp(mean_nll)), selfnorm_nll=float(-s.mean()),
                 log_z_mean=float(log_z_ex.mean()), log_z_std=float(log_z_ex.std()), heldout_pairs=int(nll.shape[0]))
 
 

@@ -1,6 +1,7 @@
 """The trained model: vocabulary, input and output vectors, output bias, losses and the options used."""
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -49,6 +50,15 @@ class Model:
         return self._index
 
     @property
+    def huffman_tree(self):
+        """The Huffman tree of the vocabulary (hierarchical softmax's output layer), built on first use."""
+        if self._tree is None:
+            from .huffman import HuffmanTree
+
+            self._tree = HuffmanTree(self.counts)
+        return self._tree
+
+    @property
     def dim(self):
         return self.input_vectors.shape[1]
 
@@ -78,14 +88,33 @@ class Model:
         if self.output_bias is not None:
             s += self.output_bias.astype(np.float64)
         if self.options.get("objective") == "hs":
-            if self._tree is None:
-                from .huffman import HuffmanTree
-
-                self._tree = HuffmanTree(self.counts)
             inner = s[:, :max(len(self) - 1, 0)]
             step = 16  # bounds the n × V × path-length temporary
-            s = np.concatenate([self._tree.log_probabilities(inner[i:i + step]) for i in range(0, len(h), step)])
+            tree = self.huffman_tree
+            s = np.concatenate([tree.log_probabilities(inner[i:i + step]) for i in range(0, len(h), step)])
         return s
+
+    def log_prob(self, context_words, target_words, normalize="exact"):
+        """log p(w|c) of each target word w (a float for one word given as a str), given the context: one word
+        (skip-gram) or the mean of the given words (CBOW). normalize="exact" divides by Z(c) = Σ_w exp s(w,c)
+        (O(V)); "self" takes exp s(w,c) as it is (O(1); a probability for nce and hs only, else a warning).
+        See w2v_nce.inference."""
+        from .inference import log_prob
+
+        return log_prob(self, context_words, target_words, normalize)
+
+    def predict(self, context_words, topn=10, normalize="exact"):
+        """The topn most probable words given the context, [(word, probability)], most probable first."""
+        from .inference import predict
+
+        return predict(self, context_words, topn, normalize)
+
+    def score_text(self, path_or_sentences, window=None, normalize="exact"):
+        """Mean negative log-likelihood per (context, target) pair of a text, its perplexity, the number of pairs
+        and (exact) the mean log Z: a dict, see w2v_nce.inference.score_text."""
+        from .inference import score_text
+
+        return score_text(self, path_or_sentences, window, normalize)
 
     def to_keyedvectors(self):
         """The input vectors as a gensim KeyedVectors (with the word counts as its 'count' attribute)."""
@@ -133,5 +162,5 @@ class Model:
                 return cls(vocab, z["counts"], z["input_vectors"], z["output_vectors"], bias,
                            z["epoch_losses"].tolist(), json.loads(_from_bytes_array(z["options"])),
                            json.loads(_from_bytes_array(z["stats"])), progress)
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise W2VError(f"cannot load model {path}: {e}") from None
