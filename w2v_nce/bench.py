@@ -1,5 +1,13 @@
 """`w2v-nce bench`: the objectives (and gensim) trained on one corpus with one vocabulary and compared on the
-same held-out pairs: speed, training loss, held-out likelihood, self-normalization and word-vector quality."""
+same held-out pairs: speed, training loss, held-out likelihood, self-normalization and word-vector quality.
+
+A bench is a grid of runs: seed × vocabulary size × objective × k (k only for the objectives that sample
+noise; softmax and hs run once per vocabulary size). Every run records its held-out learning curve (evaluated
+after each epoch, off the training clock). With a report directory, finished runs are kept there as they
+finish and a re-run of the same command skips them.
+"""
+import dataclasses
+import json
 import math
 import os
 import shutil
@@ -7,18 +15,44 @@ import sys
 import tempfile
 import time
 import traceback
-
-import numpy as np
+import warnings
 
 from .corpus import as_corpus
-from .errors import W2VError
+from .errors import W2VError, W2VWarning
 from .evaluation import heldout_metrics, word_vector_metrics
+from .export import atomic_write
 from .model import Model
+from .objectives import OBJECTIVES
 
 METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
            "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "mi_lower_bound"]
 SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "epochs", "workers",
-            "seed", "alpha", "min_alpha", "noise_exponent"]
+            "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives"]
+CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "selfnorm_nll", "log_z_mean"]
+# the keys of a run row in JSON, in order (plus "error" on a failed run)
+ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["seed", "negative", "max_vocab", "curve",
+                                                                       "epoch_losses"]
+RUNS_FILE = "runs.json"
+
+
+def samples_noise(objective):
+    """Whether k (noise words per example) applies: the sampling objectives and gensim's negative sampling."""
+    return objective == "gensim" or OBJECTIVES[objective].samples_noise
+
+
+def bench_grid(objectives, negatives, max_vocabs, seeds, gensim=True):
+    """The runs of a bench in the order they train: (objective, k or None, max_vocab, seed) tuples.
+
+    Seeds outermost (so an interrupted bench has every configuration once before any twice), then vocabulary
+    sizes, then objectives (gensim last), then k; k is None for objectives that do not sample noise.
+    """
+    jobs = []
+    for seed in seeds:
+        for max_vocab in max_vocabs:
+            for objective in list(objectives) + (["gensim"] if gensim else []):
+                for k in (negatives if samples_noise(objective) else [None]):
+                    jobs.append((objective, k, max_vocab, seed))
+    return jobs
 
 
 def split_corpus(corpus, out_path, heldout_fraction=0.01, heldout=None, lowercase=False):
@@ -27,6 +61,11 @@ def split_corpus(corpus, out_path, heldout_fraction=0.01, heldout=None, lowercas
     Held out: the file `heldout`, or else the last `heldout_fraction` of the corpus's sentences, which are then
     left out of training.
     """
+    return _split(corpus, out_path, heldout_fraction, heldout, lowercase)[0]
+
+
+def _split(corpus, out_path, heldout_fraction, heldout, lowercase):
+    """split_corpus's work; returns (held-out sentences, training sentences, training tokens)."""
     sentences = as_corpus(corpus, lowercase=lowercase)
     if heldout is not None:
         held = list(as_corpus(heldout, lowercase=lowercase))
@@ -40,13 +79,16 @@ def split_corpus(corpus, out_path, heldout_fraction=0.01, heldout=None, lowercas
             raise W2VError(f"the corpus has {n} sentences: too few to hold out {heldout_fraction:.0%} and train")
         n_train = n - n_held
         held = []
+    train_sentences = train_tokens = 0
     with open(out_path, "w", encoding="utf-8") as out:
         for i, sent in enumerate(sentences):
             if n_train is None or i < n_train:
                 out.write(" ".join(sent) + "\n")
+                train_sentences += 1
+                train_tokens += len(sent)
             else:
                 held.append(sent)
-    return held
+    return held, train_sentences, train_tokens
 
 
 def _row(objective, arch, vocab_size, settings):
@@ -55,32 +97,79 @@ def _row(objective, arch, vocab_size, settings):
     return row
 
 
-def _evaluate(row, model, heldout, arch, window):
-    row.update({k: v for k, v in heldout_metrics(model, heldout, arch, window).items() if k in METRICS})
-    row.update(word_vector_metrics(model.to_keyedvectors()))
+def _settings(opts):
+    return {k: getattr(opts, k) for k in SETTINGS}
 
 
-def run_objective(objective, train_path, heldout, opts, progress=True):
+def _curve_point(epoch, train_seconds, metrics):
+    return dict(epoch=epoch, train_seconds=train_seconds, heldout_nll=metrics["heldout_nll"],
+                selfnorm_nll=metrics["selfnorm_nll"], log_z_mean=metrics["log_z_mean"])
+
+
+def train_with_curve(objective, train_path, heldout, opts, curves=True, progress=False):
+    """Train one objective; after every epoch, off the training clock, evaluate the held-out metrics.
+
+    Returns (model, curve, final held-out metrics). The evaluation only reads the weights (through a Model
+    view of the trainer's arrays) and draws no random numbers, so the trained vectors are the same with and
+    without curves. Raises KeyboardInterrupt if training was interrupted (Ctrl-C).
+    """
     import w2v_nce
 
-    options = {k: getattr(opts, k) for k in SETTINGS}
-    model = w2v_nce.train(train_path, objective=objective, arch=opts.arch, progress=progress, **options)
-    row = _row(objective, opts.arch, len(model), {k: getattr(opts, k) for k in SETTINGS})
+    curve = []
+    last = {}
+
+    def evaluate_epoch(trainer):
+        view = Model(trainer.vocab.words, trainer.vocab.counts, trainer.in_w, trainer.out_w,
+                     trainer.out_b if trainer.opts.bias else None, options={"objective": objective})
+        last.clear()
+        last.update(heldout_metrics(view, heldout, opts.arch, opts.window))
+        curve.append(_curve_point(trainer.epoch, trainer.train_seconds, last))
+
+    model = w2v_nce.train(train_path, objective=objective, arch=opts.arch, progress=progress,
+                          on_epoch_end=evaluate_epoch if curves else None, **_settings(opts))
+    if not model.progress.get("complete", True) or (curves and len(curve) != opts.epochs):
+        raise KeyboardInterrupt
+    final = last if curves else heldout_metrics(model, heldout, opts.arch, opts.window)
+    return model, curve, dict(final)
+
+
+def run_objective(objective, train_path, heldout, opts, progress=True, curves=True):
+    """One run of one of our objectives: its row (settings, timings, held-out metrics, curve, word vectors)."""
+    model, curve, final = train_with_curve(objective, train_path, heldout, opts, curves, progress)
+    row = _row(objective, opts.arch, len(model), _settings(opts))
     row.update(train_seconds=model.stats["train_seconds"], words_per_second=model.stats["words_per_second"],
                train_loss=float(model.epoch_losses[-1]))
     if objective == "infonce":
         row["mi_lower_bound"] = model.stats["mi_lower_bound"][-1]
     row["epoch_losses"] = [float(x) for x in model.epoch_losses]
-    _evaluate(row, model, heldout, opts.arch, opts.window)
+    row["curve"] = curve
+    row.update({k: v for k, v in final.items() if k in METRICS})
+    row.update(word_vector_metrics(model.to_keyedvectors()))
     return row
 
 
-def run_gensim(train_path, heldout, opts):
+def run_gensim(train_path, heldout, opts, curves=True):
     """gensim Word2Vec with the same settings and vocabulary (corpus_file mode, negative sampling); likelihood
-    metrics from its input and output (syn1neg) weights, which have no bias."""
+    metrics from its input and output (syn1neg) weights, which have no bias. The curve is evaluated in gensim's
+    epoch-end callback; gensim's training clock (total_train_time) counts epochs only."""
     from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
 
     from .vocab import Vocabulary
+
+    def view(m):
+        wv = m.wv
+        return Model(wv.index_to_key, [wv.get_vecattr(w, "count") for w in wv.index_to_key], wv.vectors,
+                     m.syn1neg, None, options={"objective": "ns"})
+
+    curve = []
+    last = {}
+
+    class HeldoutCurve(CallbackAny2Vec):
+        def on_epoch_end(self, m):
+            last.clear()
+            last.update(heldout_metrics(view(m), heldout, opts.arch, opts.window))
+            curve.append(_curve_point(len(curve) + 1, m.total_train_time, last))
 
     vocab = Vocabulary.build(as_corpus(train_path), opts.min_count, opts.max_vocab)
     model = Word2Vec(sg=1 if opts.arch == "sg" else 0, vector_size=opts.dim, window=opts.window,
@@ -88,134 +177,292 @@ def run_gensim(train_path, heldout, opts):
                      workers=opts.workers, seed=opts.seed, alpha=opts.alpha, min_alpha=opts.min_alpha,
                      ns_exponent=opts.noise_exponent, shrink_windows=not opts.fixed_window)
     model.build_vocab_from_freq(dict(zip(vocab.words, vocab.counts.tolist())))
-    model.train(corpus_file=train_path, total_words=vocab.raw_words, epochs=opts.epochs)
-    wv = model.wv
-    ours = Model(wv.index_to_key, [wv.get_vecattr(w, "count") for w in wv.index_to_key], wv.vectors,
-                 model.syn1neg, None, options={"objective": "ns"})
-    row = _row("gensim", opts.arch, len(ours), {k: getattr(opts, k) for k in SETTINGS})
+    model.train(corpus_file=train_path, total_words=vocab.raw_words, epochs=opts.epochs,
+                callbacks=[HeldoutCurve()] if curves else ())
+    ours = view(model)
+    row = _row("gensim", opts.arch, len(ours), _settings(opts))
     row.update(train_seconds=model.total_train_time,
                words_per_second=vocab.raw_words * opts.epochs / model.total_train_time)
-    _evaluate(row, ours, heldout, opts.arch, opts.window)
+    row["curve"] = curve
+    final = last if curves else heldout_metrics(ours, heldout, opts.arch, opts.window)
+    row.update({k: v for k, v in final.items() if k in METRICS})
+    row.update(word_vector_metrics(ours.to_keyedvectors()))
     return row
 
 
-def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gensim=True, progress=True,
-              log=None, tmp_dir=None):
-    """Train each objective (and gensim) on the training part of `corpus` and evaluate it; returns the rows.
+class RunStore:
+    """The finished runs of a report directory (its runs.json), rewritten atomically after every run.
 
-    A failure in one objective is recorded in its row (key "error") and the others still run.
+    A run is found again by its configuration (objective, architecture, corpus, held-out part, every training
+    setting and the seed), so a re-run of the same bench skips what is done. Runs of other configurations
+    already in the file are kept.
+    """
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, RUNS_FILE) if directory else None
+        self.rows = []
+        if self.path and os.path.exists(self.path):
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    self.rows = json.load(f)
+                if not isinstance(self.rows, list):
+                    raise ValueError("not a list of runs")
+            except (OSError, ValueError) as e:
+                raise W2VError(f"cannot read the finished runs in {self.path}: {e} (move it away to start over)") \
+                    from None
+
+    def find(self, config):
+        for r in self.rows:
+            if r.get("config") == config and "error" not in r:
+                return r
+        return None
+
+    def add(self, row):
+        self.rows = [r for r in self.rows if r.get("config") != row["config"]] + [json_rows([row], config=True)[0]]
+        if self.path:
+            with atomic_write(self.path) as f:
+                f.write(json.dumps(self.rows, indent=1).encode("utf-8"))
+
+
+def _file_identity(path):
+    st = os.stat(path)
+    return dict(path=os.path.abspath(path), bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def run_config(objective, opts, corpus_id, heldout_id, curves):
+    """What identifies a run: everything that changes what it trains or measures (k is None where unused)."""
+    settings = _settings(opts)
+    if not samples_noise(objective):
+        settings["negative"] = None
+    config = dict(objective=objective, arch=opts.arch, lowercase=opts.lowercase, corpus=corpus_id,
+                  heldout=heldout_id, curves=bool(curves), **settings)
+    return json.loads(json.dumps(config))  # as it reads back from runs.json
+
+
+def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gensim=True, progress=True,
+              log=None, tmp_dir=None, seeds=1, negatives=None, max_vocabs=None, curves=True, report_dir=None,
+              command=None):
+    """Train the bench grid (see bench_grid) on the training part of `corpus` and evaluate every run; returns the
+    run rows in grid order.
+
+    opts: the TrainOptions shared by all runs; seeds: runs per configuration, with seeds opts.seed,
+    opts.seed + 1, ...; negatives / max_vocabs: the k and vocabulary-size values to sweep (default: opts'
+    own). A failure in one run is recorded in its row (key "error") and the others still run. report_dir: keep
+    every finished run in report_dir/runs.json as it finishes, skip runs already there, and at the end write
+    the report (summary.json, report.md, figures; see report.write_report). Ctrl-C stops the bench and loses
+    only the run in progress.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    negatives = list(negatives or [opts.negative])
+    max_vocabs = list(max_vocabs or [opts.max_vocab])
+    seed_list = [opts.seed + i for i in range(seeds)]
+    jobs = bench_grid(objectives, negatives, max_vocabs, seed_list, gensim)
+    if report_dir:
+        os.makedirs(report_dir, exist_ok=True)
+        if not has_matplotlib():
+            warnings.warn("the report's figures need matplotlib (pip install 'w2v-nce[plot]'); the report is "
+                          "written without them", W2VWarning)
+    store = RunStore(report_dir)
+    corpus_id = _file_identity(corpus) if isinstance(corpus, (str, os.PathLike)) else None
+    heldout_id = _file_identity(heldout) if heldout is not None else dict(fraction=heldout_fraction)
+    started = time.strftime("%Y-%m-%d %H:%M:%S %z")
     work = tempfile.mkdtemp(prefix="w2v-nce-bench-", dir=tmp_dir)
+    t_bench = time.perf_counter()
     try:
         train_path = os.path.join(work, "train.txt")
-        held = split_corpus(corpus, train_path, heldout_fraction, heldout, opts.lowercase)
-        log(f"held out {len(held):,} sentences ({sum(map(len, held)):,} tokens)")
+        held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout,
+                                                     opts.lowercase)
+        log(f"held out {len(held):,} sentences ({sum(map(len, held)):,} tokens); training on "
+            f"{train_sentences:,} sentences ({train_tokens:,} tokens)")
         rows = []
-        jobs = list(objectives) + (["gensim"] if gensim else [])
-        for i, name in enumerate(jobs, 1):
-            log(f"[{i}/{len(jobs)}] {name}")
+        trained = 0
+        for i, (name, k, max_vocab, seed) in enumerate(jobs, 1):
+            run_opts = dataclasses.replace(opts, negative=k if k is not None else opts.negative,
+                                           max_vocab=max_vocab, seed=seed)
+            config = run_config(name, run_opts, corpus_id, heldout_id, curves)
+            what = f"{name}" + (f" k={k}" if k is not None else "") + \
+                (f" V≤{max_vocab}" if max_vocab is not None else "") + f" seed {seed}"
+            done = store.find(config) if report_dir else None
+            if done is not None:
+                log(f"[{i}/{len(jobs)}] {what}: done before, kept from {store.path}")
+                rows.append(done)
+                continue
+            log(f"[{i}/{len(jobs)}] {what}")
             t0 = time.perf_counter()
             try:
                 if name == "gensim":
-                    row = run_gensim(train_path, held, opts)
+                    row = run_gensim(train_path, held, run_opts, curves)
                 else:
-                    row = run_objective(name, train_path, held, opts, progress)
-            except Exception as e:  # reported in the row; the other objectives still run
-                row = _row(name, opts.arch, None, {k: getattr(opts, k) for k in SETTINGS})
+                    row = run_objective(name, train_path, held, run_opts, progress, curves)
+            except KeyboardInterrupt:
+                kept = f"; the {len(rows)} finished runs are kept in {store.path}: run the same command " \
+                       f"again to continue" if report_dir else ""
+                log(f"[{i}/{len(jobs)}] {what} interrupted{kept}")
+                raise
+            except Exception as e:  # reported in the row; the other runs still train
+                row = _row(name, opts.arch, None, _settings(run_opts))
                 row["error"] = f"{type(e).__name__}: {e}"
-                log(f"[{i}/{len(jobs)}] {name} failed: {row['error']}")
+                log(f"[{i}/{len(jobs)}] {what} failed: {row['error']}")
                 if os.environ.get("W2V_NCE_DEBUG"):
                     traceback.print_exc()
-            log(f"[{i}/{len(jobs)}] {name} done in {time.perf_counter() - t0:.1f} s")
+            row.update(seed=seed, negative=k, max_vocab=max_vocab, config=config)
+            row.setdefault("curve", [])
+            log(f"[{i}/{len(jobs)}] {what} done in {time.perf_counter() - t0:.1f} s")
+            trained += 1
+            store.add(row)
             rows.append(row)
+        if report_dir:
+            info = dict(corpus=os.fspath(corpus) if corpus_id else "(in memory)", command=command, started=started,
+                        finished=time.strftime("%Y-%m-%d %H:%M:%S %z"), heldout_sentences=len(held),
+                        heldout_tokens=sum(map(len, held)), heldout=heldout, heldout_fraction=heldout_fraction,
+                        train_sentences=train_sentences, train_tokens=train_tokens, seeds=seed_list,
+                        negatives=negatives, max_vocabs=max_vocabs, objectives=list(objectives), gensim=gensim,
+                        options=opts.as_dict(), runs_trained=trained, runs_kept=len(rows) - trained,
+                        bench_seconds=time.perf_counter() - t_bench)
+            from .report import write_report
+
+            write_report(report_dir, json_rows(rows, config=True), info)
+            log(f"report written to {report_dir}")
         return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def json_rows(rows):
-    """Rows with exactly the documented keys (plus "error" on a failed row); non-finite numbers become null."""
-    keys = ["objective", "arch", "vocab_size", "settings"] + METRICS
+def json_rows(rows, config=False):
+    """Rows with the documented keys (ROW_KEYS, plus "error" on a failed row, and "config" if asked for);
+    non-finite numbers become null."""
+    keys = ROW_KEYS + (["config"] if config else [])
     out = []
     for r in rows:
         d = {k: r.get(k) for k in keys}
         for k in METRICS:
             if isinstance(d[k], float) and not math.isfinite(d[k]):
                 d[k] = None
+        d["curve"] = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in p.items()}
+                      for p in (d["curve"] or [])]
         if "error" in r:
             d["error"] = r["error"]
         out.append(d)
     return out
 
 
-def format_table(rows):
-    cols = [("objective", "objective", "{}"), ("train s", "train_seconds", "{:.1f}"),
-            ("words/s", "words_per_second", "{:,.0f}"), ("train loss", "train_loss", "{:.4f}"),
-            ("heldout NLL", "heldout_nll", "{:.4f}"), ("perplexity", "heldout_perplexity", "{:.1f}"),
-            ("selfnorm NLL", "selfnorm_nll", "{:.4f}"), ("log Z mean", "log_z_mean", "{:.3f}"),
-            ("log Z std", "log_z_std", "{:.3f}"), ("analogy", "analogy_accuracy", "{:.2%}"),
-            ("WS353", "ws353_spearman", "{:.3f}"), ("SimLex", "simlex_spearman", "{:.3f}"),
-            ("MI bound", "mi_lower_bound", "{:.3f}")]
-    cells = [[title for title, _, _ in cols]]
+# Derived per-run figures, summarized with the metrics: seconds per training epoch, and |mean log Z| (how far
+# the scores are from self-normalized).
+DERIVED = ["seconds_per_epoch", "abs_log_z_mean"]
+
+
+def _derived(row):
+    epochs = (row.get("settings") or {}).get("epochs")
+    t, z = row.get("train_seconds"), row.get("log_z_mean")
+    return dict(seconds_per_epoch=t / epochs if t is not None and epochs else None,
+                abs_log_z_mean=abs(z) if z is not None else None)
+
+
+def mean_sd(values):
+    """Mean, sample standard deviation (n − 1 in the denominator; None below two values) and count of the
+    finite values among `values` (None and NaN are left out)."""
+    x = [float(v) for v in values if v is not None and math.isfinite(v)]
+    n = len(x)
+    if n == 0:
+        return dict(mean=None, sd=None, n=0)
+    mean = sum(x) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1)) if n > 1 else None
+    return dict(mean=mean, sd=sd, n=n)
+
+
+def config_label(objective, negative=None):
+    return objective + (f" k={negative}" if negative is not None else "")
+
+
+def summarize(rows):
+    """One entry per configuration (objective × k × max_vocab, in order of first appearance): the mean, sd and
+    n over its runs (seeds) of every metric (METRICS and DERIVED), and its mean learning curve per epoch
+    (mean, sd and n of each curve value over the runs); "settings" are its first run's.
+
+    Failed runs count in "failed" and nowhere else.
+    """
+    groups = {}
     for r in rows:
-        line = []
-        for _, key, fmt in cols:
-            v = r.get(key)
-            line.append("-" if v is None else fmt.format(v))
-        cells.append(line)
-    widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
-             for line in cells]
+        groups.setdefault((r["objective"], r.get("negative"), r.get("max_vocab")), []).append(r)
+    out = []
+    for (objective, negative, max_vocab), runs in groups.items():
+        ok = [r for r in runs if "error" not in r]
+        derived = [_derived(r) for r in ok]
+        metrics = {m: mean_sd([r.get(m) for r in ok]) for m in METRICS}
+        metrics.update({m: mean_sd([d[m] for d in derived]) for m in DERIVED})
+        epochs = sorted({p["epoch"] for r in ok for p in (r.get("curve") or [])})
+        curve = []
+        for e in epochs:
+            points = [p for r in ok for p in (r.get("curve") or []) if p["epoch"] == e]
+            curve.append(dict(epoch=e, **{k: mean_sd([p.get(k) for p in points]) for k in CURVE_KEYS[1:]}))
+        sizes = sorted({r["vocab_size"] for r in ok if r.get("vocab_size") is not None})
+        out.append(dict(objective=objective, negative=negative, max_vocab=max_vocab, arch=runs[0].get("arch"),
+                        settings=(ok or runs)[0].get("settings"),
+                        vocab_size=sizes[0] if len(sizes) == 1 else (sizes or None), runs=len(runs), failed=len(runs) - len(ok), seeds=[r.get("seed") for r in ok],
+                        metrics=metrics, curve=curve))
+    return out
+
+
+# (column title, metric, format of the mean and of the sd)
+TABLE_COLUMNS = [("train s", "train_seconds", "{:.1f}"), ("words/s", "words_per_second", "{:,.0f}"),
+                 ("train loss", "train_loss", "{:.4f}"), ("heldout NLL", "heldout_nll", "{:.4f}"),
+                 ("perplexity", "heldout_perplexity", "{:.1f}"), ("selfnorm NLL", "selfnorm_nll", "{:.4f}"),
+                 ("log Z mean", "log_z_mean", "{:.3f}"), ("log Z std", "log_z_std", "{:.3f}"),
+                 ("analogy", "analogy_accuracy", "{:.2%}"), ("WS353", "ws353_spearman", "{:.3f}"),
+                 ("SimLex", "simlex_spearman", "{:.3f}"), ("MI bound", "mi_lower_bound", "{:.3f}")]
+
+
+def _cell(stat, fmt):
+    if stat["mean"] is None:
+        return "-"
+    text = fmt.format(stat["mean"])
+    if stat["sd"] is not None:
+        text += " ± " + fmt.format(stat["sd"])
+    return text
+
+
+def table_cells(summary):
+    """Header and one line of text cells per configuration: mean ± sd (just the value for a single run)."""
+    header = ["objective", "k", "vocab", "runs"] + [title for title, _, _ in TABLE_COLUMNS]
+    lines = []
+    for g in summary:
+        size = g["vocab_size"]
+        size = "-" if size is None else (f"{size:,}" if isinstance(size, int) else "/".join(map(str, size)))
+        runs = f"{g['runs'] - g['failed']}" + (f" ({g['failed']} failed)" if g["failed"] else "")
+        lines.append([g["objective"], "-" if g["negative"] is None else str(g["negative"]), size, runs] +
+                     [_cell(g["metrics"][key], fmt) for _, key, fmt in TABLE_COLUMNS])
+    return header, lines
+
+
+def format_table(rows):
+    """The summary of the run rows as an aligned text table (mean ± sd over seeds), then any failures."""
+    header, lines = table_cells(summarize(rows))
+    cells = [header] + lines
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+            for line in cells]
     for r in rows:
         if "error" in r:
-            lines.append(f"{r['objective']}: {r['error']}")
-    return "\n".join(lines)
+            text.append(f"{config_label(r['objective'], r.get('negative'))} seed {r.get('seed')}: {r['error']}")
+    return "\n".join(text)
 
 
-def require_matplotlib():
+def has_matplotlib():
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise W2VError("--plot needs matplotlib: pip install 'w2v-nce[plot]' (or pip install matplotlib)") from None
+        return False
+    return True
 
 
-def plot(rows, path):
-    """Held-out NLL and words/s per objective, and the learning curves (mean training loss per epoch)."""
+def require_matplotlib(option="--plot"):
+    if not has_matplotlib():
+        raise W2VError(f"{option} needs matplotlib: pip install 'w2v-nce[plot]' (or pip install matplotlib)")
+
+
+def plot(rows, path, corpus=None):
+    """The main figure: held-out NLL against cumulative training seconds per objective (figures.learning_curves)."""
     require_matplotlib()
-    import matplotlib
+    from .figures import learning_curves
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
-    from .export import atomic_write
-
-    ok = [r for r in rows if "error" not in r]
-    names = [r["objective"] for r in ok]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    nll = [r["heldout_nll"] if r["heldout_nll"] is not None else np.nan for r in ok]
-    selfnorm = [r["selfnorm_nll"] if r["selfnorm_nll"] is not None else np.nan for r in ok]
-    x = np.arange(len(ok))
-    axes[0].bar(x - 0.2, nll, 0.4, label="normalized (exact log Z)")
-    axes[0].bar(x + 0.2, selfnorm, 0.4, label="self-normalized (−s)")
-    axes[0].set_xticks(x, names)
-    axes[0].set_ylabel("held-out NLL (nats per pair)")
-    axes[0].legend()
-    axes[1].bar(x, [r["words_per_second"] or 0 for r in ok], color="tab:green")
-    axes[1].set_xticks(x, names)
-    axes[1].set_ylabel("words / s")
-    for r in ok:
-        if r.get("epoch_losses"):
-            axes[2].plot(range(1, len(r["epoch_losses"]) + 1), r["epoch_losses"], marker="o", label=r["objective"])
-    axes[2].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    axes[2].set_xlabel("epoch")
-    axes[2].set_ylabel("mean training loss")
-    axes[2].legend()
-    settings = ok[0]["settings"] if ok else {}
-    fig.suptitle(f"w2v-nce bench ({ok[0]['arch'] if ok else ''}, vocabulary {ok[0]['vocab_size'] if ok else '-'}, "
-                 f"dim {settings.get('dim')}, {settings.get('epochs')} epochs)")
-    fig.tight_layout()
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
+    learning_curves(summarize(rows), path, corpus)

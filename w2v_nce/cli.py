@@ -197,41 +197,90 @@ def _objective_list(ctx, param, value):
     return names
 
 
+class _IntList(click.ParamType):
+    """Comma-separated positive integers, e.g. 5,20,50 (duplicates dropped, order kept)."""
+
+    name = "N[,N...]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        try:
+            items = [int(v) for v in str(value).split(",") if v.strip()]
+        except ValueError:
+            items = []
+        if not items or min(items) < 1:
+            self.fail(f"expected comma-separated integers ≥ 1, got {value!r}", param, ctx)
+        return list(dict.fromkeys(items))
+
+
+def _sweep_options(f):
+    """training_options, with --negative and --max-vocab taking comma-separated lists of values to sweep."""
+    f = training_options(f)
+    sweep = {
+        "negative": click.Option(["--negative"], type=_IntList(), default="5", show_default=True,
+                                 help="Noise samples per example (k); a comma-separated list sweeps k "
+                                      "(sampling objectives and gensim only)."),
+        "max_vocab": click.Option(["--max-vocab"], type=_IntList(), default=None,
+                                  help="Keep only the most frequent words; a comma-separated list sweeps the "
+                                       "vocabulary size."),
+    }
+    f.__click_params__ = [sweep.get(p.name, p) for p in f.__click_params__]
+    return f
+
+
 @main.command()
 @click.argument("corpus", required=False, type=click.Path(dir_okay=True))
 @click.option("--objectives", default=",".join(OBJECTIVE_NAMES), show_default=True, callback=_objective_list,
               help="Comma-separated objectives to compare.")
-@training_options
+@_sweep_options
+@click.option("--seeds", type=POS_INT, default=1, show_default=True,
+              help="Train every configuration this many times, with seeds SEED, SEED+1, ...; the table shows "
+                   "mean ± sd.")
 @click.option("--heldout-fraction", type=click.FloatRange(0.0, 0.5, max_open=True), default=0.01, show_default=True,
               help="Fraction of the corpus's sentences, from its end, held out (never trained on).")
 @click.option("--heldout", type=click.Path(exists=True, dir_okay=False), help="Held-out corpus file instead.")
 @click.option("--no-gensim", is_flag=True, help="Leave out the gensim reference row.")
-@click.option("--json", "json_path", type=click.Path(), help="Write the rows as JSON here.")
-@click.option("--plot", "plot_path", type=click.Path(), help="Write a PNG plot here (needs matplotlib).")
+@click.option("--curves/--no-curves", default=True, show_default=True,
+              help="Evaluate the held-out metrics after every epoch (off the training clock).")
+@click.option("--json", "json_path", type=click.Path(), help="Write the run rows as JSON here.")
+@click.option("--plot", "plot_path", type=click.Path(), help="Write the main figure (PNG) here (needs matplotlib).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Keep finished runs here as they finish (the same command again skips them) and write "
+                   "summary.json, report.md and the figures (with matplotlib).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (the table is still printed).")
-def bench(corpus, objectives, heldout_fraction, heldout, no_gensim, json_path, plot_path, quiet, **options):
-    """Compare objectives (and gensim) on CORPUS: speed, held-out likelihood, normalization, vector quality."""
+def bench(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curves, json_path, plot_path,
+          report_dir, quiet, **options):
+    """Compare objectives (and gensim) on CORPUS: speed, held-out likelihood, normalization, vector quality.
+
+    Sweeps the grid objective × k × vocabulary size, each SEEDS times. With --report, an interrupted bench
+    keeps its finished runs and the same command continues it.
+    """
+    import sys
+
     from w2v_nce import bench as B
     from w2v_nce.export import atomic_write, check_writable
 
     corpus = _corpus_path(corpus)
-    opts = _resolve(options)
+    negatives, max_vocabs = options.pop("negative"), options.pop("max_vocab") or [None]
+    opts = _resolve({**options, "negative": negatives[0], "max_vocab": max_vocabs[0]})
     for path in (json_path, plot_path):
         if path:
             check_writable(path)
     if plot_path:
-        B.require_matplotlib()
+        B.require_matplotlib("--plot")
     if heldout is None and heldout_fraction <= 0:
         raise click.BadParameter("must be > 0 unless --heldout is given", param_hint="'--heldout-fraction'")
     log = (lambda msg: None) if quiet else functools.partial(click.echo, err=True)
     rows = B.run_bench(corpus, objectives, opts, heldout_fraction, heldout, gensim=not no_gensim,
-                       progress=not quiet, log=log)
+                       progress=not quiet, log=log, seeds=seeds, negatives=negatives, max_vocabs=max_vocabs,
+                       curves=curves, report_dir=report_dir, command=shlex.join(["w2v-nce"] + sys.argv[1:]))
     click.echo(B.format_table(rows))
     if json_path:
         with atomic_write(json_path) as f:
             f.write(json.dumps(B.json_rows(rows), indent=1).encode("utf-8"))
     if plot_path:
-        B.plot(rows, plot_path)
+        B.plot(rows, plot_path, corpus)
 
 
 if __name__ == "__main__":

@@ -54,16 +54,23 @@ def heldout_metrics(model, sentences, arch="sg", window=5, block_rows=256):
 
 
 def word_vector_metrics(kv):
-    """Analogy accuracy (questions-words, restrict_vocab 30000) and WS353 / SimLex-999 Spearman, by gensim."""
+    """Analogy accuracy (questions-words, restrict_vocab 30000) and WS353 / SimLex-999 Spearman, by gensim; None
+    where the vocabulary covers too little of a benchmark to score it."""
     import warnings
 
     from gensim.test.utils import datapath
 
+    def spearman(name):
+        try:
+            return kv.evaluate_word_pairs(datapath(name))[1][0]
+        except ValueError:  # scipy needs at least two covered pairs
+            return float("nan")
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns on constant input for tiny vocabularies
         analogy = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)[0]
-        ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
-        sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
+        ws = spearman("wordsim353.tsv")
+        sl = spearman("simlex999.txt")
     return dict(analogy_accuracy=_finite(analogy), ws353_spearman=_finite(ws), simlex_spearman=_finite(sl))
 
 
