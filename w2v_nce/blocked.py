@@ -9,63 +9,111 @@ For a block of B rows with inputs H (B × dim) and targets Y (counts, B × V):
     receives −lr·dH_r (word2vec's CBOW convention: the whole update goes to each context word).
 
 This is the gradient of the summed per-example softmax losses at the block's start: one minibatch SGD step.
+
+How it is computed. The three products (2·B·V·dim flops each) run in place in preallocated buffers through
+BLAS's sgemm (no B × V or V × dim temporaries). Between them one parallel pass per row turns the scores into
+E'_r = e_r − (z_r/n_r)·y_r with e_r = exp(S_r − max S_r) (float32) and z_r = Σ e_r, and keeps the factor
+c_r = n_r/z_r: then G = diag(c) E', so the B × V matrix is never rescaled; the factor goes to the small
+matrices instead: dH = diag(c)(E' U) and dU = E'ᵀ (diag(c) H). The same pass sums the bias gradient.
 """
 import numba as nb
 import numpy as np
+from scipy.linalg.blas import sgemm
 
 from .rows import collect_rows, gather_inputs, scatter_inputs
+from .vecops import exp32
+
+# The row pass splits a block's rows into this many contiguous parts, each with its own bias-gradient sum,
+# added in part order: results do not depend on the number of threads.
+ROW_PARTS = 8
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def softmax_block_gradient(scores, tg_off, tg_ids, r0, r1):
-    """In place: scores (rows × V) → G = n_r·softmax − Y. Returns the block's summed loss (float64)."""
-    loss = 0.0
-    V = scores.shape[1]
-    for r in nb.prange(r1 - r0):
-        row = scores[r]
-        a, b = tg_off[r0 + r], tg_off[r0 + r + 1]
-        target_sum = 0.0
-        for q in range(a, b):
-            target_sum += row[tg_ids[q]]
-        top = row[0]
-        for w in range(1, V):
-            if row[w] > top:
-                top = row[w]
-        z = 0.0
-        for w in range(V):
-            e = np.exp(np.float64(row[w]) - top)
-            row[w] = e
-            z += e
-        loss += (b - a) * (np.log(z) + top) - target_sum
-        scale = (b - a) / z
-        for w in range(V):
-            row[w] *= scale
-        for q in range(a, b):
-            row[tg_ids[q]] -= 1.0
-    return loss
+@nb.njit(cache=True, nogil=True, parallel=True, fastmath=True)
+def softmax_rows(scores, out_b, use_bias, tg_off, tg_ids, r0, row_scale, db_parts):
+    """The block's rows r0, r0+1, ... (scores[i] = H_i Uᵀ, without the bias), in place:
+
+    scores[i] ← e − (z/n)·y with e = exp(s − max s), s = scores[i] + b, z = Σ_w e_w, n the row's number of
+    targets and y their counts over the vocabulary; row_scale[i] ← n/z, so that row_scale[i]·scores[i] is
+    G_i = n·softmax(s) − y. With use_bias, db_parts[p] ← Σ G_i over part p's rows. Returns the block's loss
+    Σ_i (n·log Z − Σ_targets s), float64.
+    """
+    rows, V = scores.shape
+    parts = db_parts.shape[0]
+    part_loss = np.zeros(parts)
+    for p in nb.prange(parts):
+        db = db_parts[p]
+        if use_bias:
+            for w in range(V):
+                db[w] = 0.0
+        loss = 0.0
+        for i in range(rows * p // parts, rows * (p + 1) // parts):
+            row = scores[i]
+            a, b = tg_off[r0 + i], tg_off[r0 + i + 1]
+            if use_bias:
+                for w in range(V):
+                    row[w] += out_b[w]
+            top = row[0]
+            for w in range(1, V):
+                top = max(top, row[w])
+            target_sum = 0.0
+            for q in range(a, b):
+                target_sum += row[tg_ids[q]]
+            z = 0.0
+            for w in range(V):
+                e = exp32(row[w] - top)
+                row[w] = e
+                z += e
+            n = b - a
+            loss += n * (np.log(z) + top) - target_sum
+            z_per_target = np.float32(z / n)
+            for q in range(a, b):
+                row[tg_ids[q]] -= z_per_target
+            scale = np.float32(n / z)
+            row_scale[i] = scale
+            if use_bias:
+                for w in range(V):
+                    db[w] += scale * row[w]
+        part_loss[p] = loss
+    return part_loss.sum()
+
+
+def _gemm_into(c, alpha, a, b, beta=0.0, trans_a=0, trans_b=0):
+    """c ← alpha·op(a) op(b) + beta·c in place (all Fortran-ordered views of the C-ordered buffers)."""
+    out = sgemm(alpha, a, b, beta=beta, c=c, trans_a=trans_a, trans_b=trans_b, overwrite_c=1)
+    if out.ctypes.data != c.ctypes.data:  # sgemm would have copied c: the update would be lost
+        raise RuntimeError("sgemm did not write in place")
 
 
 class BlockedSoftmax:
     """Trains chunks of the id stream with full softmax on blocks of rows.
 
     A block's summed gradient is one SGD step, whose curvature grows with the number of examples it sums
-    (a frequent word's output row collects p_w·h from every row); plain SGD on it is stable while that number
-    stays below about c/lr. Blocks therefore hold about c/lr examples (at least min_examples, at most
-    max_rows rows): small while the learning rate is high, larger as it decays.
+    (a frequent word's output row collects p_w·h from every row); plain SGD on it is stable while the output
+    step stays below about c/(examples in the block), so the output-side learning rate of a block is
+    min(lr, c/examples). Blocks hold `rows` rows.
     """
 
     def __init__(self, arch, in_w, out_w, out_b, use_bias, c=1.0, rows=256):
         self.arch = arch
         self.in_w, self.out_w, self.out_b = in_w, out_w, out_b
+        for a in (in_w, out_w, out_b):
+            if a.dtype != np.float32 or not a.flags.c_contiguous:
+                raise ValueError("weights must be C-contiguous float32 arrays (updated in place)")
         self.use_bias = use_bias
         self.c = c
         self.rows = rows
-        self.h = np.empty((rows, in_w.shape[1]), np.float32)
+        vocab_size, dim = out_w.shape
+        self.h = np.empty((rows, dim), np.float32)
+        self.dh = np.empty((rows, dim), np.float32)
+        self.scores = np.empty((rows, vocab_size), np.float32)
+        self.row_scale = np.empty(rows, np.float32)
+        self.db_parts = np.zeros((ROW_PARTS, vocab_size), np.float32)
 
     def block_end(self, tg_off, r0, lr):
         return min(r0 + self.rows, tg_off.shape[0] - 1)
 
     def train_chunk(self, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob, state):
+        """Train stream[start:end] in blocks of rows; adds (loss, examples) to state.tally. Returns the rows."""
         in_off, in_ids, tg_off, tg_ids, row_pos = collect_rows(
             self.arch, stream, start, end, window, fixed_window, keep_prob, state.sent, state.rng,
             state.sent.shape[0])
@@ -76,18 +124,31 @@ class BlockedSoftmax:
         while r0 < rows:
             lr = lr_start + (lr_end - lr_start) * (row_pos[r0] / span)
             r1 = self.block_end(tg_off, r0, lr)
-            h = self.h[:r1 - r0]
+            n = r1 - r0
+            h, dh, s = self.h[:n], self.dh[:n], self.scores[:n]
             gather_inputs(self.in_w, in_off, in_ids, r0, r1, h)
-            g = h @ self.out_w.T
-            if self.use_bias:
-                g += self.out_b
-            loss += softmax_block_gradient(g, tg_off, tg_ids, r0, r1)
-            dh = g @ self.out_w
-            lr_out = min(lr, self.c / (tg_off[r1] - tg_off[r0]))
-            self.out_w -= np.float32(lr_out) * (g.T @ h)
-            if self.use_bias:
-                self.out_b -= np.float32(lr_out) * g.sum(axis=0)
+            self.scores_into(h, s)
+            loss += softmax_rows(s, self.out_b, self.use_bias, tg_off, tg_ids, r0, self.row_scale, self.db_parts)
+            self.input_gradient_into(s, dh)
+            self.update_output(s, h, min(lr, self.c / (tg_off[r1] - tg_off[r0])))
             scatter_inputs(self.in_w, in_off, in_ids, r0, r1, dh, -lr)
             r0 = r1
         state.tally[0] += loss
         state.tally[1] += tg_ids.shape[0]
+        return rows
+
+    def scores_into(self, h, s):
+        """s ← H Uᵀ."""
+        _gemm_into(s.T, 1.0, self.out_w.T, h.T, trans_a=1)
+
+    def input_gradient_into(self, s, dh):
+        """dh ← dH = diag(c) E' U (s holds E', row_scale holds c)."""
+        _gemm_into(dh.T, 1.0, self.out_w.T, s.T)
+        dh *= self.row_scale[:dh.shape[0], None]
+
+    def update_output(self, s, h, lr_out):
+        """U ← U − lr_out·E'ᵀ diag(c) H and b ← b − lr_out·db (h is scaled in place)."""
+        h *= self.row_scale[:h.shape[0], None]
+        _gemm_into(self.out_w.T, -lr_out, h.T, s.T, beta=1.0, trans_b=1)
+        if self.use_bias:
+            self.out_b -= np.float32(lr_out) * self.db_parts.sum(axis=0)
