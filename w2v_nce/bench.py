@@ -27,7 +27,7 @@ from .objectives import OBJECTIVES
 METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
            "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "mi_lower_bound"]
 SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "epochs", "workers",
-            "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives"]
+            "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init"]
 CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "selfnorm_nll", "log_z_mean"]
 # the keys of a run row in JSON, in order (plus "error" on a failed run)
 ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["seed", "negative", "max_vocab", "curve",
@@ -234,6 +234,8 @@ def run_config(objective, opts, corpus_id, heldout_id, curves):
     settings = _settings(opts)
     if not samples_noise(objective):
         settings["negative"] = None
+    if objective == "gensim" or not OBJECTIVES[objective].default_bias:  # no output bias to initialize
+        settings["bias_init"] = None
     config = dict(objective=objective, arch=opts.arch, lowercase=opts.lowercase, corpus=corpus_id,
                   heldout=heldout_id, curves=bool(curves), **settings)
     return json.loads(json.dumps(config))  # as it reads back from runs.json

@@ -84,6 +84,9 @@ _TRAINING_OPTIONS = [
     click.option("--min-alpha", type=NONNEG_FLOAT, default=1e-4, show_default=True, help="Final learning rate."),
     click.option("--noise-exponent", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True,
                  help="Q(w) ∝ count(w)^exponent."),
+    click.option("--bias-init", type=click.Choice(["unigram", "zero"]), default="unigram", show_default=True,
+                 help="Output bias at step 0 (objectives with a bias): log unigram probabilities, so training "
+                      "starts from the normalized unigram model, or zero."),
     click.option("--workers", type=POS_INT, default=None, help="Threads [all cores]."),
     click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True),
     click.option("--lowercase", is_flag=True, help="Lowercase the corpus."),

@@ -16,6 +16,8 @@ class HuffmanTree:
         parent = np.full(max(2 * n - 1, 1), -1, dtype=np.int64)
         bit = np.zeros(max(2 * n - 1, 1), dtype=np.uint8)
         # (count, order, node): ties are broken by creation order, so the tree is deterministic
+        weight = np.zeros(max(2 * n - 1, 1), dtype=np.int64)  # count of every node's subtree
+        weight[:n] = counts
         heap = [(int(c), i, i) for i, c in enumerate(counts)]
         heapq.heapify(heap)
         node = n
@@ -24,6 +26,7 @@ class HuffmanTree:
             c2, _, b = heapq.heappop(heap)
             parent[a] = parent[b] = node
             bit[b] = 1
+            weight[node] = c1 + c2
             heapq.heappush(heap, (c1 + c2, node, node))
             node += 1
         depth = np.zeros(max(2 * n - 1, 1), dtype=np.int64)
@@ -40,6 +43,10 @@ class HuffmanTree:
                 v = parent[v]
                 self.points[w, d] = v - n
         self.lengths = lengths.astype(np.int32)
+        # inner node v − n: log(count of its branch-0 subtree / count of its branch-1 subtree)
+        self.branch_log_odds = np.zeros(max(n - 1, 1), dtype=np.float64)
+        v = np.arange(max(2 * n - 2, 0))  # every node but the root
+        np.add.at(self.branch_log_odds, parent[v] - n, np.where(bit[v] == 1, -1.0, 1.0) * np.log(weight[v]))
 
     def log_probabilities(self, inner_scores):
         """log p(w|c) for every word from the inner-node scores x (n_contexts × (V−1)): Σ_d log σ(±x_point)."""

@@ -22,6 +22,9 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+BIAS_INITS = ("unigram", "zero")
+
+
 @dataclass
 class TrainOptions:
     objective: str = "ns"
@@ -40,6 +43,7 @@ class TrainOptions:
     seed: int = 1
     fixed_window: bool = False
     bias: Optional[bool] = None  # the objective's default
+    bias_init: str = "unigram"  # output bias at step 0: log unigram probabilities ("unigram") or 0 ("zero")
     lowercase: bool = False
     shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
@@ -75,6 +79,8 @@ class TrainOptions:
             raise OptionError("seed", f"must be an integer ≥ 0, got {o.seed!r}")
         if o.bias is None:
             o.bias = OBJECTIVES[o.objective].default_bias
+        if o.bias_init not in BIAS_INITS:
+            raise OptionError("bias_init", f"unknown bias initialization {o.bias_init!r} (choose unigram or zero)")
         return o
 
     def as_dict(self):

@@ -46,15 +46,35 @@ def noise_tables(objective, k, noise, counts):
     return tables
 
 
-def init_weights(vocab_size, dim, seed):
-    """Input vectors uniform in [−0.5/dim, 0.5/dim) (word2vec's), output vectors and bias zero."""
+def init_weights(vocab_size, dim, seed, bias=None):
+    """Input vectors uniform in [−0.5/dim, 0.5/dim) (word2vec's), output vectors zero, the output bias `bias`
+    (zero if None)."""
     rng = np.random.default_rng(seed)
     in_w = rng.random((vocab_size, dim), dtype=np.float32)
     in_w -= np.float32(0.5)  # in place: no temporary of the matrix's size
     in_w /= np.float32(dim)
     out_w = np.zeros((vocab_size, dim), dtype=np.float32)
-    out_b = np.zeros(vocab_size, dtype=np.float32)
+    out_b = np.zeros(vocab_size, dtype=np.float32) if bias is None else np.asarray(bias, dtype=np.float32).copy()
     return in_w, out_w, out_b
+
+
+def initial_bias(counts, objective, bias_init="unigram"):
+    """The output bias at step 0, when every output vector is zero and so s(w,c) = b_w.
+
+    "unigram" makes the model at step 0 the normalized unigram model p(w|c) = count(w)/Σ counts (Mnih & Teh
+    2012): b_w = log(count(w)/Σ counts), so Σ_w exp b_w = 1; for hs, whose bias belongs to the inner nodes,
+    b_node = log(n₀/n₁), the counts of the node's branch-0 and branch-1 subtrees, so that the path product
+    Π_d σ((1 − 2·code_d)·b_node) is count(w)/Σ counts. "zero": b = 0.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    bias = np.zeros(counts.shape[0], dtype=np.float64)
+    if bias_init == "unigram":
+        if objective == "hs":
+            odds = HuffmanTree(counts).branch_log_odds
+            bias[:min(len(odds), len(bias))] = odds[:len(bias)]
+        else:
+            bias[:] = np.log(counts / counts.sum())
+    return bias
 
 
 class Trainer:
@@ -320,7 +340,8 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
             weights = tuple(np.ascontiguousarray(a, dtype=np.float32).copy()
                             for a in (resume.input_vectors, resume.output_vectors, bias))
         else:
-            weights = init_weights(len(vocab), opts.dim, opts.seed)
+            bias = initial_bias(vocab.counts, opts.objective, opts.bias_init) if opts.bias else None
+            weights = init_weights(len(vocab), opts.dim, opts.seed, bias)
         if progress is True:
             bar = ProgressBar(encoded.raw_words * opts.epochs, opts.epochs)
         else:  # False, or an object with update(...) and close() (e.g. a custom display)
