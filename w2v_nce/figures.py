@@ -114,35 +114,49 @@ def learning_curves(summary, path, corpus=None):
     _save(fig, path)
 
 
+def _nll_vs_k_panel(ax, groups, objectives):
+    """Held-out NLL against k of the given sampling objectives, softmax and hs as horizontal references."""
+    ks = sorted({g["negative"] for g in groups if g["negative"] is not None})
+    for objective in objectives:
+        line = sorted((g for g in groups if g["objective"] == objective), key=lambda g: g["negative"])
+        if line:
+            ax.errorbar([g["negative"] for g in line], [_mean(g["metrics"]["heldout_nll"]) for g in line],
+                        yerr=[_sd(g["metrics"]["heldout_nll"]) for g in line], marker="o", capsize=4,
+                        color=COLORS[objective], label=objective)
+    for objective, style in (("softmax", "-"), ("hs", "--")):
+        for g in (g for g in groups if g["objective"] == objective):
+            m, sd = _mean(g["metrics"]["heldout_nll"]), _sd(g["metrics"]["heldout_nll"])
+            ax.axhline(m, color=COLORS[objective], linestyle=style, label=f"{objective} (exact, no k)")
+            if sd:
+                ax.axhspan(m - sd, m + sd, color=COLORS[objective], alpha=0.15, linewidth=0)
+    if ks:
+        ax.set_xscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
+    ax.set_xlabel("k, noise samples per example (log scale)")
+    ax.set_ylabel("held-out NLL (nats per pair)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def nll_vs_k(summary, path, corpus=None):
-    """Held-out NLL against k for nce, infonce and ns (± sd error bars), softmax (and hs) as horizontal lines."""
+    """Held-out NLL against k for nce, infonce and ns (± sd error bars), softmax (and hs) as horizontal lines.
+
+    ns's NLL is usually far above the others' (its scores are not normalized), which would flatten their
+    differences: when ns is present, a second panel per vocabulary size shows the others alone."""
     plt = _pyplot()
     vocabs = _vocab_values(summary)
-    fig, axes = plt.subplots(1, len(vocabs), figsize=(6.5 * len(vocabs), 4.6), squeeze=False)
-    for ax, v in zip(axes[0], vocabs):
+    zoom = any(g["objective"] == "ns" for g in summary) and \
+        any(g["objective"] in ("nce", "infonce", "softmax", "hs") for g in summary)
+    cols = 2 if zoom else 1
+    fig, axes = plt.subplots(len(vocabs), cols, figsize=(6.5 * cols, 4.6 * len(vocabs)), squeeze=False)
+    for row, v in zip(axes, vocabs):
         groups = [g for g in summary if g["max_vocab"] == v]
-        ks = sorted({g["negative"] for g in groups if g["negative"] is not None})
-        for objective in ("nce", "infonce", "ns"):
-            line = sorted((g for g in groups if g["objective"] == objective), key=lambda g: g["negative"])
-            if line:
-                ax.errorbar([g["negative"] for g in line], [_mean(g["metrics"]["heldout_nll"]) for g in line],
-                            yerr=[_sd(g["metrics"]["heldout_nll"]) for g in line], marker="o", capsize=4,
-                            color=COLORS[objective], label=objective)
-        for objective, style in (("softmax", "-"), ("hs", "--")):
-            for g in (g for g in groups if g["objective"] == objective):
-                m, sd = _mean(g["metrics"]["heldout_nll"]), _sd(g["metrics"]["heldout_nll"])
-                ax.axhline(m, color=COLORS[objective], linestyle=style, label=f"{objective} (exact, no k)")
-                if sd:
-                    ax.axhspan(m - sd, m + sd, color=COLORS[objective], alpha=0.15, linewidth=0)
-        if ks:
-            ax.set_xscale("log")
-            ax.set_xticks(ks, [str(k) for k in ks])
-            ax.minorticks_off()
-        ax.set_xlabel("k, noise samples per example (log scale)")
-        ax.set_ylabel("held-out NLL (nats per pair)")
-        ax.set_title(_vocab_text(groups[0]), fontsize=10)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        _nll_vs_k_panel(row[0], groups, ("nce", "infonce", "ns"))
+        row[0].set_title(_vocab_text(groups[0]), fontsize=10)
+        if zoom:
+            _nll_vs_k_panel(row[1], groups, ("nce", "infonce"))
+            row[1].set_title(f"{_vocab_text(groups[0])}: without ns (zoomed)", fontsize=10)
     fig.suptitle(f"Held-out NLL against k — {_settings_text(summary, corpus)}", fontsize=11)
     _save(fig, path)
 
@@ -155,9 +169,10 @@ def epoch_seconds_vs_vocab(summary, path, corpus=None):
     for g in summary:
         if isinstance(g["vocab_size"], int):
             lines.setdefault((g["objective"], g["negative"]), []).append(g)
-    for (objective, k), groups in lines.items():
+    for i, ((objective, k), groups) in enumerate(lines.items()):
         groups.sort(key=lambda g: g["vocab_size"])
-        ax.errorbar([g["vocab_size"] for g in groups], [_mean(g["metrics"]["seconds_per_epoch"]) for g in groups],
+        dodge = 1.04 ** (i - (len(lines) - 1) / 2)  # series side by side around each size (log axis)
+        ax.errorbar([g["vocab_size"] * dodge for g in groups], [_mean(g["metrics"]["seconds_per_epoch"]) for g in groups],
                     yerr=[_sd(g["metrics"]["seconds_per_epoch"]) for g in groups], marker=_marker(summary, k),
                     capsize=3, color=COLORS.get(objective), linestyle="-" if samples_noise(objective) else "--",
                     label=config_label(objective, k))
