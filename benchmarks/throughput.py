@@ -51,13 +51,15 @@ def evaluate(kv):
     return dict(analogy=analogy, ws353=ws, simlex=sl)
 
 
-def run_ours(corpus, arch, objective, s, seed, shared_negatives=True):
+def run_ours(corpus, arch, objective, s, seed, shared_negatives=True, **options):
+    """options: further training options (e.g. alpha, min_alpha) for w2v_nce.train."""
     import w2v_nce
 
+    options.setdefault("alpha", s.alpha_cbow if arch == "cbow" else None)
     t0 = time.perf_counter()
     m = w2v_nce.train(corpus, objective=objective, arch=arch, dim=s.dim, window=s.window, negative=s.negative,
                       sample=s.sample, min_count=s.min_count, epochs=s.epochs, workers=s.workers, seed=seed,
-                      alpha=s.alpha_cbow if arch == "cbow" else None, shared_negatives=shared_negatives)
+                      shared_negatives=shared_negatives, **options)
     total = time.perf_counter() - t0
     st = m.stats
     return dict(train_seconds=st["train_seconds"], total_seconds=total, words_per_second=st["words_per_second"],
