@@ -51,7 +51,7 @@ def test_save_load_roundtrip(tmp_path, rng):
 def test_load_garbage_is_a_clear_error(tmp_path):
     p = tmp_path / "bad.npz"
     p.write_bytes(b"not a model")
-    with pytest.raises(W2VError, match="cannot load model"):
+    with pytest.raises(W2VError, match="is not a w2v-nce model .a text file"):
         Model.load(p)
 
 
