@@ -47,9 +47,9 @@ def chain():
     return dict(corpus=sample_corpus(T, pi), pi=pi, P=P, p=P / P.sum(axis=1, keepdims=True))
 
 
-def train_scores(chain, objective, **extra):
+def train_scores(chain, objective, seed=1, **extra):
     m = w2v_nce.train(chain["corpus"], objective=objective, dim=32, window=1, fixed_window=True, sample=0,
-                      min_count=1, epochs=5, negative=K, workers=2, seed=1, **extra)
+                      min_count=1, epochs=5, negative=K, workers=1, seed=seed, **extra)
     order = np.argsort([int(w[1:]) for w in m.vocab])  # state → model index
     s = m.scores(order)[:, order]  # s[c, w] indexed by state
     return m, order, s
