@@ -242,6 +242,9 @@ def test_disk_full_while_encoding_the_corpus(small_corpus, tmp_path):
                           "choose another directory with --tmp-dir (or TMPDIR)")
     assert str(tmp) in line
     assert out.read_text() == "previous vectors" and os.listdir(tmp) == []
+    r = run_injected("train", small_corpus, "-o", out, "--min-count", "3", "--dim", "8", "--epochs", "1",
+                     FULL_DIR=tmp, FULL_BUDGET=100_000, TMPDIR=tmp)  # TMPDIR, without --tmp-dir
+    assert str(tmp) in one_error_line(r, "/ids.i32 (it needs ") and os.listdir(tmp) == []
 
 
 def test_not_enough_free_space_for_the_encoded_corpus_is_refused_before_encoding(small_corpus, tmp_path):

@@ -375,8 +375,8 @@ def read_model_file(path):
             raise _NotAModel(_what_the_file_is(head))
         try:
             zf = zipfile.ZipFile(path)
-        except Exception as e:  # BadZipFile, or struct.error, ValueError... from a damaged directory
-            raise _NotAModel(f"truncated or damaged: its zip directory is missing or broken ({e})") from None
+        except Exception:  # BadZipFile, or struct.error, ValueError... from a damaged directory
+            raise _NotAModel("truncated or damaged: its zip directory is missing or broken") from None
         with zf:
             try:
                 return model_file_arrays(zf)
