@@ -188,7 +188,8 @@ def test_a_second_signal_during_the_checkpoint_write_exits_at_once_and_corrupts_
 @posix_signals
 def test_sigterm_during_bench_keeps_the_finished_runs_and_the_same_command_continues(small_corpus, tmp_path):
     report = tmp_path / "report"
-    args = [EXE, "bench", small_corpus, "--objectives", "ns,nce", "--no-gensim", "--dim", "16", "--epochs", "12",
+    # the second run (full softmax, ~50 times the cost of ns per example) lasts long enough to be interrupted
+    args = [EXE, "bench", small_corpus, "--objectives", "ns,softmax", "--no-gensim", "--dim", "16", "--epochs", "2",
             "--min-count", "3", "--max-vocab", "400", "--workers", "1", "--no-curves", "--report", str(report)]
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -197,7 +198,7 @@ def test_sigterm_during_bench_keeps_the_finished_runs_and_the_same_command_conti
     seen = []
     for line in proc.stderr:
         seen.append(line)
-        if line.startswith("[2/2] nce"):  # the first run is finished and kept
+        if line.startswith("[2/2] softmax"):  # the first run is finished and kept
             break
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
@@ -210,14 +211,14 @@ def test_sigterm_during_bench_keeps_the_finished_runs_and_the_same_command_conti
     assert leftovers(report, tmp) == []
     r = subprocess.run(args + ["--quiet"], capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr
-    assert [x["objective"] for x in json.loads((report / "runs.json").read_text())] == ["ns", "nce"]
+    assert [x["objective"] for x in json.loads((report / "runs.json").read_text())] == ["ns", "softmax"]
     assert (report / "summary.json").exists() and (report / "report.md").exists()
 
 
 @needs_cli
 @posix_signals
 def test_sigterm_during_bench_without_report_says_nothing_was_kept(small_corpus, tmp_path):
-    args = [EXE, "bench", small_corpus, "--objectives", "ns", "--no-gensim", "--dim", "16", "--epochs", "30",
+    args = [EXE, "bench", small_corpus, "--objectives", "ns", "--no-gensim", "--dim", "16", "--epochs", "60",
             "--min-count", "3", "--max-vocab", "400", "--workers", "1"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
