@@ -4,6 +4,13 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a pass is a pass, a failure reproduces):
+# HYPOTHESIS_PROFILE=explore draws new ones and keeps failing examples in .hypothesis/.
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 sys.path.insert(0, os.path.dirname(__file__))
 

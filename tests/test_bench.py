@@ -73,7 +73,7 @@ def test_split_corpus_holds_out_the_end(tmp_path):
 
 @pytest.fixture(scope="module")
 def bench_rows(small_corpus):
-    opts = TrainOptions(dim=16, epochs=2, min_count=3, max_vocab=800, workers=2).resolved()
+    opts = TrainOptions(dim=16, epochs=2, min_count=3, max_vocab=800, workers=1).resolved()
     return run_bench(small_corpus, ["ns", "nce", "softmax", "infonce", "hs"], opts, heldout_fraction=0.05,
                      progress=False, log=lambda m: None)
 

@@ -47,9 +47,9 @@ def chain():
     return dict(corpus=sample_corpus(T, pi), pi=pi, P=P, p=P / P.sum(axis=1, keepdims=True))
 
 
-def train_scores(chain, objective, **extra):
+def train_scores(chain, objective, seed=1, **extra):
     m = w2v_nce.train(chain["corpus"], objective=objective, dim=32, window=1, fixed_window=True, sample=0,
-                      min_count=1, epochs=5, negative=K, workers=2, seed=1, **extra)
+                      min_count=1, epochs=5, negative=K, workers=1, seed=seed, **extra)
     order = np.argsort([int(w[1:]) for w in m.vocab])  # state → model index
     s = m.scores(order)[:, order]  # s[c, w] indexed by state
     return m, order, s
@@ -64,7 +64,8 @@ def log_p(chain):
     return np.log(np.where(chain["P"] > 0, chain["p"], 1.0))
 
 
-# (objective, tolerance on the weighted mean absolute error in nats); measured: 0.042, 0.036, 0.045, 0.042, 0.068
+# (objective, tolerance on the weighted mean absolute error in nats). One worker, seed 1: bit-identical runs;
+# measured nce 0.042, hs 0.037, ns 0.045, softmax 0.042 (blocked 0.047), infonce 0.056 (seeds 1-10: README)
 @pytest.mark.parametrize("objective,tol", [("nce", 0.08), ("hs", 0.08)])
 def test_normalized_objectives_learn_log_probabilities(chain, objective, tol):
     _, _, s = train_scores(chain, objective)

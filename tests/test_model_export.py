@@ -1,3 +1,6 @@
+import os
+import stat
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -51,7 +54,7 @@ def test_save_load_roundtrip(tmp_path, rng):
 def test_load_garbage_is_a_clear_error(tmp_path):
     p = tmp_path / "bad.npz"
     p.write_bytes(b"not a model")
-    with pytest.raises(W2VError, match="cannot load model"):
+    with pytest.raises(W2VError, match="is not a w2v-nce model .a text file"):
         Model.load(p)
 
 
@@ -72,3 +75,17 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
             raise RuntimeError("boom")
     assert p.read_text() == "old"
     assert list(tmp_path.iterdir()) == [p]
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    """A new file gets 0666 less the umask, as open() gives; a replaced file keeps its mode."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = tmp_path / "new.txt"
+    with atomic_write(new) as f:
+        f.write(b"x")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    new.chmod(0o640)
+    with atomic_write(new) as f:
+        f.write(b"y")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o640 and new.read_bytes() == b"y"

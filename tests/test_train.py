@@ -7,6 +7,7 @@ from w2v_nce.options import OptionError
 
 
 def test_train_api_on_a_path(small_corpus):
+    """Two Hogwild workers: what they train differs from run to run, so only its behaviour is checked."""
     m = w2v_nce.train(small_corpus, dim=20, epochs=2, workers=2, min_count=3)
     assert len(m) == len(m.vocab) == m.input_vectors.shape[0] > 500
     assert m.input_vectors.shape == m.output_vectors.shape == (len(m), 20)

@@ -6,6 +6,7 @@ noise; softmax and hs run once per vocabulary size). Every run records its held-
 after each epoch, off the training clock). With a report directory, finished runs are kept there as they
 finish and a re-run of the same command skips them.
 """
+import contextlib
 import dataclasses
 import json
 import math
@@ -17,12 +18,14 @@ import time
 import traceback
 import warnings
 
+from . import signals
 from .corpus import as_corpus
-from .errors import W2VError, W2VWarning
+from .errors import NoSpaceError, W2VError, W2VWarning
 from .evaluation import heldout_metrics, word_vector_metrics
-from .export import atomic_write
+from .export import write_bytes
 from .model import Model
 from .objectives import OBJECTIVES
+from .resources import check_free_space, disk_errors, temporary_directory
 
 METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
            "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "mi_lower_bound"]
@@ -80,7 +83,13 @@ def _split(corpus, out_path, heldout_fraction, heldout, lowercase):
         n_train = n - n_held
         held = []
     train_sentences = train_tokens = 0
-    with open(out_path, "w", encoding="utf-8") as out:
+    # the training part, its tokens joined by single spaces, takes at most the bytes of a plain-text corpus
+    size = os.path.getsize(corpus) if isinstance(corpus, (str, os.PathLike)) and \
+        not os.fspath(corpus).endswith(".gz") else None
+    hint = "; free some space or choose another directory with --tmp-dir (or TMPDIR)"
+    if size is not None:
+        check_free_space(os.path.dirname(os.path.abspath(out_path)), size, "the training part of the corpus", hint)
+    with disk_errors(out_path, size, hint), open(out_path, "w", encoding="utf-8") as out:
         for i, sent in enumerate(sentences):
             if n_train is None or i < n_train:
                 out.write(" ".join(sent) + "\n")
@@ -106,7 +115,7 @@ def _curve_point(epoch, train_seconds, metrics):
                 selfnorm_nll=metrics["selfnorm_nll"], log_z_mean=metrics["log_z_mean"])
 
 
-def train_with_curve(objective, train_path, heldout, opts, curves=True, progress=False):
+def train_with_curve(objective, train_path, heldout, opts, curves=True, progress=False, tmp_dir=None):
     """Train one objective; after every epoch, off the training clock, evaluate the held-out metrics.
 
     Returns (model, curve, final held-out metrics). The evaluation only reads the weights (through a Model
@@ -125,7 +134,7 @@ def train_with_curve(objective, train_path, heldout, opts, curves=True, progress
         last.update(heldout_metrics(view, heldout, opts.arch, opts.window))
         curve.append(_curve_point(trainer.epoch, trainer.train_seconds, last))
 
-    model = w2v_nce.train(train_path, objective=objective, arch=opts.arch, progress=progress,
+    model = w2v_nce.train(train_path, objective=objective, arch=opts.arch, progress=progress, tmp_dir=tmp_dir,
                           on_epoch_end=evaluate_epoch if curves else None, **_settings(opts))
     if not model.progress.get("complete", True) or (curves and len(curve) != opts.epochs):
         raise KeyboardInterrupt
@@ -133,9 +142,9 @@ def train_with_curve(objective, train_path, heldout, opts, curves=True, progress
     return model, curve, dict(final)
 
 
-def run_objective(objective, train_path, heldout, opts, progress=True, curves=True):
+def run_objective(objective, train_path, heldout, opts, progress=True, curves=True, tmp_dir=None):
     """One run of one of our objectives: its row (settings, timings, held-out metrics, curve, word vectors)."""
-    model, curve, final = train_with_curve(objective, train_path, heldout, opts, curves, progress)
+    model, curve, final = train_with_curve(objective, train_path, heldout, opts, curves, progress, tmp_dir)
     row = _row(objective, opts.arch, len(model), _settings(opts))
     row.update(train_seconds=model.stats["train_seconds"], words_per_second=model.stats["words_per_second"],
                train_loss=float(model.epoch_losses[-1]))
@@ -220,8 +229,7 @@ class RunStore:
     def add(self, row):
         self.rows = [r for r in self.rows if r.get("config") != row["config"]] + [json_rows([row], config=True)[0]]
         if self.path:
-            with atomic_write(self.path) as f:
-                f.write(json.dumps(self.rows, indent=1).encode("utf-8"))
+            write_bytes(self.path, json.dumps(self.rows, indent=1).encode("utf-8"))
 
 
 def _file_identity(path):
@@ -268,9 +276,12 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     corpus_id = _file_identity(corpus) if isinstance(corpus, (str, os.PathLike)) else None
     heldout_id = _file_identity(heldout) if heldout is not None else dict(fraction=heldout_fraction)
     started = time.strftime("%Y-%m-%d %H:%M:%S %z")
+    tmp_dir = temporary_directory(tmp_dir)
     work = tempfile.mkdtemp(prefix="w2v-nce-bench-", dir=tmp_dir)
     t_bench = time.perf_counter()
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        cleanup.enter_context(signals.temporary(work, is_dir=True))  # removed by a second signal too
         train_path = os.path.join(work, "train.txt")
         held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout,
                                                      opts.lowercase)
@@ -295,11 +306,13 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
                 if name == "gensim":
                     row = run_gensim(train_path, held, run_opts, curves)
                 else:
-                    row = run_objective(name, train_path, held, run_opts, progress, curves)
+                    row = run_objective(name, train_path, held, run_opts, progress, curves, tmp_dir)
             except KeyboardInterrupt:
                 kept = f"; the {len(rows)} finished runs are kept in {store.path}: run the same command " \
                        f"again to continue" if report_dir else ""
                 log(f"[{i}/{len(jobs)}] {what} interrupted{kept}")
+                raise
+            except NoSpaceError:  # a full disk stops every run: the bench stops, its finished runs kept
                 raise
             except Exception as e:  # reported in the row; the other runs still train
                 row = _row(name, opts.arch, None, _settings(run_opts))
@@ -326,8 +339,6 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
             write_report(report_dir, json_rows(rows, config=True), info)
             log(f"report written to {report_dir}")
         return rows
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def json_rows(rows, config=False):

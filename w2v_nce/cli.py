@@ -259,12 +259,15 @@ def bench(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curve
     Sweeps the grid objective × k × vocabulary size, each SEEDS times. With --report, an interrupted bench
     keeps its finished runs and the same command continues it.
     """
+    import os
     import sys
 
     from w2v_nce import bench as B
-    from w2v_nce.export import atomic_write, check_writable
+    from w2v_nce import signals
+    from w2v_nce.export import check_writable, write_bytes
 
     corpus = _corpus_path(corpus)
+    tmp_dir = options.pop("tmp_dir")
     negatives, max_vocabs = options.pop("negative"), options.pop("max_vocab") or [None]
     opts = _resolve({**options, "negative": negatives[0], "max_vocab": max_vocabs[0]})
     for path in (json_path, plot_path):
@@ -275,13 +278,23 @@ def bench(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curve
     if heldout is None and heldout_fraction <= 0:
         raise click.BadParameter("must be > 0 unless --heldout is given", param_hint="'--heldout-fraction'")
     log = (lambda msg: None) if quiet else functools.partial(click.echo, err=True)
-    rows = B.run_bench(corpus, objectives, opts, heldout_fraction, heldout, gensim=not no_gensim,
-                       progress=not quiet, log=log, seeds=seeds, negatives=negatives, max_vocabs=max_vocabs,
-                       curves=curves, report_dir=report_dir, command=shlex.join(["w2v-nce"] + sys.argv[1:]))
+    try:
+        rows = B.run_bench(corpus, objectives, opts, heldout_fraction, heldout, gensim=not no_gensim,
+                           progress=not quiet, log=log, seeds=seeds, negatives=negatives, max_vocabs=max_vocabs,
+                           curves=curves, report_dir=report_dir, command=shlex.join(["w2v-nce"] + sys.argv[1:]),
+                           tmp_dir=tmp_dir)
+    except KeyboardInterrupt:
+        signum = signals.received() or signal.SIGINT
+        if report_dir:
+            kept = (f"the finished runs are kept in {os.path.join(report_dir, B.RUNS_FILE)}; the same command "
+                    f"continues the bench")
+        else:
+            kept = "no run was kept (with --report DIR, finished runs are kept and the same command continues)"
+        click.echo(f"interrupted ({signals.signal_name(signum)}): {kept}", err=True)
+        click.get_current_context().exit(signals.exit_status(signum))
     click.echo(B.format_table(rows))
     if json_path:
-        with atomic_write(json_path) as f:
-            f.write(json.dumps(B.json_rows(rows), indent=1).encode("utf-8"))
+        write_bytes(json_path, json.dumps(B.json_rows(rows), indent=1).encode("utf-8"))
     if plot_path:
         B.plot(rows, plot_path, corpus)
 

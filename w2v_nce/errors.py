@@ -11,3 +11,7 @@ class W2VWarning(UserWarning):
 
 class NoSpaceError(W2VError):
     """A file system is full (or would be): the job cannot go on anywhere until space is freed."""
+
+
+class ModelFileError(W2VError):
+    """A file given as a model is not one w2v-nce can read: damaged, truncated, foreign, or of a future format."""

@@ -1,6 +1,7 @@
 """Files out: atomic writes, word2vec text and binary formats."""
 import contextlib
 import os
+import stat
 import tempfile
 
 import numpy as np
@@ -22,6 +23,16 @@ def check_writable(path):
         raise W2VError(f"output directory is not writable: {directory}")
 
 
+def _file_mode(path):
+    """The mode a replaced file keeps, else what open() would give a new one (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path, size=None):
     """Yield a binary file object whose content replaces `path` only if the block completes.
@@ -40,6 +51,7 @@ def atomic_write(path, size=None):
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
         with signals.temporary(tmp):
             try:
+                os.chmod(tmp, _file_mode(path))  # mkstemp's file is private (0600); outputs get the usual mode
                 with disk_errors(path, size):
                     with os.fdopen(fd, "wb") as f:
                         yield f
@@ -50,6 +62,12 @@ def atomic_write(path, size=None):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
+
+
+def write_bytes(path, data):
+    """data (bytes) as the file at path, atomically, its size checked against the free space first."""
+    with atomic_write(path, len(data)) as f:
+        f.write(data)
 
 
 def write_word2vec(path, words, vectors, binary=False):

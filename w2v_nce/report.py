@@ -5,7 +5,7 @@ import json
 import os
 
 from .bench import DERIVED, METRICS, has_matplotlib, summarize, table_cells
-from .export import atomic_write
+from .export import write_bytes
 
 CAPTIONS = {
     "fig1_heldout_nll_vs_time.png": "Held-out NLL after each epoch against cumulative training seconds (log "
@@ -78,8 +78,7 @@ def _settings_lines(info):
 def write_report(directory, rows, info):
     """summary.json, report.md and the figures into `directory` (runs.json is kept by bench.RunStore)."""
     summary = summarize(rows)
-    with atomic_write(os.path.join(directory, "summary.json")) as f:
-        f.write(json.dumps(summary, indent=1).encode("utf-8"))
+    write_bytes(os.path.join(directory, "summary.json"), json.dumps(summary, indent=1).encode("utf-8"))
     if has_matplotlib():
         from .figures import write_figures
 
@@ -102,5 +101,4 @@ def write_report(directory, rows, info):
     text += ["## Columns", "", GLOSSARY,
              f"summary.json holds, per objective × k × vocabulary size, the mean, sd and n of "
              f"{', '.join(METRICS + DERIVED)} and of the learning curve per epoch; runs.json holds every run.", ""]
-    with atomic_write(os.path.join(directory, "report.md")) as f:
-        f.write("\n".join(text).encode("utf-8"))
+    write_bytes(os.path.join(directory, "report.md"), "\n".join(text).encode("utf-8"))

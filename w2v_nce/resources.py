@@ -16,12 +16,21 @@ from .errors import NoSpaceError, W2VError
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
-def format_bytes(n):
+def format_bytes(n, digits=1):
     n = float(n)
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":
-            return f"{int(n):,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
+            return f"{int(n):,} bytes" if unit == "bytes" else f"{n:,.{digits}f} {unit}"
         n /= 1024
+
+
+def format_two(needed, available):
+    """needed and available, with enough digits that the first reads larger than the second."""
+    for digits in (1, 2, 3):
+        a, b = format_bytes(needed, digits), format_bytes(available, digits)
+        if a != b:
+            break
+    return a, b
 
 
 # --- disk -------------------------------------------------------------------------------------------------
@@ -51,8 +60,8 @@ def check_free_space(directory, needed, what, hint=""):
     """Raise W2VError if the file system of `directory` has fewer than `needed` bytes free."""
     free = free_bytes(directory)
     if needed > free:
-        raise NoSpaceError(f"not enough disk space in {directory} for {what}: it needs {format_bytes(needed)}, "
-                       f"{format_bytes(free)} are free{hint}")
+        need, have = format_two(needed, free)
+        raise NoSpaceError(f"not enough disk space in {directory} for {what}: it needs {need}, {have} are free{hint}")
 
 
 def stream_bytes(kept_tokens, sentences):
@@ -155,8 +164,9 @@ def check_memory(items, what="training", lower="lower --dim or --max-vocab, or r
     if avail is None or needed <= avail:
         return
     largest = max(items, key=items.get)
-    raise W2VError(f"{what} needs {format_bytes(needed)} of memory ({largest}: {format_bytes(items[largest])}), "
-                   f"but only {format_bytes(avail)} is available; {lower}")
+    need, have = format_two(needed, avail)
+    raise W2VError(f"{what} needs {need} of memory ({largest}: {format_bytes(items[largest])}), "
+                   f"but only {have} is available; {lower}")
 
 
 def vocabulary_that_fits(dim, objective, negative=5, workers=1, blocked=False):
