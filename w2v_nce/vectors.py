@@ -57,28 +57,33 @@ def _is_text_record(line, dim):
 
 
 def _binary_records(f, dim, n):
-    """Whether the next n records are a token (UTF-8, no newline), a space and dim finite float32."""
-    for _ in range(n):
+    """How many of the next n records are a token (UTF-8, no newline), a space and dim finite float32, and
+    whether reading stopped at the end of the file."""
+    for done in range(n):
         word = bytearray()
         while True:
             c = f.read(1)
-            if c == b"" or len(word) > _MAX_WORD_BYTES:
-                return False
+            if c == b"":
+                return done, True
+            if len(word) > _MAX_WORD_BYTES:
+                return done, False
             if c == b" ":
                 break
             if c == b"\n":
                 if word:
-                    return False
+                    return done, False
                 continue  # the newline ending the previous record
             word += c
         try:
             word.decode("utf-8")
         except UnicodeDecodeError:
-            return False
+            return done, False
         data = f.read(4 * dim)
-        if not word or len(data) != 4 * dim or not np.isfinite(np.frombuffer(data, "<f4")).all():
-            return False
-    return True
+        if len(data) < 4 * dim:
+            return done, True
+        if not word or not np.isfinite(np.frombuffer(data, "<f4")).all():
+            return done, False
+    return n, False
 
 
 def _check_text_lines(path, f, count, dim):
@@ -121,7 +126,12 @@ def _word2vec_format(path, f, compressed):
         _check_text_lines(path, f, count, dim)
         return TEXT
     f.seek(start)
-    if _binary_records(f, dim, min(count, _PROBE_RECORDS)):
+    probe = min(count, _PROBE_RECORDS)
+    records, ended = _binary_records(f, dim, probe)
+    if records and ended:
+        raise W2VError(f"{path} is truncated: it ends inside binary vector {records + 1:,} of the {count:,} its "
+                       f"header announces")
+    if records == probe:
         size, least = os.path.getsize(path), start + count * (4 * dim + 2)  # token ≥ 1 byte, the space
         if not compressed and size < least:
             raise W2VError(f"{path} is truncated: {size:,} bytes cannot hold the {count:,} binary vectors "
