@@ -448,8 +448,8 @@ def _format_evaluation(results):
             value = "—" if r["accuracy"] is None else f"{r['accuracy']:.2%}"
             rows.append((r["name"], "accuracy", value,
                          f"{r['correct']:,} correct of {r['evaluated']:,} evaluated; "
-                         f"{r['questions'] - r['evaluated']:,} of {r['questions']:,} questions skipped (a word not in the "
-                         f"vocabulary, or not among its {r['restrict_vocab']:,} most frequent)"))
+                         f"{r['questions'] - r['evaluated']:,} of {r['questions']:,} questions skipped (a word "
+                         f"not in the vocabulary, or not among its {r['restrict_vocab']:,} most frequent)"))
         else:
             value = "—" if r["spearman"] is None else f"{r['spearman']:.4f}"
             pearson = "—" if r["pearson"] is None else f"{r['pearson']:.4f}"
