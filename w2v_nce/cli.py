@@ -308,7 +308,7 @@ def _unknown_words(kv, words):
         raise W2VError(f"not in the vocabulary: {', '.join(missing)}")
 
 
-@main.command()
+@main.command(short_help="The most probable words given context words, with p(w|c).")
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=True))
 @click.argument("words", metavar="WORD [WORD...]", nargs=-1, required=True)
 @click.option("--topn", type=POS_INT, default=10, show_default=True, help="How many words to print.")
@@ -375,7 +375,7 @@ def _format_score(r, model_path, text):
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(short_help="NLL, perplexity and pairs/s of a text under a model.")
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=True))
 @click.argument("text", type=click.Path(dir_okay=True))
 @_normalize_option
@@ -410,7 +410,7 @@ def score(model_path, text, exact, window, json_path):
         _write_json(json_path, dict(model=model_path, text=text, **r))
 
 
-@main.command()
+@main.command(short_help="Nearest neighbours of a word, or analogies (b − a + c).")
 @click.argument("vectors_path", metavar="VECTORS_OR_MODEL", type=click.Path(dir_okay=True))
 @click.argument("word", required=False)
 @click.option("--analogy", nargs=3, metavar="A B C", default=None,
@@ -460,7 +460,7 @@ def _format_evaluation(results):
     return "\n".join("  ".join(f"{x[i]:<{widths[i]}}" for i in range(3)) + "  " + x[3] for x in [head] + rows)
 
 
-@main.command()
+@main.command(short_help="Analogies, WS353, SimLex-999 and your own files, by gensim.")
 @click.argument("vectors_path", metavar="VECTORS_OR_MODEL", type=click.Path(dir_okay=True))
 @click.option("--analogies", "analogy_files", multiple=True, type=click.Path(dir_okay=True),
               help="Also this analogy file, in questions-words format (': SECTION' lines, then 'a b c d' lines); "
