@@ -390,14 +390,14 @@ def score(model_path, text, exact, window, json_path):
     """
     import warnings
 
-    from w2v_nce.corpus import check_corpus_path
+    from w2v_nce.corpus import check_readable_file
     from w2v_nce.errors import W2VWarning
     from w2v_nce.export import check_writable
     from w2v_nce.vectors import load_model
 
     if json_path:
         check_writable(json_path)
-    check_corpus_path(text)
+    check_readable_file(text, "text")
     model = load_model(model_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", W2VWarning)  # not normalized: said in the output below instead

@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 
+from .corpus import check_readable_file
 from .errors import W2VError
 
 MODEL, TEXT, BINARY = "w2v-nce model", "word2vec text", "word2vec binary"
@@ -18,13 +19,7 @@ _MAX_HEADER_BYTES = 100
 
 
 def check_readable(path, what="vectors file"):
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise W2VError(f"{what} not found: {path}")
-    if os.path.isdir(path):
-        raise W2VError(f"{what} is a directory, not a file: {path}")
-    if not os.access(path, os.R_OK):
-        raise W2VError(f"{what} is not readable: {path}")
+    check_readable_file(path, what)
 
 
 def _not_ours(path, why):
