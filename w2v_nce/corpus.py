@@ -37,15 +37,20 @@ def _open_binary(path):
     return open(path, "rb")
 
 
-def check_corpus_path(path):
-    """Raise W2VError unless path names a readable regular file."""
+def check_readable_file(path, what):
+    """Raise W2VError, naming the file as `what` ("corpus", "vectors file", ...), unless path names a readable
+    regular file."""
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise W2VError(f"corpus not found: {path}")
+        raise W2VError(f"{what} not found: {path}")
     if os.path.isdir(path):
-        raise W2VError(f"corpus is a directory, not a file: {path}")
+        raise W2VError(f"{what} is a directory, not a file: {path}")
     if not os.access(path, os.R_OK):
-        raise W2VError(f"corpus is not readable: {path}")
+        raise W2VError(f"{what} is not readable: {path}")
+
+
+def check_corpus_path(path):
+    check_readable_file(path, "corpus")
 
 
 class TextCorpus:
