@@ -5,6 +5,10 @@ from typing import Optional
 
 from .errors import W2VError
 
+# Distinct tokens the counting table holds at most (then the rarest are pruned): about 1 GB of counting at most,
+# measured (README, Performance; benchmarks/prepare.py --distinct).
+DEFAULT_MAX_VOCAB_SIZE = 10_000_000
+
 
 class OptionError(W2VError):
     """An invalid option value; `option` names it (as the API keyword)."""
@@ -32,6 +36,7 @@ class TrainOptions:
     sample: float = 1e-3
     min_count: int = 5
     max_vocab: Optional[int] = None
+    max_vocab_size: Optional[int] = None  # bound of the counting table (distinct tokens); None: the default
     epochs: int = 5
     alpha: Optional[float] = None  # 0.025 for sg, 0.05 for cbow
     min_alpha: float = 1e-4
@@ -58,6 +63,9 @@ class TrainOptions:
         _positive_int("min_count", o.min_count)
         if o.max_vocab is not None:
             _positive_int("max_vocab", o.max_vocab)
+        if o.max_vocab_size is None:
+            o.max_vocab_size = DEFAULT_MAX_VOCAB_SIZE
+        _positive_int("max_vocab_size", o.max_vocab_size)
         if o.workers is None:
             o.workers = available_cores()
         _positive_int("workers", o.workers)

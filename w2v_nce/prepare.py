@@ -14,6 +14,7 @@ from the stream). Each pruning starts a new numbering of the table, so the strea
 the renumbering of each (old entry → new entry) is kept on disk beside the stream, and the final ids of a
 generation are composed from the last one backwards.
 """
+import contextlib
 import os
 import threading
 import warnings
@@ -23,6 +24,7 @@ import numpy as np
 
 from .corpus import BLOCK_BYTES, MAX_SENTENCE, check_corpus_path, read_blocks
 from .errors import W2VError, W2VWarning
+from .options import DEFAULT_MAX_VOCAB_SIZE
 from .stream import CHUNK_WORDS, EncodedCorpus
 from .tokens import (DONE, GROW, PRUNE, REMAP_CHUNK_RAW, REMAP_CHUNK_START, REMAP_FIELDS, REMAP_SENTENCES,
                      REMAP_WRITTEN, SCAN_FIELDS, SCAN_INVALID, SCAN_SENTENCES, SCAN_TOKENS, TokenTable,
@@ -30,10 +32,6 @@ from .tokens import (DONE, GROW, PRUNE, REMAP_CHUNK_RAW, REMAP_CHUNK_START, REMA
                      remap_ids)
 from .vocab import Vocabulary
 
-# Distinct tokens the counting table holds at most. The table takes about 41 bytes per entry plus the key bytes
-# (see counting_bytes; 60 bytes an entry for 12-byte tokens, measured peak of a whole preparation: benchmarks/
-# prepare.py --distinct): 10 million entries keep counting under about 1 GB with its growth and pruning copies.
-DEFAULT_MAX_VOCAB_SIZE = 10_000_000
 _REMAP_IDS = 1 << 20
 _lowercase = None
 _lowercase_lock = threading.Lock()
@@ -54,7 +52,8 @@ def counting_bytes(entries, key_bytes):
 
 
 class CountedCorpus:
-    """A corpus file counted in one pass, with its stream of provisional ids written to stream_path.
+    """A corpus file counted in one pass, with its stream of provisional ids written to stream_path (None:
+    counting only, for vocabulary()).
 
     vocabulary(min_count, max_vocab) gives the Vocabulary (as Vocabulary.build would); encode(vocab) rewrites
     the stream in place into the EncodedCorpus of that vocabulary (as EncodedCorpus.encode would).
@@ -90,7 +89,7 @@ class CountedCorpus:
         scan = np.zeros(SCAN_FIELDS, np.int64)
         carry = np.zeros(0, np.uint8)
         written = 0
-        with open(self.stream_path, "wb") as out_file:
+        with (open(self.stream_path, "wb") if self.stream_path else contextlib.nullcontext()) as out_file:
             def run(buf, final):
                 nonlocal written
                 end = buf.shape[0]
@@ -100,7 +99,8 @@ class CountedCorpus:
                 while True:
                     status, pos, n_out = count_tokens(buf, end, pos, final, self.lowercase, lower,
                                                       self.max_sentence, self.bound, self.table, key, out, scan)
-                    out_file.write(out[:n_out].tobytes())
+                    if out_file is not None:
+                        out_file.write(out[:n_out].tobytes())
                     written += n_out
                     if status == GROW:
                         self._grow(buf.shape[0] - pos)
@@ -268,7 +268,8 @@ class CountedCorpus:
     # --- stream --------------------------------------------------------------------------------------------
 
     def encode(self, vocab, chunk_words=CHUNK_WORDS):
-        """Rewrite the stream in place into final ids of vocab; returns the EncodedCorpus."""
+        """Rewrite the stream in place into final ids of vocab; returns the EncodedCorpus. Once: the counting
+        table is released."""
         maps = self._generation_maps(self._final_ids(vocab))
         state = np.zeros(REMAP_FIELDS, np.int64)
         chunks = []
@@ -307,6 +308,7 @@ class CountedCorpus:
             else:
                 chunks.append((chunk_start, written, chunk_raw))
         table = np.array(chunks, dtype=np.int64).reshape(-1, 3)
+        self.table = self._entries = None
         return EncodedCorpus(self.stream_path, table, int(state[REMAP_SENTENCES]))
 
     def _generation_maps(self, last):
