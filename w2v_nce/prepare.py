@@ -16,6 +16,7 @@ generation are composed from the last one backwards.
 """
 import contextlib
 import os
+import queue
 import threading
 import warnings
 from collections import defaultdict
@@ -33,6 +34,7 @@ from .tokens import (DONE, GROW, PRUNE, REMAP_CHUNK_RAW, REMAP_CHUNK_START, REMA
 from .vocab import Vocabulary
 
 _REMAP_IDS = 1 << 20
+_RENUMBERING_BYTES = 64 << 20
 _lowercase = None
 _lowercase_lock = threading.Lock()
 
@@ -51,6 +53,49 @@ def counting_bytes(entries, key_bytes):
     return entries * (16 + 8 + 4 + 8 + 4 + 1) + 2 * key_bytes
 
 
+def read_ahead(blocks, depth=2):
+    """The items of the iterator `blocks`, produced by a thread up to `depth` ahead: reading and gunzipping (which
+    release the GIL) overlap the counting kernel. An exception of the reader is raised here, in order."""
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce():
+        try:
+            for b in blocks:
+                while not stop.is_set():
+                    try:
+                        items.put((b, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item = (end, None)
+        except BaseException as e:  # raised in the consumer
+            item = (end, e)
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    reader = threading.Thread(target=produce, daemon=True)
+    reader.start()
+    try:
+        while True:
+            b, error = items.get()
+            if b is end:
+                if error is not None:
+                    raise error
+                return
+            yield b
+    finally:
+        stop.set()
+        reader.join()
+
+
 class CountedCorpus:
     """A corpus file counted in one pass, with its stream of provisional ids written to stream_path (None:
     counting only, for vocabulary()).
@@ -62,7 +107,7 @@ class CountedCorpus:
     """
 
     def __init__(self, path, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
-                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True):
+                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True):
         check_corpus_path(path)
         if not isinstance(max_vocab_size, int) or max_vocab_size < 1:
             raise W2VError(f"max_vocab_size must be an integer ≥ 1, got {max_vocab_size!r}")
@@ -71,11 +116,13 @@ class CountedCorpus:
         self.lowercase = lowercase
         self.bound = max_vocab_size
         self.max_sentence = max_sentence
+        self.read_ahead = read_ahead
         self.table = new_table(min(1 << 12, max_vocab_size))
         self.threshold = 1
         self.pruned = 0
         self.max_pruned_count = 0
-        self.generations = []  # (stream position where the generation ends, renumbering file)
+        self.generations = []  # (stream position where the generation ends, its renumbering: array or file)
+        self._kept_bytes = 0
         self._entries = None  # entry indices of the words of the vocabulary built here
         self._count(block_bytes)
         if warn and self.invalid_utf8:
@@ -109,7 +156,8 @@ class CountedCorpus:
                     else:
                         return pos
 
-            for block in read_blocks(self.path, block_bytes):
+            blocks = read_blocks(self.path, block_bytes)
+            for block in (read_ahead(blocks) if self.read_ahead else blocks):
                 buf = np.frombuffer(block, np.uint8)
                 if carry.shape[0]:
                     buf = np.concatenate([carry, buf])
@@ -161,9 +209,17 @@ class CountedCorpus:
         self.threshold = threshold + 1
         self.pruned += int(dropped)
         self.max_pruned_count = max(self.max_pruned_count, int(highest))
-        map_path = f"{self.stream_path}.renumbered{len(self.generations)}.npy"
-        np.save(map_path, new_index)
-        self.generations.append((stream_position, map_path))
+        self.generations.append((stream_position, self._keep(len(self.generations), new_index)))
+
+    def _keep(self, g, array):
+        """A renumbering to keep until the stream is remapped: in memory while they all take at most
+        _RENUMBERING_BYTES, else in a file beside the stream (memory stays bounded however many prunings)."""
+        if self._kept_bytes + array.nbytes <= _RENUMBERING_BYTES or not self.stream_path:
+            self._kept_bytes += array.nbytes
+            return array
+        map_path = f"{self.stream_path}.renumbered{g}.npy"
+        np.save(map_path, array)
+        return map_path
 
     # --- vocabulary ----------------------------------------------------------------------------------------
 
@@ -296,9 +352,10 @@ class CountedCorpus:
             os.ftruncate(fd, 4 * written)
         finally:
             os.close(fd)
-        for _, map_path in self.generations:
-            if os.path.exists(map_path):
-                os.remove(map_path)
+        for _, kept in self.generations:
+            if isinstance(kept, str) and os.path.exists(kept):
+                os.remove(kept)
+        self.generations = []
         chunks = [tuple(int(x) for x in row) for part in chunks for row in part]
         chunk_start, chunk_raw = int(state[REMAP_CHUNK_START]), int(state[REMAP_CHUNK_RAW])
         if written > chunk_start or chunk_raw:  # the open chunk, as EncodedCorpus.encode closes it
@@ -313,15 +370,22 @@ class CountedCorpus:
 
     def _generation_maps(self, last):
         """A function g → final ids of generation g's entries: the last generation's are `last`; an earlier
-        one's compose its renumbering with the next one's final ids (computed from the last backwards and kept
-        in the renumbering files)."""
+        one's compose its renumbering with the next one's final ids (computed from the last backwards, each
+        replacing the renumbering it came from)."""
+        def load(kept):
+            return np.load(kept) if isinstance(kept, str) else kept
+
+        later = last
         for g in range(len(self.generations) - 1, -1, -1):
-            map_path = self.generations[g][1]
-            new_index = np.load(map_path)
-            later = last if g == len(self.generations) - 1 else np.load(self.generations[g + 1][1])
+            position, kept = self.generations[g]
+            new_index = load(kept)
             final = np.where(new_index >= 0, later[np.maximum(new_index, 0)], -1).astype(np.int32)
-            np.save(map_path, final)
+            if isinstance(kept, str):
+                np.save(kept, final)
+            else:
+                self.generations[g] = (position, final)
+            later = final
 
         def maps(g):
-            return last if g == len(self.generations) else np.load(self.generations[g][1])
+            return last if g == len(self.generations) else load(self.generations[g][1])
         return maps

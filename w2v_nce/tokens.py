@@ -42,7 +42,7 @@ SCAN_FIELDS = 4
 
 
 def new_table(entries=1 << 12, arena=1 << 16):
-    slots = np.full(2 * entries, -1, np.int32)
+    slots = np.full(1 << (2 * entries - 1).bit_length(), -1, np.int32)  # a power of two ≥ 2 · entries
     return TokenTable(slots, np.zeros(entries, np.int64), np.zeros(entries, np.uint32),
                       np.zeros(entries, np.int64), np.zeros(entries, np.int32), np.zeros(entries, np.uint8),
                       np.zeros(arena, np.uint8), np.zeros(2, np.int64))
