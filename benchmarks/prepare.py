@@ -36,9 +36,13 @@ if how == "old":
     enc = EncodedCorpus.encode(corpus, vocab.index, stream)
 else:
     from w2v_nce.prepare import CountedCorpus
-    counted = CountedCorpus(path, stream, read_ahead=how != "new-1thread",
-                            **({"max_vocab_size": int(sys.argv[4])} if len(sys.argv) > 4 else {}))
-    vocab = counted.vocabulary(5 if len(sys.argv) <= 4 else 1)
+    if len(sys.argv) > 4:  # counting alone, with this bound
+        counted = CountedCorpus(path, stream, max_vocab_size=int(sys.argv[4]))
+        print(counted.raw_words, int(counted.table.size[0]), time.perf_counter() - t,
+              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        sys.exit()
+    counted = CountedCorpus(path, stream, read_ahead=how != "new-1thread")
+    vocab = counted.vocabulary(5)
     enc = counted.encode(vocab)
 seconds = time.perf_counter() - t
 print(vocab.raw_words, len(vocab), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
@@ -101,7 +105,7 @@ def peak_rss(base, big, work):
 
 
 def distinct(n, work):
-    """Peak RSS of preparing a corpus of n distinct 12-byte tokens (each once, lines of 1,000) against the same
+    """Peak RSS of counting a corpus of n distinct 12-byte tokens (each once, lines of 1,000) against the same
     count of tokens of 1,000 distinct ones, with the table bounded above n: the difference per entry."""
     import numpy as np
 

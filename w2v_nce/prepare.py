@@ -291,16 +291,14 @@ class CountedCorpus:
         plain_pos = np.nonzero(from_plain)[0]
         for i, w in zip(plain_pos, self._keys(cand[order[plain_pos]])):
             words[i] = w
-        entries = []
-        for i in range(order.shape[0]):
-            if from_plain[i]:
-                entries.append([int(cand[order[i]])])
-            else:
-                g = big[order[i] - cand.shape[0]]
-                words[i] = g_words[g]
-                entries.append(g_entries[g])
+        entries = np.where(from_plain, cand[np.minimum(order, cand.shape[0] - 1)] if cand.shape[0] else -1, -1)
+        grouped = {}  # word id → its entries, for the words lowercased in Python
+        for i in np.nonzero(~from_plain)[0]:
+            g = big[order[i] - cand.shape[0]]
+            words[i] = g_words[g]
+            grouped[int(i)] = g_entries[g]
         vocab = Vocabulary(words, cnt[order], self.raw_words, self.raw_sentences)
-        self._entries = (vocab, entries)
+        self._entries = (vocab, entries, grouped)
         return vocab
 
     def _final_ids(self, vocab):
@@ -308,7 +306,10 @@ class CountedCorpus:
         t = self.table
         final = np.full(int(t.size[0]), -1, np.int32)
         if self._entries is not None and self._entries[0] is vocab:
-            for i, members in enumerate(self._entries[1]):
+            _, entries, grouped = self._entries
+            plain = entries >= 0
+            final[entries[plain]] = np.nonzero(plain)[0]
+            for i, members in grouped.items():
                 final[members] = i
             return final
         found = self._lookup(vocab.words)
