@@ -27,6 +27,7 @@ PREPARE = """
 import resource, sys, time, warnings
 path, stream, how = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
+cpu = time.process_time()  # all threads
 if how == "old":
     from w2v_nce.corpus import TextCorpus
     from w2v_nce.stream import EncodedCorpus
@@ -39,26 +40,28 @@ else:
     if len(sys.argv) > 4:  # counting alone, with this bound
         counted = CountedCorpus(path, stream, max_vocab_size=int(sys.argv[4]))
         print(counted.raw_words, int(counted.table.size[0]), time.perf_counter() - t,
-              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, time.process_time() - cpu)
         sys.exit()
     counted = CountedCorpus(path, stream, read_ahead=how != "new-1thread")
     vocab = counted.vocabulary(5)
     enc = counted.encode(vocab)
 seconds = time.perf_counter() - t
-print(vocab.raw_words, len(vocab), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(vocab.raw_words, len(vocab), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+      time.process_time() - cpu)
 """
 
 
 def prepare(path, work, how, *extra):
-    """(raw words, vocabulary, seconds, peak RSS bytes) of one preparation in a fresh process."""
+    """(raw words, vocabulary, seconds, peak RSS bytes, CPU seconds of all threads) of one preparation in a fresh
+    process."""
     stream = os.path.join(work, "ids.i32")
     r = subprocess.run([sys.executable, "-c", PREPARE, path, stream, how, *map(str, extra)], capture_output=True,
                        text=True, env={**os.environ, "PYTHONPATH": ROOT})
     if r.returncode != 0:
         raise RuntimeError(r.stderr)
     os.remove(stream)
-    words, vocab, seconds, rss = r.stdout.split()
-    return int(words), int(vocab), float(seconds), int(rss)
+    words, vocab, seconds, rss, cpu = r.stdout.split()
+    return int(words), int(vocab), float(seconds), int(rss), float(cpu)
 
 
 def build_corpora(source, repeat, work):
@@ -76,21 +79,26 @@ def build_corpora(source, repeat, work):
 
 
 def speed(corpora, work, reps, hows):
-    print(f"{'corpus':<14} {'path':<12} {'words/s (median)':>18} {'seconds':>9}  × old [range]")
+    print(f"{'corpus':<14} {'path':<12} {'words/s (median)':>18} {'seconds':>9}  {'× old [range]':<16} "
+          f"{'CPU s':>6} {'words/CPU-s':>12}")
     for path in corpora:
         times = {h: [] for h in hows}
+        cpus = {h: [] for h in hows}
         for _ in range(reps):
             for h in hows:  # alternately
-                words, _, seconds, _ = prepare(path, work, h)
+                words, _, seconds, _, cpu = prepare(path, work, h)
                 times[h].append(seconds)
+                cpus[h].append(cpu)
         name = os.path.basename(path)
         for h in hows:
             med = statistics.median(times[h])
+            cpu = statistics.median(cpus[h])
             ratio = ""
             if h != "old" and "old" in times:
                 ratios = [o / n for o, n in zip(times["old"], times[h])]
                 ratio = f"{statistics.median(ratios):.1f} [{min(ratios):.1f}–{max(ratios):.1f}]"
-            print(f"{name:<14} {h:<12} {words / med:>18,.0f} {med:>9.2f}  {ratio}", flush=True)
+            print(f"{name:<14} {h:<12} {words / med:>18,.0f} {med:>9.2f}  {ratio:<16} {cpu:>6.2f} "
+                  f"{words / cpu:>12,.0f}", flush=True)
 
 
 def peak_rss(base, big, work):
@@ -98,7 +106,7 @@ def peak_rss(base, big, work):
     for how in ("new", "old"):
         sizes = []
         for path in (base, big):
-            words, vocab, _, rss = prepare(path, work, how)
+            words, vocab, _, rss, _ = prepare(path, work, how)
             sizes.append(rss)
             print(f"{os.path.basename(path):<14} {how:<6} {words:>12,} {vocab:>10,} {rss / 2**20:>8.1f} MB")
         print(f"{'':<14} {how:<6} ratio {sizes[1] / sizes[0]:.2f}")
