@@ -29,8 +29,8 @@ from .resources import check_free_space, disk_errors, temporary_directory
 
 METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
            "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "mi_lower_bound"]
-SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "epochs", "workers",
-            "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init"]
+SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "max_vocab_size",
+            "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init"]
 CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "selfnorm_nll", "log_z_mean"]
 # the keys of a run row in JSON, in order (plus "error" on a failed run)
 ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["seed", "negative", "max_vocab", "curve",
@@ -164,7 +164,7 @@ def run_gensim(train_path, heldout, opts, curves=True):
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
 
-    from .vocab import Vocabulary
+    from .prepare import CountedCorpus
 
     def view(m):
         wv = m.wv
@@ -180,7 +180,8 @@ def run_gensim(train_path, heldout, opts, curves=True):
             last.update(heldout_metrics(view(m), heldout, opts.arch, opts.window))
             curve.append(_curve_point(len(curve) + 1, m.total_train_time, last))
 
-    vocab = Vocabulary.build(as_corpus(train_path), opts.min_count, opts.max_vocab)
+    vocab = CountedCorpus(train_path, None, max_vocab_size=opts.max_vocab_size, warn=False).vocabulary(
+        opts.min_count, opts.max_vocab)  # ours, counted as training counts it
     model = Word2Vec(sg=1 if opts.arch == "sg" else 0, vector_size=opts.dim, window=opts.window,
                      negative=opts.negative, hs=0, sample=opts.sample, min_count=1, epochs=opts.epochs,
                      workers=opts.workers, seed=opts.seed, alpha=opts.alpha, min_alpha=opts.min_alpha,

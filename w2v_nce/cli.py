@@ -79,6 +79,9 @@ _TRAINING_OPTIONS = [
                  help="Subsampling threshold for frequent words (0 = off)."),
     click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),
     click.option("--max-vocab", type=POS_INT, default=None, help="Keep only the most frequent words."),
+    click.option("--max-vocab-size", type=POS_INT, default=None,
+                 help="Distinct tokens counted at a time [10,000,000]: when the counting table is full, its rarest "
+                      "tokens are pruned (word2vec's ReduceVocab), which bounds the memory of counting."),
     click.option("--epochs", type=POS_INT, default=5, show_default=True),
     click.option("--alpha", type=NONNEG_FLOAT, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow]."),
     click.option("--min-alpha", type=NONNEG_FLOAT, default=1e-4, show_default=True, help="Final learning rate."),
@@ -187,6 +190,9 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
         extra = ""
         if "mi_lower_bound" in s:
             extra = f", MI lower bound {s['mi_lower_bound'][-1]:.3f} nats"
+        if s.get("pruned_tokens"):
+            extra += (f", counting pruned {s['pruned_tokens']:,} distinct tokens (counted up to "
+                      f"{s['max_pruned_count']:,} times; --max-vocab-size)")
         click.echo(f"{s['train_words']:,} words in {s['train_seconds']:.1f} s ({s['words_per_second']:,.0f} words/s"
                    f", {time.perf_counter() - t0:.1f} s in all), vocabulary {len(model):,}, final loss "
                    f"{model.epoch_losses[-1]:.4f}{extra} → {saved}", err=True)

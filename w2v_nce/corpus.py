@@ -68,30 +68,16 @@ class TextCorpus:
     def _text_blocks(self):
         decoder = codecs.getincrementaldecoder("utf-8")(errors="w2v_nce.count_replace")
         invalid = 0
-        first = True
-        try:
-            with _open_binary(self.path) as f:
-                while True:
-                    raw = f.read(self.block_bytes if not first else max(self.block_bytes, 1 << 16))
-                    if not raw:
-                        break
-                    if first and b"\x00" in raw:
-                        raise W2VError(f"{self.path} looks like a binary file (NUL bytes in its first "
-                                       f"{len(raw):,} bytes); expected UTF-8 text")
-                    first = False
-                    before = getattr(_decode_errors, "count", 0)
-                    text = decoder.decode(raw)
-                    invalid += getattr(_decode_errors, "count", 0) - before
-                    yield text.lower() if self.lowercase else text
-                before = getattr(_decode_errors, "count", 0)
-                tail = decoder.decode(b"", final=True)
-                invalid += getattr(_decode_errors, "count", 0) - before
-                if tail:
-                    yield tail.lower() if self.lowercase else tail
-        except (OSError, EOFError, zlib.error) as e:
-            kind = "corrupt or truncated gzip file" if isinstance(e, (EOFError, zlib.error, gzip.BadGzipFile)) \
-                else "cannot read corpus"
-            raise W2VError(f"{kind} {self.path}: {e}") from None
+        for raw in read_blocks(self.path, self.block_bytes):
+            before = getattr(_decode_errors, "count", 0)
+            text = decoder.decode(raw)
+            invalid += getattr(_decode_errors, "count", 0) - before
+            yield text
+        before = getattr(_decode_errors, "count", 0)
+        tail = decoder.decode(b"", final=True)
+        invalid += getattr(_decode_errors, "count", 0) - before
+        if tail:
+            yield tail
         self.invalid_utf8 = invalid
         if invalid and not self._warned:
             self._warned = True
@@ -99,7 +85,33 @@ class TextCorpus:
                           W2VWarning, stacklevel=2)
 
     def __iter__(self):
-        return split_sentences(self._text_blocks(), self.max_sentence)
+        sentences = split_sentences(self._text_blocks(), self.max_sentence)
+        if not self.lowercase:
+            return sentences
+        # token by token: the same as lowercasing the whole text (whitespace is neither cased nor
+        # case-ignorable, so str.lower's final-sigma rule never looks across it), whatever the block boundaries
+        return ([t.lower() for t in sent] for sent in sentences)
+
+
+def read_blocks(path, block_bytes=BLOCK_BYTES):
+    """The bytes of a text or .gz file in blocks of block_bytes (the first at least 64 KiB, checked for NUL
+    bytes: a binary file is refused); read errors become W2VError naming the file."""
+    first = True
+    try:
+        with _open_binary(path) as f:
+            while True:
+                raw = f.read(block_bytes if not first else max(block_bytes, 1 << 16))
+                if not raw:
+                    break
+                if first and b"\x00" in raw:
+                    raise W2VError(f"{path} looks like a binary file (NUL bytes in its first "
+                                   f"{len(raw):,} bytes); expected UTF-8 text")
+                first = False
+                yield raw
+    except (OSError, EOFError, zlib.error) as e:
+        kind = "corrupt or truncated gzip file" if isinstance(e, (EOFError, zlib.error, gzip.BadGzipFile)) \
+            else "cannot read corpus"
+        raise W2VError(f"{kind} {path}: {e}") from None
 
 
 def split_sentences(blocks, max_sentence=MAX_SENTENCE):

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import signals
 from .blocked import BlockedSoftmax
-from .corpus import MAX_SENTENCE, as_corpus
+from .corpus import MAX_SENTENCE, TextCorpus, as_corpus
 from .errors import W2VError
 from .huffman import HuffmanTree
 from .loop import CBOW, SKIPGRAM, train_chunk
@@ -24,6 +24,7 @@ from .noise import NoiseDistribution
 from .objectives import OBJECTIVES
 from .objectives.base import empty_noise_tables, new_thread_state, with_tree
 from .options import TrainOptions
+from .prepare import CountedCorpus
 from .progress import ProgressBar
 from .resources import (check_free_space, check_memory, disk_errors, stream_bytes, temporary_directory,
                         training_memory, vocabulary_that_fits)
@@ -256,10 +257,12 @@ class Trainer:
                     raw_words=self.raw_per_epoch, sentences=self.encoded.n_sentences, complete=self.complete)
 
 
-def _model(trainer, prep_seconds):
+def _model(trainer, prep_seconds, pruning):
+    """pruning: distinct tokens the bounded counting dropped ("pruned") and the highest count among them."""
     opts = trainer.opts
     stats = dict(raw_words=trainer.raw_per_epoch, train_words=trainer.words_done, vocab_size=len(trainer.vocab),
                  train_seconds=trainer.train_seconds, prep_seconds=prep_seconds,
+                 pruned_tokens=int(pruning["pruned"]), max_pruned_count=int(pruning["max_pruned_count"]),
                  words_per_second=trainer.words_done / trainer.train_seconds if trainer.train_seconds else 0.0)
     if opts.objective == "infonce":
         # InfoNCE's bound on the context–target mutual information, in nats: log(k + 1) − L
@@ -274,7 +277,8 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
 
     Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
-    max_vocab, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias, lowercase).
+    max_vocab, max_vocab_size, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias,
+    lowercase).
     progress=True shows a progress bar on stderr (or pass an object with ProgressBar's update/close).
     resume: a Model (or .npz path) saved by an interrupted run or
     a checkpoint, continued on the same corpus with its own options (only `workers` may be given).
@@ -309,24 +313,36 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
             raise W2VError("the model's vocabulary and vectors differ in size")
     else:
         check_memory_before_counting(sentences, opts)
-        vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab)
-    check_memory(training_memory(len(vocab), opts.dim, opts.objective, opts.negative, opts.workers,
-                                 uses_blocked_softmax(opts, len(vocab))),
-                 f"training {len(vocab):,} words of {opts.dim:,} dimensions")
-    kept = int(vocab.counts.sum())
-    if vocab.raw_sentences is not None:
-        n_sentences = vocab.raw_sentences
-    else:  # resumed: the stream's sentences as saved (at least one per MAX_SENTENCE kept tokens)
-        n_sentences = int(start.get("sentences", -(-kept // MAX_SENTENCE)))
-    stream_size = stream_bytes(kept, n_sentences)
-    check_free_space(tmp_root, stream_size, "the encoded corpus", _TMP_HINT)
+    pruning = dict(pruned=0, max_pruned_count=0)
     with contextlib.ExitStack() as finished, contextlib.ExitStack() as cleanup:
         # finished: entered once training is over (a signal then must not lose it), left last
         work_dir = tempfile.mkdtemp(prefix="w2v-nce-", dir=tmp_root)
         cleanup.callback(shutil.rmtree, work_dir, ignore_errors=True)
         cleanup.enter_context(signals.temporary(work_dir, is_dir=True))
-        with disk_errors(f"{work_dir}/ids.i32", stream_size, _TMP_HINT):
-            encoded = EncodedCorpus.encode(sentences, vocab.index, f"{work_dir}/ids.i32")
+        stream_path = f"{work_dir}/ids.i32"
+        if isinstance(sentences, TextCorpus):
+            # one compiled pass: count and write provisional ids, then remap them in place
+            with disk_errors(stream_path, None, _TMP_HINT):
+                counted = CountedCorpus(sentences.path, stream_path, opts.lowercase, opts.max_vocab_size)
+            pruning.update(pruned=counted.pruned, max_pruned_count=counted.max_pruned_count)
+            if resume is None:
+                vocab = counted.vocabulary(opts.min_count, opts.max_vocab)
+            check_training_memory(vocab, opts)
+            encoded = counted.encode(vocab)
+            del counted  # the counting table
+        else:
+            if resume is None:
+                vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab, opts.max_vocab_size, pruning)
+            check_training_memory(vocab, opts)
+            kept = int(vocab.counts.sum())
+            if vocab.raw_sentences is not None:
+                n_sentences = vocab.raw_sentences
+            else:  # resumed: the stream's sentences as saved (at least one per MAX_SENTENCE kept tokens)
+                n_sentences = int(start.get("sentences", -(-kept // MAX_SENTENCE)))
+            stream_size = stream_bytes(kept, n_sentences)
+            check_free_space(tmp_root, stream_size, "the encoded corpus", _TMP_HINT)
+            with disk_errors(stream_path, stream_size, _TMP_HINT):
+                encoded = EncodedCorpus.encode(sentences, vocab.index, stream_path)
         cleanup.callback(encoded.close)
         if resume is not None and encoded.raw_words != int(start.get("raw_words", -1)):
             raise W2VError(f"the corpus differs from the one this model was trained on "
@@ -351,13 +367,13 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
 
         def epoch_end(tr):
             if checkpoint_every and tr.epoch % checkpoint_every == 0 and not tr.complete:
-                _model(tr, prep_seconds).save(checkpoint_path)
+                _model(tr, prep_seconds, pruning).save(checkpoint_path)
             if on_epoch_end is not None:
                 on_epoch_end(tr)
 
         trainer.run(epoch_end)
         finished.enter_context(signals.held(raise_after=False))
-        model = _model(trainer, prep_seconds)
+        model = _model(trainer, prep_seconds, pruning)
     return model
 
 
@@ -370,6 +386,12 @@ def uses_blocked_softmax(opts, vocab_size):
     if opts.objective != "softmax":
         return False
     return opts.softmax_block if opts.softmax_block is not None else vocab_size > SOFTMAX_BLOCK_MIN_VOCAB
+
+
+def check_training_memory(vocab, opts):
+    check_memory(training_memory(len(vocab), opts.dim, opts.objective, opts.negative, opts.workers,
+                                 uses_blocked_softmax(opts, len(vocab))),
+                 f"training {len(vocab):,} words of {opts.dim:,} dimensions")
 
 
 def check_memory_before_counting(sentences, opts):

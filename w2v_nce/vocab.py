@@ -22,14 +22,29 @@ class Vocabulary:
         return len(self.words)
 
     @classmethod
-    def build(cls, sentences, min_count=5, max_vocab=None):
+    def build(cls, sentences, min_count=5, max_vocab=None, max_vocab_size=None, pruning=None):
+        """Count token lists (pass 1). With max_vocab_size, at most that many distinct tokens are counted at a
+        time: a new token finding the table full first prunes it (prune_counts). pruning, a dict, receives
+        "pruned" (entries dropped) and "max_pruned_count"."""
         counter = Counter()
         raw_words = 0
         raw_sentences = 0
+        state = dict(threshold=1, pruned=0, max_pruned_count=0)
         for sent in sentences:
-            counter.update(sent)
+            if max_vocab_size is None or len(counter) + len(sent) <= max_vocab_size:
+                counter.update(sent)
+            else:
+                for w in sent:
+                    if w in counter:
+                        counter[w] += 1
+                        continue
+                    if len(counter) >= max_vocab_size:
+                        prune_counts(counter, state)
+                    counter[w] = 1
             raw_words += len(sent)
             raw_sentences += 1
+        if pruning is not None:
+            pruning.update(pruned=state["pruned"], max_pruned_count=state["max_pruned_count"])
         if raw_words == 0:
             raise W2VError("the corpus is empty: it has no tokens")
         return cls.from_counts(counter, min_count, max_vocab, raw_words, raw_sentences)
@@ -60,3 +75,16 @@ class Vocabulary:
         t = sample * f.sum()
         p = (np.sqrt(f / t) + 1.0) * t / f
         return np.minimum(p, 1.0).astype(np.float32)
+
+
+def prune_counts(counter, state):
+    """word2vec's ReduceVocab, until a quarter of the table is free: drop every entry counted ≤ t, with t rising
+    by one after each sweep and kept for the next pruning (state["threshold"]); the others keep their order."""
+    need = max(1, len(counter) // 4)
+    threshold = max(state["threshold"], sorted(counter.values())[need - 1])
+    dropped = [w for w, c in counter.items() if c <= threshold]
+    state["max_pruned_count"] = max([state["max_pruned_count"]] + [counter[w] for w in dropped])
+    for w in dropped:
+        del counter[w]
+    state["pruned"] += len(dropped)
+    state["threshold"] = threshold + 1
