@@ -26,7 +26,7 @@ from types import SimpleNamespace
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from throughput import default_corpus, evaluate, plain_copy, run_ours  # noqa: E402
+from throughput import default_corpus, evaluate, plain_copy, train_in_process  # noqa: E402
 
 GENSIM_ALPHA = {"sg": 0.025, "cbow": 0.05}
 
@@ -76,11 +76,11 @@ def main(argv=None):
             seed = a.seed + rep
             for arch in a.archs.split(","):
                 for epochs in map(int, a.epochs.split(",")):
-                    # run_ours: alpha_cbow None → w2v-nce's own default rate for both architectures
+                    # train_in_process: alpha_cbow None → w2v-nce's own default rate for both architectures
                     s = SimpleNamespace(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=epochs,
                                         workers=a.workers, alpha_cbow=None)
                     options = parse_options(a.sg_options if arch == "sg" else a.cbow_options)
-                    runs = [("w2v-nce", lambda: run_ours(corpus, arch, "ns", s, seed, **options)),
+                    runs = [("w2v-nce", lambda: train_in_process(corpus, arch, "ns", s, seed, **options)),
                             ("gensim file", lambda: run_gensim(corpus, arch, s, seed, "file"))]
                     if rep < a.iterable_reps:
                         runs.append(("gensim iterable", lambda: run_gensim(corpus, arch, s, seed, "iterable")))

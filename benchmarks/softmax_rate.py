@@ -56,9 +56,9 @@ class PhaseClock:
 
     def __init__(self, blocked_module, model):
         self.seconds = {}
-        for name in ("collect_rows", "gather_inputs", "softmax_rows", "scatter_inputs"):
+        for name in ("collect_rows", "gather_inputs", "scatter_inputs"):
             setattr(blocked_module, name, self.timed(name, getattr(blocked_module, name)))
-        for name in ("scores_into", "input_gradient_into", "update_output"):
+        for name in ("scores_into", "row_pass", "input_gradient_into", "update_output"):
             setattr(model, name, self.timed(name, getattr(model, name)))
 
     def timed(self, name, fn):
@@ -72,7 +72,7 @@ class PhaseClock:
 
 
 PHASES = [("collect_rows", "rows of the chunk (once per chunk)"), ("gather_inputs", "gather H"),
-          ("scores_into", "S = H Uᵀ (sgemm)"), ("softmax_rows", "row pass: bias, max, exp, Σ, db"),
+          ("scores_into", "S = H Uᵀ (sgemm)"), ("row_pass", "row pass: bias, max, exp, Σ, db"),
           ("input_gradient_into", "dH = diag(c) E' U (sgemm)"),
           ("update_output", "U −= lr E'ᵀ diag(c) H (sgemm, in place), b −= lr db"),
           ("scatter_inputs", "scatter dH")]
@@ -139,7 +139,7 @@ def main(argv=None):
     fr = [r[3] for r in reps]
     print(f"\nmedians of {s.reps}: SGEMM {med[0]:.1f} GFLOP/s; blocked softmax {med[1]:.1f} GFLOP/s, "
           f"{med[2]:,.0f} words/s; fraction of SGEMM {statistics.median(fr):.1%} [{min(fr):.1%}–{max(fr):.1%}]")
-    blocks = len(clock.seconds.get("softmax_rows", [])) or 1
+    blocks = len(clock.seconds.get("row_pass", [])) or 1
     total = sum(sum(v) for v in clock.seconds.values())
     print(f"\nwhere the time goes ({blocks} blocks; share of the summed phase times, ms per block):")
     for name, what in PHASES:

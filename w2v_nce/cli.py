@@ -193,8 +193,9 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
         if s.get("pruned_tokens"):
             extra += (f", counting pruned {s['pruned_tokens']:,} distinct tokens (counted up to "
                       f"{s['max_pruned_count']:,} times; --max-vocab-size)")
-        click.echo(f"{s['train_words']:,} words in {s['train_seconds']:.1f} s ({s['words_per_second']:,.0f} words/s"
-                   f", {time.perf_counter() - t0:.1f} s in all), vocabulary {len(model):,}, final loss "
+        click.echo(f"{s['train_words']:,} words in {s['train_seconds']:.2f} s ({s['words_per_second']:,.0f} words/s"
+                   f"; preparation {s['prep_seconds']:.2f} s, {time.perf_counter() - t0:.2f} s in all), vocabulary "
+                   f"{len(model):,}, final loss "
                    f"{model.epoch_losses[-1]:.4f}{extra} → {saved}", err=True)
 
 
