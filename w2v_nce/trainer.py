@@ -86,7 +86,8 @@ class Trainer:
     it stopped.
     """
 
-    def __init__(self, opts, vocab, encoded, noise, weights, progress=None, start=None):
+    def __init__(self, opts, vocab, encoded, noise, weights, progress=None, start=None, total_words=None,
+                 chunk_key=0):
         self.opts = opts
         self.vocab = vocab
         self.encoded = encoded
@@ -105,7 +106,9 @@ class Trainer:
         chunks = encoded.chunks
         self.chunk_raw_before = np.concatenate([[0], np.cumsum(chunks[:, 2])[:-1]]) if len(chunks) else chunks
         self.raw_per_epoch = int(chunks[:, 2].sum())
-        self.total_words = self.raw_per_epoch * opts.epochs
+        # the schedule's length: this corpus's epochs, or (one share of a data-parallel job) the whole job's
+        self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
+        self.chunk_key = int(chunk_key)  # chunk c's random streams are seeded from (seed, epoch, chunk_key + c)
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t),
                              k=opts.negative)
@@ -130,34 +133,35 @@ class Trainer:
         frac = min(words_done / max(self.total_words, 1), 1.0)
         return o.alpha - (o.alpha - o.min_alpha) * frac
 
-    def _worker(self, t, epoch, next_chunk, errors, remaining, finished):
+    def _worker(self, t, epoch, queue, schedule, errors, remaining, finished):
         try:
-            self._train_chunks(t, epoch, next_chunk, errors)
+            self._train_chunks(t, epoch, queue, schedule, errors)
         finally:
             with self._lock:
                 remaining[0] -= 1
                 if remaining[0] == 0:
                     finished.set()
 
-    def _train_chunks(self, t, epoch, next_chunk, errors):
+    def _train_chunks(self, t, epoch, queue, schedule, errors):
         state = self.states[t]
         chunks = self.encoded.chunks
         o = self.opts
-        epoch_base = epoch * self.raw_per_epoch
+        ids, taken = queue
         try:
             while not self._stop.is_set():
                 with self._lock:
-                    c = next_chunk[0]
-                    if c >= len(chunks):
+                    if taken[0] >= len(ids):
                         return
-                    next_chunk[0] += 1
+                    c = int(ids[taken[0]])
+                    taken[0] += 1
                 start, end, raw = (int(x) for x in chunks[c])
                 stream = self.encoded.read(start, end)
                 start, end = 0, end - start
-                before = epoch_base + int(self.chunk_raw_before[c])
-                seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
-                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), np.uint64(c))
-                lr_start, lr_end = self.learning_rate(before), self.learning_rate(before + raw)
+                key = np.uint64(self.chunk_key + c)
+                seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), key)
+                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), key)
+                before, after = schedule(c)
+                lr_start, lr_end = self.learning_rate(before), self.learning_rate(after)
                 if self.blocked is not None:
                     self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
                                              self.keep_prob, state)
@@ -181,20 +185,19 @@ class Trainer:
         loss, n = self._tally()
         return loss / n if n else float("nan")
 
-    def _run_epoch(self):
-        """Train the rest of epoch self.epoch from chunk self.chunk; False if stopped before its end."""
-        epoch = self.epoch
-        for s in self.states:
-            s.tally[:] = 0.0
-        self.states[0].tally[:] = self.partial_tally
-        next_chunk = [self.chunk]
+    def _run_chunks(self, epoch, chunk_ids, schedule):
+        """Train the chunks chunk_ids of `epoch` on self.workers threads, which take them in order; schedule(c)
+        gives the positions in the learning-rate schedule (words trained) at chunk c's start and end. Ctrl-C
+        stops the threads after their current chunk. Returns how many of chunk_ids were taken (and trained)."""
+        queue = (chunk_ids, [0])
         errors = []
         # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
         # can mark a still-running thread as stopped, and the id stream must not be closed under a worker.
         remaining = [self.workers]
         finished = threading.Event()
-        threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors, remaining, finished),
-                                    daemon=True) for t in range(self.workers)]
+        threads = [threading.Thread(target=self._worker, args=(t, epoch, queue, schedule, errors, remaining,
+                                                               finished), daemon=True)
+                   for t in range(self.workers)]
         t0 = time.perf_counter()
         for th in threads:
             th.start()
@@ -209,20 +212,55 @@ class Trainer:
         self.train_seconds += time.perf_counter() - t0
         if errors:
             raise errors[0]
-        self.chunk = min(next_chunk[0], len(self.encoded.chunks))
-        self.partial_tally = self._tally()
-        if self.diverged is not None or not np.isfinite(self.partial_tally[0]) or \
+        taken = min(queue[1][0], len(chunk_ids))
+        if self.diverged is not None or not np.isfinite(self._tally()[0]) or \
                 not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()):
             raise W2VError(
                 f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
                 f"The learning rate is likely too high (alpha {self.opts.alpha:g}); try a smaller --alpha")
-        if self.chunk < len(self.encoded.chunks):
+        return taken
+
+    def _run_epoch(self):
+        """Train the rest of epoch self.epoch from chunk self.chunk; False if stopped before its end."""
+        epoch = self.epoch
+        for s in self.states:
+            s.tally[:] = 0.0
+        self.states[0].tally[:] = self.partial_tally
+        base = epoch * self.raw_per_epoch
+        raw, before = self.encoded.chunks[:, 2], self.chunk_raw_before
+
+        def schedule(c):
+            return base + int(before[c]), base + int(before[c]) + int(raw[c])
+
+        n_chunks = len(self.encoded.chunks)
+        self.chunk += self._run_chunks(epoch, range(self.chunk, n_chunks), schedule)
+        self.partial_tally = self._tally()
+        if self.chunk < n_chunks:
             return False
         self.epoch_losses.append(self._epoch_loss())
         self.epoch += 1
         self.chunk = 0
         self.partial_tally = (0.0, 0.0)
         return True
+
+    def train_share(self, epoch, chunk_ids, words_from, words_to):
+        """Train the chunks chunk_ids of `epoch` once: this corpus's share of one round of data-parallel training,
+        whose workers together move the schedule from words_from to words_to (words trained by all of them).
+        The learning rate falls linearly over [words_from, words_to) in proportion to the chunks' raw words.
+        Returns (loss sum, examples) of these chunks."""
+        for s in self.states:
+            s.tally[:] = 0.0
+        chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+        raw = self.encoded.chunks[chunk_ids, 2].astype(np.float64)
+        scale = (words_to - words_from) / max(raw.sum(), 1.0)
+        offset = dict(zip(chunk_ids.tolist(), np.concatenate([[0.0], np.cumsum(raw)]).tolist()))
+        rows = dict(zip(chunk_ids.tolist(), raw.tolist()))
+
+        def schedule(c):
+            return words_from + scale * offset[c], words_from + scale * (offset[c] + rows[c])
+
+        self._run_chunks(epoch, chunk_ids, schedule)
+        return self._tally()
 
     def _report(self, epoch_t0):
         if self.progress is not None:
