@@ -294,21 +294,43 @@ class Trainer:
                     raw_words=self.raw_per_epoch, sentences=self.encoded.n_sentences, complete=self.complete)
 
 
-def _model(trainer, prep_seconds):
-    opts = trainer.opts
-    stats = dict(raw_words=trainer.raw_per_epoch, train_words=trainer.words_done, vocab_size=len(trainer.vocab),
-                 train_seconds=trainer.train_seconds, prep_seconds=prep_seconds,
-                 words_per_second=trainer.words_done / trainer.train_seconds if trainer.train_seconds else 0.0)
+def run_stats(opts, epoch_losses, raw_words, train_words, vocab_size, train_seconds, prep_seconds):
+    """A model's stats: the run's measured figures."""
+    stats = dict(raw_words=raw_words, train_words=train_words, vocab_size=vocab_size, train_seconds=train_seconds,
+                 prep_seconds=prep_seconds, words_per_second=train_words / train_seconds if train_seconds else 0.0)
     if opts.objective == "infonce":
         # InfoNCE's bound on the context–target mutual information, in nats: log(k + 1) − L
-        stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in trainer.epoch_losses]
+        stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in epoch_losses]
+    return stats
+
+
+def _model(trainer, prep_seconds):
+    opts = trainer.opts
+    stats = run_stats(opts, trainer.epoch_losses, trainer.raw_per_epoch, trainer.words_done, len(trainer.vocab),
+                      trainer.train_seconds, prep_seconds)
     return Model(trainer.vocab.words, trainer.vocab.counts, trainer.in_w, trainer.out_w,
                  trainer.out_b if opts.bias else None, trainer.epoch_losses, opts.as_dict(), stats,
                  progress=trainer.progress_record())
 
 
+def resume_start(resume, options):
+    """(the model to resume or None, the options, its progress record or None), checked."""
+    if resume is None:
+        return None, options, None
+    resume = resume if isinstance(resume, Model) else Model.load(resume)
+    if not resume.progress:
+        raise W2VError("this model has no training progress to resume from")
+    if resume.progress.get("complete"):
+        raise W2VError("this model finished its training; there is nothing to resume")
+    extra = set(options) - {"workers"}
+    if extra:
+        raise W2VError(f"a resumed run keeps the model's options; do not pass {', '.join(sorted(extra))}")
+    saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
+    return resume, {**saved, **options}, resume.progress
+
+
 def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=None, checkpoint_path=None,
-          on_epoch_end=None, **options):
+          on_epoch_end=None, client=None, **options):
     """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
 
     Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
@@ -318,23 +340,22 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     a checkpoint, continued on the same corpus with its own options (only `workers` may be given).
     checkpoint_every=N saves a resumable model to checkpoint_path after every N epochs. Returns a Model;
     after Ctrl-C the model holds the training so far and model.progress["complete"] is False.
+    client: a dask.distributed Client: train data-parallel on its cluster (corpus: a path or glob readable by
+    every worker; more keywords in w2v_nce.distributed.train_on_cluster).
     """
+    if client is not None:
+        from .distributed import train_on_cluster
+
+        return train_on_cluster(corpus, client, progress=progress, tmp_dir=tmp_dir, resume=resume,
+                                checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path,
+                                on_epoch_end=on_epoch_end, **options)
     unknown = set(options) - set(TrainOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    start = None
-    if resume is not None:
-        resume = resume if isinstance(resume, Model) else Model.load(resume)
-        if not resume.progress:
-            raise W2VError("this model has no training progress to resume from")
-        if resume.progress.get("complete"):
-            raise W2VError("this model finished its training; there is nothing to resume")
-        extra = set(options) - {"workers"}
-        if extra:
-            raise W2VError(f"a resumed run keeps the model's options; do not pass {', '.join(sorted(extra))}")
-        saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
-        options = {**saved, **options}
-        start = resume.progress
+    resume, options, start = resume_start(resume, options)
+    if start is not None and start.get("round"):
+        raise W2VError("this model was interrupted in the middle of an epoch of training on a Dask cluster; "
+                       "resume it on a cluster (--dask-scheduler or --dask-local)")
     opts = TrainOptions(**options).resolved()
     if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
         raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
