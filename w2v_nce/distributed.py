@@ -187,12 +187,15 @@ def plan_parts(piece_stats, n_parts):
     (piece, first sentence, end sentence)."""
     raw = np.array([r for r, _ in piece_stats], dtype=np.float64)
     sents = [s for _, s in piece_stats]
-    if len(piece_stats) >= n_parts:
-        cum = np.cumsum(raw)
-        cuts = [0] + [int(np.searchsorted(cum, cum[-1] * p / n_parts)) + 1 for p in range(1, n_parts)] + \
-            [len(piece_stats)]
-        cuts = sorted(set(min(max(c, 0), len(piece_stats)) for c in cuts))
-        return [[(i, 0, sents[i]) for i in range(a, b)] for a, b in zip(cuts, cuts[1:]) if b > a]
+    n = len(piece_stats)
+    if n >= n_parts:
+        before = np.concatenate([[0.0], np.cumsum(raw)])  # raw words before piece i
+        cuts = [0]
+        for p in range(1, n_parts):  # the piece boundary nearest p/n_parts of the words, ≥ 1 piece per part
+            i = int(np.argmin(np.abs(before[1:n] - before[-1] * p / n_parts))) + 1
+            cuts.append(min(max(i, cuts[-1] + 1), n - (n_parts - p)))
+        cuts.append(n)
+        return [[(i, 0, sents[i]) for i in range(a, b)] for a, b in zip(cuts, cuts[1:])]
     total = sum(sents)
     bounds = [total * p // n_parts for p in range(n_parts + 1)]
     offsets = np.concatenate([[0], np.cumsum(sents)]).astype(np.int64)
@@ -420,9 +423,9 @@ class ClusterJob:
             weights = [self.in_w, self.out_w, self.out_b]
             targets = sorted({self.hosts[p] for p in parts})
             try:
-                wf = self.client.scatter([weights], workers=targets, broadcast=True, hash=False)[0]
+                wf = self.client.scatter([weights], workers=targets, broadcast=True, hash=False, direct=True)[0]
                 vf = self.client.scatter([(self.vocab.words, self.vocab.counts)], workers=targets,
-                                         broadcast=True, hash=False)[0]
+                                         broadcast=True, hash=False, direct=True)[0]
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: self.client.submit(
                     _open_part, self.store, p, self.opts.as_dict(), self.threads, vf, self.pieces,
@@ -474,7 +477,8 @@ class ClusterJob:
                     del pending[p]
         if lost:
             raise _WorkersLost(lost)
-        return {p: f.result() for p, f in futures.items()}
+        parts = list(futures)
+        return dict(zip(parts, self.client.gather([futures[p] for p in parts], direct=True)))
 
     def close(self):
         try:
@@ -513,7 +517,7 @@ class ClusterJob:
             try:
                 push_f = None
                 if self.push is not None:
-                    push_f = self.client.scatter([self.push], workers=alive, broadcast=True, hash=False)[0]
+                    push_f = self.client.scatter([self.push], workers=alive, broadcast=True, hash=False, direct=True)[0]
                 futures = {p: self.client.submit(
                     _part_round, self.store, p, push_f, epoch,
                     self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
@@ -559,9 +563,8 @@ class ClusterJob:
         s["compute_seconds"] += compute
         s["sync_seconds"] += max(wall - compute, 0.0)
         tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
-        if self.on_round_end is not None and r is not None:
-            self.on_round_end(dict(epoch=epoch, round=r, rounds=self.rounds, words_done=words_to,
-                                   synced_rows=n, bytes=rows_bytes + push_bytes, seconds=wall, compute=compute))
+        self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=words_to, synced_rows=n,
+                               bytes=rows_bytes + push_bytes, seconds=wall, compute_seconds=compute)
         return tally, words_to - base
 
 
@@ -690,6 +693,8 @@ class _ClusterRun:
                     self.tally[1] += n
                     self.words_done += words
                     self.round += 1
+                    if job.on_round_end is not None:
+                        job.on_round_end(dict(job.last_round, hosts=dict(job.hosts)))
                     if self.bar is not None:
                         self.bar.update(self.epoch + 1, self.words_done, self.train_seconds, self.learning_rate(),
                                         self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
@@ -741,7 +746,8 @@ def _model(job, run, vocab, opts, prep_seconds, run_stats):
     s = job.stats
     rounds = max(s["rounds"], 1)
     cluster = dict(s, bytes_per_round=s["sync_bytes"] / rounds, rounds_per_epoch=job.rounds,
-                   workers=len(set(job.hosts.values())))
+                   workers=len(set(job.hosts.values())),
+                   part_words=[int(np.sum(job.part_raw[p])) for p in range(job.n_parts)])
     stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,
                       vocab_size=len(vocab), train_seconds=run.train_seconds, prep_seconds=prep_seconds)
     stats["distributed"] = cluster
