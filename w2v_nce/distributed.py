@@ -1,5 +1,5 @@
-"""Data-parallel training on a Dask cluster: shards → counts merged on the driver → vocabulary → each worker encodes
-and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
+"""Data-parallel training on a Dask cluster: shards → counts merged on the driver → vocabulary → each worker
+encodes and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
 
 Corpus. One path or a glob of shard files, readable by every worker (a shared file system). The corpus is cut
 into pieces: the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never straddles
@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -87,7 +88,7 @@ def local_cluster(n_workers, threads_per_worker=1):
     """A Client of a LocalCluster of n_workers worker processes on this machine."""
     distributed = _import_distributed()
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     return distributed.Client(cluster)
 
 
@@ -478,7 +479,13 @@ class ClusterJob:
         if lost:
             raise _WorkersLost(lost)
         parts = list(futures)
-        return dict(zip(parts, self.client.gather([futures[p] for p in parts], direct=True)))
+        try:
+            return dict(zip(parts, self.client.gather([futures[p] for p in parts])))
+        except Exception:  # a worker lost after finishing its task loses its result too
+            gone = {p for p in parts if self.hosts[p] not in set(self.alive())}
+            if gone:
+                raise _WorkersLost(gone) from None
+            raise
 
     def close(self):
         try:
@@ -512,19 +519,19 @@ class ClusterJob:
         words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
         t0 = time.perf_counter()
         while True:
-            alive = sorted(set(self.hosts.values()))
             futures = None
             try:
-                push_f = None
-                if self.push is not None:
-                    push_f = self.client.scatter([self.push], workers=alive, broadcast=True, hash=False, direct=True)[0]
-                futures = {p: self.client.submit(
-                    _part_round, self.store, p, push_f, epoch,
-                    self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
-                    workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
+                # the pushed rows travel with the tasks: a task for a worker that just died waits, unassigned,
+                # until the loss is seen, where sending to the worker directly would wait for a connection
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*large graph.*")
+                    futures = {p: self.client.submit(
+                        _part_round, self.store, p, self.push, epoch,
+                        self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
+                        workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
                 results = self._results(futures)
                 break
-            except (_WorkersLost, OSError) as e:
+            except (_WorkersLost, OSError, TimeoutError) as e:
                 lost = e.parts if isinstance(e, _WorkersLost) else set()
                 alive_now = set(self.alive())
                 lost |= {p for p, w in self.hosts.items() if w not in alive_now}
@@ -552,7 +559,7 @@ class ClusterJob:
             target[:m] += total
             rows_bytes += sum(a.nbytes for a in parts_rows)
         self.push = (n_in, n_out, self.in_w[:n_in].copy(), self.out_w[:n_out].copy(), self.out_b[:n_out].copy())
-        push_bytes = sum(a.nbytes for a in self.push[2:]) * len(set(self.hosts.values()))
+        push_bytes = sum(a.nbytes for a in self.push[2:]) * self.n_parts  # one copy per part's task
         wall = time.perf_counter() - t0
         compute = max(results[p][2] for p in range(self.n_parts))
         s = self.stats
