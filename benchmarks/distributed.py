@@ -102,7 +102,7 @@ def main(argv=None):
     seeds = [int(x) for x in s.seeds.split(",")]
     tmp = tempfile.mkdtemp(prefix="w2v-distributed-")
     corpus = plain_copy(os.path.abspath(s.corpus), tmp)
-    cluster = LocalCluster(n_workers=s.dask_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=s.dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     print(f"corpus {s.corpus}; {s.arch}, d 100, window 5, k 5, sample 1e-3, min_count 5, epochs {s.epochs}; "
           f"local: 1 process × {s.local_threads} threads; dask: LocalCluster {s.dask_workers} processes × 1 thread",

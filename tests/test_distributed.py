@@ -21,7 +21,7 @@ FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -116,7 +116,7 @@ def test_interrupted_cluster_run_resumes_exactly(client, small_corpus):
 
 
 def test_a_worker_killed_during_training_costs_one_round(small_corpus):
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = distributed.Client(cluster)
     try:
         pids = c.run(os.getpid)
