@@ -136,8 +136,26 @@ def _corpus_path(corpus):
 @click.option("--objective", type=click.Choice(OBJECTIVE_NAMES), default="ns", show_default=True)
 @click.option("--bias/--no-bias", default=None, help="Output bias b_w [on for softmax/nce/infonce, off for ns/hs].")
 @training_options
+@click.option("--dask-scheduler", metavar="ADDRESS",
+              help="Train data-parallel on the Dask cluster of this scheduler (e.g. tcp://head:8786); CORPUS may "
+                   "then be a glob of shard files, readable by every worker. --workers: threads per Dask worker.")
+@click.option("--dask-local", type=POS_INT, metavar="N",
+              help="Train data-parallel on a local Dask cluster of N worker processes (--workers threads each, "
+                   "default 1).")
+@click.option("--dask-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for the Dask scheduler.")
+@click.option("--sync", type=click.Choice(["stratified", "full", "epoch-average"]), default="stratified",
+              show_default=True,
+              help="Cluster training: which rows are synchronized after every round: frequent words every round and "
+                   "rarer ones less often, every row every round, or once per epoch averaged (Spark MLlib's "
+                   "scheme).")
+@click.option("--sync-words", type=POS_INT, default=None,
+              help="Cluster training: raw words each worker trains per round [200000].")
+@click.option("--sync-combine", type=click.Choice(["sum", "average"]), default="sum", show_default=True,
+              help="Cluster training: the workers' updates of a round are summed or averaged.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
-def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, **options):
+def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, dask_scheduler, dask_local,
+          dask_timeout, sync, sync_words, sync_combine, **options):
     """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
 
     Ctrl-C, SIGTERM or SIGHUP stops at the next chunk and saves the training so far (to --save-model, or
@@ -149,8 +167,15 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
     from w2v_nce.model import Model
     from w2v_nce.trainer import train as train_model
 
+    import contextlib
+    import glob
+
     ctx = click.get_current_context()
-    corpus = _corpus_path(corpus)
+    if dask_scheduler and dask_local:
+        raise click.UsageError("give --dask-scheduler or --dask-local, not both")
+    cluster = dask_scheduler or dask_local
+    if not (cluster and corpus and glob.has_magic(corpus)):  # a glob is expanded by a worker
+        corpus = _corpus_path(corpus)
     tmp_dir = options.pop("tmp_dir")
     checkpoint = save_model or output + ".checkpoint.npz"
     for path in (output, checkpoint):
@@ -166,8 +191,21 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
     else:
         _resolve(options)
     t0 = time.perf_counter()
-    model = train_model(corpus, progress=not quiet, resume=resume, checkpoint_every=checkpoint_every,
-                        checkpoint_path=checkpoint, tmp_dir=tmp_dir, **options)
+    with contextlib.ExitStack() as stack:
+        if cluster:
+            from w2v_nce import distributed as D
+
+            if dask_scheduler:
+                client = D.connect(dask_scheduler, dask_timeout)
+            else:
+                client = D.local_cluster(dask_local, options.get("workers") or 1)
+                stack.callback(client.cluster.close)
+            stack.callback(client.close)
+            options.update(client=client, sync=sync, sync_combine=sync_combine)
+            if sync_words:
+                options["sync_words"] = sync_words
+        model = train_model(corpus, progress=not quiet, resume=resume, checkpoint_every=checkpoint_every,
+                            checkpoint_path=checkpoint, tmp_dir=tmp_dir, **options)
     if not model.progress.get("complete", True):
         with signals.held(raise_after=False):  # the save completes unless a second signal comes
             model.save(checkpoint)
@@ -175,7 +213,11 @@ def train(corpus, output, resume, checkpoint_every, binary, save_model, quiet, *
         signum = signals.received() or signal.SIGINT
         command = ["w2v-nce", "train", corpus, "--resume", checkpoint, "-o", output] + \
             (["--binary"] if binary else []) + (["--save-model", save_model] if save_model else []) + \
-            (["--tmp-dir", tmp_dir] if tmp_dir else [])
+            (["--tmp-dir", tmp_dir] if tmp_dir else []) + \
+            (["--dask-scheduler", dask_scheduler] if dask_scheduler else []) + \
+            (["--dask-local", str(dask_local)] if dask_local else []) + \
+            (["--sync", sync, "--sync-combine", sync_combine] if cluster else []) + \
+            (["--sync-words", str(sync_words)] if cluster and sync_words else [])
         click.echo(f"interrupted ({signals.signal_name(signum)}) in epoch {p['epoch'] + 1} after "
                    f"{p['words_done']:,} words; saved the training so far to {checkpoint}\n"
                    f"resume with: {shlex.join(command)}", err=True)

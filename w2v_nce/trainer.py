@@ -87,7 +87,8 @@ class Trainer:
     it stopped.
     """
 
-    def __init__(self, opts, vocab, encoded, noise, weights, progress=None, start=None):
+    def __init__(self, opts, vocab, encoded, noise, weights, progress=None, start=None, total_words=None,
+                 chunk_key=0):
         self.opts = opts
         self.vocab = vocab
         self.encoded = encoded
@@ -106,7 +107,9 @@ class Trainer:
         chunks = encoded.chunks
         self.chunk_raw_before = np.concatenate([[0], np.cumsum(chunks[:, 2])[:-1]]) if len(chunks) else chunks
         self.raw_per_epoch = int(chunks[:, 2].sum())
-        self.total_words = self.raw_per_epoch * opts.epochs
+        # the schedule's length: this corpus's epochs, or (one share of a data-parallel job) the whole job's
+        self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
+        self.chunk_key = int(chunk_key)  # chunk c's random streams are seeded from (seed, epoch, chunk_key + c)
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t),
                              k=opts.negative)
@@ -131,34 +134,35 @@ class Trainer:
         frac = min(words_done / max(self.total_words, 1), 1.0)
         return o.alpha - (o.alpha - o.min_alpha) * frac
 
-    def _worker(self, t, epoch, next_chunk, errors, remaining, finished):
+    def _worker(self, t, epoch, queue, schedule, errors, remaining, finished):
         try:
-            self._train_chunks(t, epoch, next_chunk, errors)
+            self._train_chunks(t, epoch, queue, schedule, errors)
         finally:
             with self._lock:
                 remaining[0] -= 1
                 if remaining[0] == 0:
                     finished.set()
 
-    def _train_chunks(self, t, epoch, next_chunk, errors):
+    def _train_chunks(self, t, epoch, queue, schedule, errors):
         state = self.states[t]
         chunks = self.encoded.chunks
         o = self.opts
-        epoch_base = epoch * self.raw_per_epoch
+        ids, taken = queue
         try:
             while not self._stop.is_set():
                 with self._lock:
-                    c = next_chunk[0]
-                    if c >= len(chunks):
+                    if taken[0] >= len(ids):
                         return
-                    next_chunk[0] += 1
+                    c = int(ids[taken[0]])
+                    taken[0] += 1
                 start, end, raw = (int(x) for x in chunks[c])
                 stream = self.encoded.read(start, end)
                 start, end = 0, end - start
-                before = epoch_base + int(self.chunk_raw_before[c])
-                seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), np.uint64(c))
-                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), np.uint64(c))
-                lr_start, lr_end = self.learning_rate(before), self.learning_rate(before + raw)
+                key = np.uint64(self.chunk_key + c)
+                seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), key)
+                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), key)
+                before, after = schedule(c)
+                lr_start, lr_end = self.learning_rate(before), self.learning_rate(after)
                 if self.blocked is not None:
                     self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
                                              self.keep_prob, state)
@@ -182,20 +186,19 @@ class Trainer:
         loss, n = self._tally()
         return loss / n if n else float("nan")
 
-    def _run_epoch(self):
-        """Train the rest of epoch self.epoch from chunk self.chunk; False if stopped before its end."""
-        epoch = self.epoch
-        for s in self.states:
-            s.tally[:] = 0.0
-        self.states[0].tally[:] = self.partial_tally
-        next_chunk = [self.chunk]
+    def _run_chunks(self, epoch, chunk_ids, schedule):
+        """Train the chunks chunk_ids of `epoch` on self.workers threads, which take them in order; schedule(c)
+        gives the positions in the learning-rate schedule (words trained) at chunk c's start and end. Ctrl-C
+        stops the threads after their current chunk. Returns how many of chunk_ids were taken (and trained)."""
+        queue = (chunk_ids, [0])
         errors = []
         # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
         # can mark a still-running thread as stopped, and the id stream must not be closed under a worker.
         remaining = [self.workers]
         finished = threading.Event()
-        threads = [threading.Thread(target=self._worker, args=(t, epoch, next_chunk, errors, remaining, finished),
-                                    daemon=True) for t in range(self.workers)]
+        threads = [threading.Thread(target=self._worker, args=(t, epoch, queue, schedule, errors, remaining,
+                                                               finished), daemon=True)
+                   for t in range(self.workers)]
         t0 = time.perf_counter()
         for th in threads:
             th.start()
@@ -210,20 +213,55 @@ class Trainer:
         self.train_seconds += time.perf_counter() - t0
         if errors:
             raise errors[0]
-        self.chunk = min(next_chunk[0], len(self.encoded.chunks))
-        self.partial_tally = self._tally()
-        if self.diverged is not None or not np.isfinite(self.partial_tally[0]) or \
+        taken = min(queue[1][0], len(chunk_ids))
+        if self.diverged is not None or not np.isfinite(self._tally()[0]) or \
                 not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()):
             raise W2VError(
                 f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
                 f"The learning rate is likely too high (alpha {self.opts.alpha:g}); try a smaller --alpha")
-        if self.chunk < len(self.encoded.chunks):
+        return taken
+
+    def _run_epoch(self):
+        """Train the rest of epoch self.epoch from chunk self.chunk; False if stopped before its end."""
+        epoch = self.epoch
+        for s in self.states:
+            s.tally[:] = 0.0
+        self.states[0].tally[:] = self.partial_tally
+        base = epoch * self.raw_per_epoch
+        raw, before = self.encoded.chunks[:, 2], self.chunk_raw_before
+
+        def schedule(c):
+            return base + int(before[c]), base + int(before[c]) + int(raw[c])
+
+        n_chunks = len(self.encoded.chunks)
+        self.chunk += self._run_chunks(epoch, range(self.chunk, n_chunks), schedule)
+        self.partial_tally = self._tally()
+        if self.chunk < n_chunks:
             return False
         self.epoch_losses.append(self._epoch_loss())
         self.epoch += 1
         self.chunk = 0
         self.partial_tally = (0.0, 0.0)
         return True
+
+    def train_share(self, epoch, chunk_ids, words_from, words_to):
+        """Train the chunks chunk_ids of `epoch` once: this corpus's share of one round of data-parallel training,
+        whose workers together move the schedule from words_from to words_to (words trained by all of them).
+        The learning rate falls linearly over [words_from, words_to) in proportion to the chunks' raw words.
+        Returns (loss sum, examples) of these chunks."""
+        for s in self.states:
+            s.tally[:] = 0.0
+        chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+        raw = self.encoded.chunks[chunk_ids, 2].astype(np.float64)
+        scale = (words_to - words_from) / max(raw.sum(), 1.0)
+        offset = dict(zip(chunk_ids.tolist(), np.concatenate([[0.0], np.cumsum(raw)]).tolist()))
+        rows = dict(zip(chunk_ids.tolist(), raw.tolist()))
+
+        def schedule(c):
+            return words_from + scale * offset[c], words_from + scale * (offset[c] + rows[c])
+
+        self._run_chunks(epoch, chunk_ids, schedule)
+        return self._tally()
 
     def _report(self, epoch_t0):
         if self.progress is not None:
@@ -257,23 +295,46 @@ class Trainer:
                     raw_words=self.raw_per_epoch, sentences=self.encoded.n_sentences, complete=self.complete)
 
 
-def _model(trainer, prep_seconds, pruning):
-    """pruning: distinct tokens the bounded counting dropped ("pruned") and the highest count among them."""
-    opts = trainer.opts
-    stats = dict(raw_words=trainer.raw_per_epoch, train_words=trainer.words_done, vocab_size=len(trainer.vocab),
-                 train_seconds=trainer.train_seconds, prep_seconds=prep_seconds,
-                 pruned_tokens=int(pruning["pruned"]), max_pruned_count=int(pruning["max_pruned_count"]),
-                 words_per_second=trainer.words_done / trainer.train_seconds if trainer.train_seconds else 0.0)
+def run_stats(opts, epoch_losses, raw_words, train_words, vocab_size, train_seconds, prep_seconds, pruning=None):
+    """A model's stats: the run's measured figures. pruning: distinct tokens the bounded counting dropped
+    ("pruned") and the highest count among them."""
+    stats = dict(raw_words=raw_words, train_words=train_words, vocab_size=vocab_size, train_seconds=train_seconds,
+                 prep_seconds=prep_seconds, words_per_second=train_words / train_seconds if train_seconds else 0.0)
+    if pruning is not None:
+        stats.update(pruned_tokens=int(pruning["pruned"]), max_pruned_count=int(pruning["max_pruned_count"]))
     if opts.objective == "infonce":
         # InfoNCE's bound on the context–target mutual information, in nats: log(k + 1) − L
-        stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in trainer.epoch_losses]
+        stats["mi_lower_bound"] = [float(np.log(opts.negative + 1) - loss) for loss in epoch_losses]
+    return stats
+
+
+def _model(trainer, prep_seconds, pruning=None):
+    opts = trainer.opts
+    stats = run_stats(opts, trainer.epoch_losses, trainer.raw_per_epoch, trainer.words_done, len(trainer.vocab),
+                      trainer.train_seconds, prep_seconds, pruning)
     return Model(trainer.vocab.words, trainer.vocab.counts, trainer.in_w, trainer.out_w,
                  trainer.out_b if opts.bias else None, trainer.epoch_losses, opts.as_dict(), stats,
                  progress=trainer.progress_record())
 
 
+def resume_start(resume, options):
+    """(the model to resume or None, the options, its progress record or None), checked."""
+    if resume is None:
+        return None, options, None
+    resume = resume if isinstance(resume, Model) else Model.load(resume)
+    if not resume.progress:
+        raise W2VError("this model has no training progress to resume from")
+    if resume.progress.get("complete"):
+        raise W2VError("this model finished its training; there is nothing to resume")
+    extra = set(options) - {"workers"}
+    if extra:
+        raise W2VError(f"a resumed run keeps the model's options; do not pass {', '.join(sorted(extra))}")
+    saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
+    return resume, {**saved, **options}, resume.progress
+
+
 def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=None, checkpoint_path=None,
-          on_epoch_end=None, **options):
+          on_epoch_end=None, client=None, **options):
     """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
 
     Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
@@ -284,23 +345,22 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     a checkpoint, continued on the same corpus with its own options (only `workers` may be given).
     checkpoint_every=N saves a resumable model to checkpoint_path after every N epochs. Returns a Model;
     after Ctrl-C the model holds the training so far and model.progress["complete"] is False.
+    client: a dask.distributed Client: train data-parallel on its cluster (corpus: a path or glob readable by
+    every worker; more keywords in w2v_nce.distributed.train_on_cluster).
     """
+    if client is not None:
+        from .distributed import train_on_cluster
+
+        return train_on_cluster(corpus, client, progress=progress, tmp_dir=tmp_dir, resume=resume,
+                                checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path,
+                                on_epoch_end=on_epoch_end, **options)
     unknown = set(options) - set(TrainOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    start = None
-    if resume is not None:
-        resume = resume if isinstance(resume, Model) else Model.load(resume)
-        if not resume.progress:
-            raise W2VError("this model has no training progress to resume from")
-        if resume.progress.get("complete"):
-            raise W2VError("this model finished its training; there is nothing to resume")
-        extra = set(options) - {"workers"}
-        if extra:
-            raise W2VError(f"a resumed run keeps the model's options; do not pass {', '.join(sorted(extra))}")
-        saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
-        options = {**saved, **options}
-        start = resume.progress
+    resume, options, start = resume_start(resume, options)
+    if start is not None and start.get("round"):
+        raise W2VError("this model was interrupted in the middle of an epoch of training on a Dask cluster; "
+                       "resume it on a cluster (--dask-scheduler or --dask-local)")
     opts = TrainOptions(**options).resolved()
     if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
         raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")

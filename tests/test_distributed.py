@@ -1,0 +1,168 @@
+"""Data-parallel training on a Dask LocalCluster: the vocabulary of a local run, gensim-loadable vectors, a worker
+killed during training, exact resumption, and the command line."""
+import os
+import shutil
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from w2v_nce import Model, W2VError, train  # noqa: E402
+from w2v_nce.corpus import TextCorpus  # noqa: E402
+from w2v_nce.distributed import (count_piece, merge_counts, plan_parts, plan_pieces, piece_sentences,  # noqa: E402
+                                 round_chunks, sync_periods, synced_prefix)
+from w2v_nce.vocab import Vocabulary  # noqa: E402
+
+FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def test_pieces_split_the_file_into_its_lines_exactly(small_corpus):
+    pieces = plan_pieces(small_corpus, 7)
+    assert len(pieces) == 7 and pieces[0]["start"] == 0 and pieces[-1]["end"] == os.path.getsize(small_corpus)
+    assert all(a["end"] == b["start"] for a, b in zip(pieces, pieces[1:]))
+    joined = [s for p in pieces for s in piece_sentences(p)]
+    assert joined == list(TextCorpus(small_corpus))
+
+
+@pytest.mark.parametrize("n_pieces", [1, 2, 3, 5, 8])
+def test_merged_piece_counts_give_the_local_vocabulary(tmp_path, n_pieces):
+    # many ties (count 1 and 2) whose order is the first-seen order across pieces
+    lines = ["d c b a", "e a f", "b g h d", "i j", "k c l m", "e n o", "p q k"]
+    path = tmp_path / "ties.txt"
+    path.write_text("\n".join(lines) + "\n")
+    pieces = plan_pieces(str(path), n_pieces)
+    counted = [count_piece(p) for p in pieces]
+    merged = merge_counts(c[0] for c in counted)
+    for min_count in (1, 2):
+        local = Vocabulary.build(TextCorpus(str(path)), min_count)
+        mine = Vocabulary.from_counts(merged, min_count)
+        assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
+    assert sum(c[1] for c in counted) == local.raw_words and sum(c[2] for c in counted) == local.raw_sentences
+
+
+def test_parts_are_contiguous_and_balanced():
+    stats = [(499, 1), (501, 1)]
+    assert plan_parts(stats, 2) == [[(0, 0, 1)], [(1, 0, 1)]]
+    parts = plan_parts([(10, 1)] * 9 + [(90, 1)], 3)
+    assert [[i for i, _, _ in part] for part in parts] == [[0, 1, 2, 3, 4, 5], [6, 7, 8], [9]]
+    assert [[i for i, _, _ in p] for p in plan_parts([(100, 1), (1, 1), (1, 1)], 3)] == [[0], [1], [2]]
+
+
+def test_fewer_pieces_than_parts_split_by_sentences():
+    parts = plan_parts([(100, 10), (30, 3)], 4)
+    covered = [(i, s) for part in parts for i, a, b in part for s in range(a, b)]
+    assert covered == [(0, s) for s in range(10)] + [(1, s) for s in range(3)]
+    assert len(parts) == 4
+
+
+def test_round_shares_and_stratified_rows():
+    shares = round_chunks([10, 10, 10, 10, 10, 10], 3)
+    assert [s.tolist() for s in shares] == [[0, 1], [2, 3], [4, 5]]
+    counts = np.array([1000, 100, 10, 5, 1])
+    periods = sync_periods(counts, part_round_words=100, raw_words=1116, rounds=8, mode="stratified")
+    assert periods.tolist() == [1, 1, 2, 4, 8]  # expected 89.6, 9, 0.9, 0.45, 0.09 times per part round
+    assert [synced_prefix(periods, r, 8) for r in range(8)] == [2, 3, 2, 4, 2, 3, 2, 5]
+    assert sync_periods(counts, 100, 1116, 8, "full").tolist() == [1] * 5
+
+
+def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, small_corpus, tmp_path):
+    from gensim.models import KeyedVectors
+
+    m = train(small_corpus, client=client, sync_words=10_000, **FAST)
+    local = Vocabulary.build(TextCorpus(small_corpus), FAST["min_count"])
+    assert m.vocab == local.words and m.counts.tolist() == local.counts.tolist()
+    assert m.progress["complete"] and len(m.epoch_losses) == 2 and m.epoch_losses[1] < m.epoch_losses[0]
+    d = m.stats["distributed"]
+    a, b = m.stats["distributed"]["part_words"]
+    assert a + b == 60_000 and abs(a - b) <= 4_000  # cut at the line start nearest half the bytes
+    assert d["parts"] == 2 and d["rounds"] == 2 * d["rounds_per_epoch"] and d["rounds_per_epoch"] == 3
+    assert d["failed_rounds"] == 0 and d["bytes_per_round"] > 0 and m.stats["train_words"] == 2 * 60_000
+    m.save_word2vec_format(tmp_path / "v.txt")
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    assert kv.index_to_key == local.words
+    m.save(tmp_path / "m.npz")
+    np.testing.assert_array_equal(Model.load(tmp_path / "m.npz").input_vectors, m.input_vectors)
+
+
+def test_interrupted_cluster_run_resumes_exactly(client, small_corpus):
+    opts = dict(FAST, objective="nce", sync="full", sync_words=8_000)
+    whole = train(small_corpus, client=client, **opts)
+
+    def stop(info):
+        if info["epoch"] == 0 and info["round"] == 1:
+            raise KeyboardInterrupt
+
+    part = train(small_corpus, client=client, on_round_end=stop, **opts)
+    assert not part.progress["complete"] and part.progress["round"] == 2
+    with pytest.raises(W2VError, match="on a cluster"):
+        train(small_corpus, resume=part)
+    rest = train(small_corpus, client=client, resume=part, sync="full", sync_words=8_000)
+    assert rest.progress["complete"]
+    np.testing.assert_array_equal(rest.input_vectors, whole.input_vectors)
+    np.testing.assert_array_equal(rest.output_vectors, whole.output_vectors)
+    assert rest.epoch_losses == whole.epoch_losses
+
+
+def test_a_worker_killed_during_training_costs_one_round(small_corpus):
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    c = distributed.Client(cluster)
+    try:
+        pids = c.run(os.getpid)
+        killed = []
+
+        def kill_one(info):
+            if not killed and info["round"] == 1:
+                victim = info["hosts"][1]
+                os.kill(pids[victim], signal.SIGKILL)
+                killed.append(victim)
+
+        m = train(small_corpus, client=c, sync_words=5_000, on_round_end=kill_one, **FAST)
+    finally:
+        c.close()
+        cluster.close()
+    d = m.stats["distributed"]
+    assert killed and m.progress["complete"] and len(m.epoch_losses) == 2
+    assert d["failed_rounds"] >= 1 and d["reopened_parts"] >= 1
+    assert d["rounds"] == 2 * d["rounds_per_epoch"]  # every round trained once, the failed one redone
+    assert m.stats["train_words"] == 2 * 60_000 and np.isfinite(m.input_vectors).all()
+    assert m.epoch_losses[1] < m.epoch_losses[0]
+
+
+EXE = shutil.which("w2v-nce")
+
+
+@pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")
+def test_cli_unreachable_scheduler_is_one_line(small_corpus, tmp_path):
+    r = subprocess.run([EXE, "train", small_corpus, "-o", str(tmp_path / "v.txt"), "--dask-scheduler",
+                        "tcp://127.0.0.1:9", "--dask-timeout", "1"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert not (tmp_path / "v.txt").exists()
+
+
+@pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")
+def test_cli_local_cluster_trains_shards(small_corpus, tmp_path):
+    from gensim.models import KeyedVectors
+
+    lines = open(small_corpus).read().splitlines(keepends=True)
+    for i in range(3):
+        (tmp_path / f"shard{i}.txt").write_text("".join(lines[i * 20:(i + 1) * 20]))
+    r = subprocess.run([EXE, "train", str(tmp_path / "shard*.txt"), "-o", str(tmp_path / "v.txt"), "--dask-local",
+                        "2", "--dim", "8", "--epochs", "1", "--min-count", "3", "-q"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    assert kv.index_to_key == Vocabulary.build(TextCorpus(small_corpus), 3).words
