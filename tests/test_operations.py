@@ -92,12 +92,12 @@ def one_error_line(r, *fragments):
     return lines[0]
 
 
-def stream_size(corpus, min_count=3):
-    """The encoded corpus: 4 bytes per kept token and per sentence end."""
+def stream_size(corpus):
+    """The encoded corpus as the one pass over a file writes it: 4 bytes per token (all of them: the vocabulary
+    is known only at the end) and per sentence end."""
     with open(corpus, encoding="utf-8") as f:
         sentences = [line.split() for line in f if line.split()]  # lines of at most 1,000 tokens here
-    counts = Counter(w for s in sentences for w in s)
-    return 4 * (sum(c for c in counts.values() if c >= min_count) + len(sentences))
+    return 4 * (sum(len(s) for s in sentences) + len(sentences))
 
 
 def leftovers(*directories):

@@ -114,6 +114,39 @@ def read_blocks(path, block_bytes=BLOCK_BYTES):
         raise W2VError(f"{kind} {path}: {e}") from None
 
 
+# Text read to estimate the size of the encoded corpus before it is written (estimated_stream_ids).
+SAMPLE_BYTES = 4 << 20
+
+
+def uncompressed_size(path):
+    """The size of a plain file, or of a .gz file's content: its trailer's size modulo 2³² (ISIZE), raised by
+    2³² while below the compressed size."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        if f.read(2) != b"\x1f\x8b" or size < 18:
+            return size
+        f.seek(-4, os.SEEK_END)
+        content = int.from_bytes(f.read(4), "little")
+    while content < size:
+        content += 1 << 32
+    return content
+
+
+def estimated_stream_ids(path, sample_bytes=SAMPLE_BYTES):
+    """The ids one pass over a text or .gz file writes: one per token and one per sentence end. Exact when the
+    file is at most sample_bytes long; else the first sample_bytes' ids per byte times the file's size."""
+    sample, complete = bytearray(), True
+    for block in read_blocks(path):
+        sample += block
+        if len(sample) >= sample_bytes:
+            complete = False
+            break
+    ids = sum(len(s) + 1 for s in split_sentences([bytes(sample).decode("utf-8", errors="replace")]))
+    if complete or not sample:
+        return ids
+    return int(ids * uncompressed_size(path) / len(sample)) + 1
+
+
 def split_sentences(blocks, max_sentence=MAX_SENTENCE):
     """Sentences from a stream of text blocks: a line ends a sentence, and so does every max_sentence-th token.
 

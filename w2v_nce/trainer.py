@@ -15,7 +15,7 @@ import numpy as np
 
 from . import signals
 from .blocked import BlockedSoftmax
-from .corpus import MAX_SENTENCE, TextCorpus, as_corpus
+from .corpus import MAX_SENTENCE, TextCorpus, as_corpus, estimated_stream_ids
 from .errors import W2VError
 from .huffman import HuffmanTree
 from .loop import CBOW, SKIPGRAM, train_chunk
@@ -381,8 +381,10 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
         cleanup.enter_context(signals.temporary(work_dir, is_dir=True))
         stream_path = f"{work_dir}/ids.i32"
         if isinstance(sentences, TextCorpus):
-            # one compiled pass: count and write provisional ids, then remap them in place
-            with disk_errors(stream_path, None, _TMP_HINT):
+            # one compiled pass: count and write provisional ids (every token), then remap them in place
+            stream_size = 4 * estimated_stream_ids(sentences.path)
+            check_free_space(tmp_root, stream_size, "the encoded corpus", _TMP_HINT)
+            with disk_errors(stream_path, stream_size, _TMP_HINT):
                 counted = CountedCorpus(sentences.path, stream_path, opts.lowercase, opts.max_vocab_size)
             pruning.update(pruned=counted.pruned, max_pruned_count=counted.max_pruned_count)
             if resume is None:
