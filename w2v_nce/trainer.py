@@ -14,7 +14,6 @@ import time
 import numpy as np
 
 from . import signals
-from .blocked import BlockedSoftmax
 from .corpus import MAX_SENTENCE, TextCorpus, as_corpus, estimated_stream_ids
 from .errors import W2VError
 from .huffman import HuffmanTree
@@ -102,6 +101,8 @@ class Trainer:
         self.workers = opts.workers
         if uses_blocked_softmax(opts, len(vocab)):
             # the matrix products run on all cores through BLAS: one driving thread
+            from .blocked import BlockedSoftmax  # BLAS (scipy) is loaded only for this path
+
             self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias)
             self.workers = 1
         chunks = encoded.chunks
