@@ -188,8 +188,9 @@ def test_a_second_signal_during_the_checkpoint_write_exits_at_once_and_corrupts_
 @posix_signals
 def test_sigterm_during_bench_keeps_the_finished_runs_and_the_same_command_continues(small_corpus, tmp_path):
     report = tmp_path / "report"
-    # the second run (full softmax, ~50 times the cost of ns per example) lasts long enough to be interrupted
-    args = [EXE, "bench", small_corpus, "--objectives", "ns,softmax", "--no-gensim", "--dim", "16", "--epochs", "2",
+    # the second run (full softmax, ~50 times the cost of ns per example) lasts seconds; the signal is sent as
+    # soon as it starts (a fixed delay would let a fast machine finish the run first)
+    args = [EXE, "bench", small_corpus, "--objectives", "ns,softmax", "--no-gensim", "--dim", "32", "--epochs", "2",
             "--min-count", "3", "--max-vocab", "400", "--workers", "1", "--no-curves", "--report", str(report)]
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -200,7 +201,6 @@ def test_sigterm_during_bench_keeps_the_finished_runs_and_the_same_command_conti
         seen.append(line)
         if line.startswith("[2/2] softmax"):  # the first run is finished and kept
             break
-    time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     err = "".join(seen) + err

@@ -53,12 +53,16 @@ def softmax_rows(scores, out_b, use_bias, tg_off, tg_ids, r0, row_scale, db_part
         for i in range(rows * p // parts, rows * (p + 1) // parts):
             row = scores[i]
             a, b = tg_off[r0 + i], tg_off[r0 + i + 1]
-            if use_bias:
+            if use_bias:  # s = scores + b and its maximum, in one pass
+                top = row[0] + out_b[0]
                 for w in range(V):
-                    row[w] += out_b[w]
-            top = row[0]
-            for w in range(1, V):
-                top = max(top, row[w])
+                    x = row[w] + out_b[w]
+                    row[w] = x
+                    top = max(top, x)
+            else:
+                top = row[0]
+                for w in range(1, V):
+                    top = max(top, row[w])
             target_sum = 0.0
             for q in range(a, b):
                 target_sum += row[tg_ids[q]]

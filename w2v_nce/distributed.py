@@ -677,9 +677,7 @@ class _ClusterRun:
         return self.epoch >= self.opts.epochs
 
     def learning_rate(self):
-        o = self.opts
-        frac = min(self.words_done / max(self.job.raw_per_epoch * o.epochs, 1), 1.0)
-        return o.alpha - (o.alpha - o.min_alpha) * frac
+        return self.opts.learning_rate(self.words_done / max(self.job.raw_per_epoch * self.opts.epochs, 1))
 
     def _round(self, r):
         """One round; a Ctrl-C during it lets it finish, then training stops."""

@@ -95,6 +95,10 @@ class TrainOptions:
     def as_dict(self):
         return asdict(self)
 
+    def learning_rate(self, frac):
+        """The rate after a fraction frac of all epochs' words: linear from alpha to min_alpha (word2vec's)."""
+        return self.alpha - (self.alpha - self.min_alpha) * min(max(frac, 0.0), 1.0)
+
 
 def _positive_int(name, v):
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:

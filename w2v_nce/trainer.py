@@ -131,9 +131,7 @@ class Trainer:
         return self.epoch >= self.opts.epochs
 
     def learning_rate(self, words_done):
-        o = self.opts
-        frac = min(words_done / max(self.total_words, 1), 1.0)
-        return o.alpha - (o.alpha - o.min_alpha) * frac
+        return self.opts.learning_rate(words_done / max(self.total_words, 1))
 
     def _worker(self, t, epoch, queue, schedule, errors, remaining, finished):
         try:
