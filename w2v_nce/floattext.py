@@ -1,21 +1,43 @@
 """float32 matrices as text, byte for byte what Python's "%.9g" gives, without a Python float per value.
 
-A finite nonzero float32 is x = m·2^q (m < 2^24). Its nine significant digits are
-D = round-half-even(x·10^(8−e)), e = floor(log10|x|), 10^8 ≤ D < 10^9 (a rounding up to 10^9 is 10^8 at e + 1),
-computed exactly in uint64: x·10^k = m·5^k·2^(q+k) for k = 8 − e ≥ 0 (m·5^k < 2^64 while k ≤ 17), and
+A finite nonzero float32 is x = m·2^q (2^23 ≤ m < 2^24 once subnormals are normalised). Its nine significant
+digits are D = round-half-even(x·10^(8−e)), e = floor(log10|x|) (exact, from a table per binary exponent),
+10^8 ≤ D < 10^9 (a rounding up to 10^9 is 10^8 at e + 1), computed exactly in uint64: x·10^k = m·5^k·2^(q+k) for k = 8 − e ≥ 0 (m·5^k < 2^64 while k ≤ 17), and
 x·10^k = m·2^(q−j) / 5^j for k = −j < 0, rounded from the exact remainder. Then the layout of %g at precision 9:
 trailing zeros dropped, fixed notation for −4 ≤ e < 9, else d.dddddddde±XX. Values outside what 64 bits hold
 exactly (|x| below about 1e-9 or above about 1e23, NaN, infinity) are left to Python's own formatting, a row at
 a time.
 """
 import math
+from fractions import Fraction
 
 import numba as nb
 import numpy as np
 
 MAX_CHARS = 15  # "-0.000123456789", "-1.23456789e-05"
 POW5 = np.array([5 ** i for i in range(28)], dtype=np.uint64)  # 5^27 < 2^63
-LOG10_2 = 0.30102999566398120
+DIGIT_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode("ascii"), dtype=np.uint8)
+MIN_BINARY_EXPONENT = -149  # of the smallest subnormal, 2^-149
+
+
+def _decimal_exponent_tables():
+    """Per binary exponent b of x = m·2^(b−23) (2^23 ≤ m < 2^24): floor(log10 2^b), and the least m from which
+    floor(log10 x) is one more (2^24 when no power of ten lies in [2^b, 2^(b+1)))."""
+    low, threshold = [], []
+    for b in range(MIN_BINARY_EXPONENT, 128):
+        lo, hi = Fraction(2) ** b, Fraction(2) ** (b + 1)
+        e = math.floor(b * math.log10(2))
+        while Fraction(10) ** e > lo:
+            e -= 1
+        while Fraction(10) ** (e + 1) <= lo:
+            e += 1
+        power = Fraction(10) ** (e + 1)
+        low.append(e)
+        threshold.append(math.ceil(power / Fraction(2) ** (b - 23)) if power < hi else 1 << 24)
+    return np.array(low, dtype=np.int64), np.array(threshold, dtype=np.int64)
+
+
+EXPONENT_LOW, EXPONENT_THRESHOLD = _decimal_exponent_tables()
 _SPACE, _DOT, _MINUS, _PLUS, _ZERO, _E = 32, 46, 45, 43, 48, 101
 
 
@@ -38,7 +60,7 @@ def _round_scaled(m, q, k):
         n = np.uint64(m) * POW5[k]  # < 2^24·5^17 < 2^64
         s = q + k
         if s >= 0:
-            if s + _bit_length(n) > 40:  # far above 10^9: a wrong first estimate of e, never the answer
+            if s + _bit_length(n) > 40:  # far above 10^9: not for an exact e, kept as a guard
                 return -1
             return np.int64(n << np.uint64(s))
         t = -s
@@ -74,8 +96,15 @@ def _round_scaled(m, q, k):
 @nb.njit(cache=True, nogil=True, inline="always")
 def _put_digits(out, end, d, count):
     """The last `count` decimal digits of d into out[end − count:end]; d without them."""
-    for i in range(count):
-        out[end - 1 - i] = _ZERO + d % 10
+    while count >= 2:
+        r = d % 100
+        d //= 100
+        out[end - 1] = DIGIT_PAIRS[2 * r + 1]
+        out[end - 2] = DIGIT_PAIRS[2 * r]
+        end -= 2
+        count -= 2
+    if count:
+        out[end - 1] = _ZERO + d % 10
         d //= 10
     return d
 
@@ -101,23 +130,15 @@ def _put_float(out, p, bits):
     else:
         m |= 1 << 23
         q = np.int64(exp_bits) - 150
-    e = np.int64(math.floor((q + 23) * LOG10_2))  # floor(log10 x), or one less
-    d = np.int64(0)
-    for _ in range(4):
-        d = _round_scaled(m, q, 8 - e)
-        if d < 0:  # beyond 64 bits, or only so at an estimate of e one too low
-            e += 1
-        elif d < 100_000_000:
-            e -= 1
-        elif d == 1_000_000_000:  # x·10^(8−e) rounded up to 10^9: 10^8 at the next power of ten
-            d = 100_000_000
-            e += 1
-            break
-        elif d > 1_000_000_000:
-            e += 1
-        else:
-            break
-    if d < 100_000_000 or d >= 1_000_000_000:
+    b = q + 23 - MIN_BINARY_EXPONENT
+    e = EXPONENT_LOW[b] + (1 if m >= EXPONENT_THRESHOLD[b] else 0)  # floor(log10 x)
+    d = _round_scaled(m, q, 8 - e)
+    if d < 0:
+        return -1
+    if d == 1_000_000_000:  # x·10^(8−e) rounded up to 10^9: 10^8 at the next power of ten
+        d = 100_000_000
+        e += 1
+    elif d < 100_000_000 or d > 1_000_000_000:  # not for an exact e; kept as a guard
         return -1
     nd = 9
     while d % 10 == 0:
