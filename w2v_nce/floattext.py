@@ -52,12 +52,12 @@ def _bit_length(v):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _round_scaled(m, q, k):
-    """round-half-even(m·2^q·10^k) as uint64, or -1 when the exact computation does not fit in 64 bits."""
+    """round-half-even(m·2^q·10^k), or -1 when the exact computation does not fit in 64 bits."""
     one = np.uint64(1)
     if k >= 0:
         if k > 17:
             return -1
-        n = np.uint64(m) * POW5[k]  # < 2^24·5^17 < 2^64
+        n = np.uint64(m) * POW5[k]  # < 2^24·5^17 < 0.7·2^64: room for the 2^(t−1) ≤ 2^62 added below
         s = q + k
         if s >= 0:
             if s + _bit_length(n) > 40:  # far above 10^9: not for an exact e, kept as a guard
@@ -66,12 +66,9 @@ def _round_scaled(m, q, k):
         t = -s
         if t >= 64:
             return -1
-        d = n >> np.uint64(t)
-        r = n - (d << np.uint64(t))
-        half = one << np.uint64(t - 1)
-        if r > half or (r == half and (d & one) == one):
-            d += one
-        return np.int64(d)
+        # round half to even, without a branch: floor((n + 2^(t−1) − 1 + (bit t of n)) / 2^t)
+        odd = (n >> np.uint64(t)) & one
+        return np.int64((n + (one << np.uint64(t - 1)) - one + odd) >> np.uint64(t))
     j = -k
     if j >= POW5.shape[0]:
         return -1
@@ -115,9 +112,8 @@ def _put_float(out, p, bits):
     exp_bits = (bits >> np.uint32(23)) & np.uint32(0xFF)
     if exp_bits == 0xFF:  # NaN, infinity
         return -1
-    if bits >> np.uint32(31):
-        out[p] = _MINUS
-        p += 1
+    out[p] = _MINUS  # kept only for a negative x (overwritten otherwise)
+    p += np.int64(bits >> np.uint32(31))
     m = np.int64(bits & np.uint32(0x7FFFFF))
     if exp_bits == 0:
         if m == 0:
