@@ -131,7 +131,8 @@ def _put_float(out, p, bits):
     d = _round_scaled(m, q, 8 - e)
     if d < 0:
         return -1
-    if d == 1_000_000_000:  # x·10^(8−e) rounded up to 10^9: 10^8 at the next power of ten
+    if d == 1_000_000_000:  # x·10^(8−e) rounded up to 10^9: 10^8 at the next power of ten, as in %g (though
+        # no float32 formatted here lies that close below a power of ten: all bit patterns checked)
         d = 100_000_000
         e += 1
     elif d < 100_000_000 or d > 1_000_000_000:  # not for an exact e; kept as a guard
