@@ -5,7 +5,7 @@ digits are D = round-half-even(x·10^(8−e)), e = floor(log10|x|) (exact, from 
 10^8 ≤ D < 10^9 (a rounding up to 10^9 is 10^8 at e + 1), computed exactly in uint64: x·10^k = m·5^k·2^(q+k)
 for k = 8 − e ≥ 0 (m·5^k < 2^64 while k ≤ 17), and x·10^k = m·2^(q−j) / 5^j for k = −j < 0, rounded from the
 exact remainder. Then the layout of %g at precision 9: trailing zeros dropped, fixed notation for −4 ≤ e < 9,
-else d.dddddddde±XX. Values outside what 64 bits hold exactly (|x| below about 1e-9 or above about 1e23, NaN,
+else d.dddddddde±XX. Values outside what 64 bits hold exactly (|x| below 1e-9 or from 2^78 ≈ 3.0e23 on, NaN,
 infinity) are left to Python's own formatting, a row at a time.
 """
 import math
