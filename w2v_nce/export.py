@@ -8,6 +8,7 @@ import numpy as np
 
 from . import signals
 from .errors import W2VError
+from .floattext import row_texts
 from .resources import check_free_space, disk_errors
 
 
@@ -73,8 +74,8 @@ def write_bytes(path, data):
 def write_word2vec(path, words, vectors, binary=False):
     """word2vec format: a header line "V dim", then per word its token and dim floats.
 
-    Text: floats as %.9g (float32 values round-trip exactly). Binary: the token, a space, dim little-endian
-    float32, a newline (the layout word2vec.c and gensim read).
+    Text: floats as %.9g (float32 values round-trip exactly), formatted by floattext.row_texts. Binary: the
+    token, a space, dim little-endian float32, a newline (the layout word2vec.c and gensim read).
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
@@ -90,9 +91,7 @@ def write_word2vec(path, words, vectors, binary=False):
             for word, row in zip(words, little):
                 f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
         else:
-            fmt = " ".join(["%.9g"] * dim)
             step = 4096
             for s in range(0, n, step):
-                rows = vectors[s:s + step].tolist()
-                lines = [w + " " + fmt % tuple(r) for w, r in zip(words[s:s + step], rows)]
-                f.write(("\n".join(lines) + "\n").encode("utf-8"))
+                texts = row_texts(vectors[s:s + step])
+                f.write(b"".join([w.encode("utf-8") + b" " + t + b"\n" for w, t in zip(words[s:s + step], texts)]))
