@@ -15,7 +15,7 @@ def test_train_api_on_a_path(small_corpus):
     assert len(m.epoch_losses) == 2 and all(np.isfinite(m.epoch_losses))
     assert m.epoch_losses[0] < np.log(2) * 6  # below the loss of all-zero scores: it learned
     assert m.stats["train_words"] == 2 * 60_000 and m.stats["words_per_second"] > 0
-    assert m.options["alpha"] == 0.025 and m.options["arch"] == "sg"
+    assert m.options["alpha"] == 0.04 and m.options["arch"] == "sg"
     counts = dict(zip(m.vocab, m.counts))
     assert m.vocab[0] == "the" and counts["the"] == max(counts.values())
 

@@ -83,7 +83,7 @@ _TRAINING_OPTIONS = [
                  help="Distinct tokens counted at a time [10,000,000]: when the counting table is full, its rarest "
                       "tokens are pruned (word2vec's ReduceVocab), which bounds the memory of counting."),
     click.option("--epochs", type=POS_INT, default=5, show_default=True),
-    click.option("--alpha", type=NONNEG_FLOAT, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow]."),
+    click.option("--alpha", type=NONNEG_FLOAT, default=None, help="Initial learning rate [0.04 sg, 0.075 cbow]."),
     click.option("--min-alpha", type=NONNEG_FLOAT, default=1e-4, show_default=True, help="Final learning rate."),
     click.option("--noise-exponent", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True,
                  help="Q(w) ∝ count(w)^exponent."),

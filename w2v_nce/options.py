@@ -42,7 +42,7 @@ class TrainOptions:
     max_vocab: Optional[int] = None
     max_vocab_size: Optional[int] = None  # bound of the counting table (distinct tokens); None: the default
     epochs: int = 5
-    alpha: Optional[float] = None  # 0.025 for sg, 0.05 for cbow
+    alpha: Optional[float] = None  # 0.04 for sg, 0.075 for cbow
     min_alpha: float = 1e-4
     noise_exponent: float = 0.75
     workers: Optional[int] = None  # all cores
@@ -75,7 +75,7 @@ class TrainOptions:
             o.workers = available_cores()
         _positive_int("workers", o.workers)
         if o.alpha is None:
-            o.alpha = 0.05 if o.arch == "cbow" else 0.025
+            o.alpha = 0.075 if o.arch == "cbow" else 0.04
         for name in ("sample", "alpha", "min_alpha"):
             v = getattr(o, name)
             if not isinstance(v, (int, float)) or not v == v or v < 0 or v == float("inf"):
