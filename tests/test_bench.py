@@ -311,3 +311,26 @@ def test_bench_plot(small_corpus, tmp_path):
     else:
         assert r.returncode == 0, r.stderr
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_a_given_alpha_each_objective_trains_at_its_default_rate(small_corpus, monkeypatch):
+    """Full softmax keeps word2vec's rate, the others (and gensim, as negative sampling) 0.04; a given alpha
+    applies to every run."""
+    import dataclasses
+
+    seen = {}
+
+    def recording(name, train_path, heldout, opts, *args, **kwargs):
+        seen[name] = opts.alpha
+        return bench._row(name, opts.arch, 0, bench._settings(opts))
+
+    monkeypatch.setattr(bench, "run_objective", recording)
+    monkeypatch.setattr(bench, "run_gensim", lambda train_path, heldout, opts, curves: recording(
+        "gensim", train_path, heldout, opts))
+    opts = TrainOptions(dim=8, epochs=1, min_count=3, workers=1).resolved()
+    run_bench(small_corpus, ["ns", "softmax", "nce"], dataclasses.replace(opts, alpha=None), heldout_fraction=0.05,
+              progress=False, log=lambda m: None)
+    assert seen == {"ns": 0.04, "softmax": 0.025, "nce": 0.04, "gensim": 0.04}
+    run_bench(small_corpus, ["ns", "softmax"], dataclasses.replace(opts, alpha=0.01), heldout_fraction=0.05,
+              progress=False, log=lambda m: None)
+    assert seen == {"ns": 0.01, "softmax": 0.01, "nce": 0.04, "gensim": 0.01}

@@ -20,6 +20,20 @@ def test_train_api_on_a_path(small_corpus):
     assert m.vocab[0] == "the" and counts["the"] == max(counts.values())
 
 
+@pytest.mark.parametrize("objective,arch,alpha", [("ns", "sg", 0.04), ("nce", "sg", 0.04), ("ns", "cbow", 0.075),
+                                                   ("infonce", "cbow", 0.075), ("softmax", "sg", 0.025),
+                                                   ("softmax", "cbow", 0.05)])
+def test_default_learning_rates(objective, arch, alpha):
+    """The documented defaults (README, Learning rate): full softmax keeps word2vec's; a given --alpha wins."""
+    from w2v_nce.options import TrainOptions
+
+    o = TrainOptions(objective=objective, arch=arch).resolved()
+    assert o.alpha == alpha and o.min_alpha == 1e-4
+    assert TrainOptions(objective=objective, arch=arch, alpha=0.01).resolved().alpha == 0.01
+    assert o.learning_rate(0.0) == alpha and o.learning_rate(1.0) == pytest.approx(1e-4)
+    assert o.learning_rate(0.5) == pytest.approx((alpha + 1e-4) / 2)
+
+
 def test_one_worker_with_a_seed_is_bit_identical(small_corpus):
     kw = dict(dim=16, epochs=1, workers=1, seed=1, min_count=3)
     for arch in ("sg", "cbow"):

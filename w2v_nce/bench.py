@@ -25,6 +25,7 @@ from .evaluation import heldout_metrics, word_vector_metrics
 from .export import write_bytes
 from .model import Model
 from .objectives import OBJECTIVES
+from .options import default_alpha
 from .resources import check_free_space, disk_errors, temporary_directory
 
 METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
@@ -256,7 +257,7 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     """Train the bench grid (see bench_grid) on the training part of `corpus` and evaluate every run; returns the
     run rows in grid order.
 
-    opts: the TrainOptions shared by all runs; seeds: runs per configuration, with seeds opts.seed,
+    opts: the TrainOptions shared by all runs (alpha None: each objective's default rate); seeds: runs per configuration, with seeds opts.seed,
     opts.seed + 1, ...; negatives / max_vocabs: the k and vocabulary-size values to sweep (default: opts'
     own). A failure in one run is recorded in its row (key "error") and the others still run. report_dir: keep
     every finished run in report_dir/runs.json as it finishes, skip runs already there, and at the end write
@@ -291,8 +292,11 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
         rows = []
         trained = 0
         for i, (name, k, max_vocab, seed) in enumerate(jobs, 1):
+            # without a given alpha, each objective trains at its own default rate, gensim at negative sampling's
+            alpha = opts.alpha if opts.alpha is not None else default_alpha("ns" if name == "gensim" else name,
+                                                                             opts.arch)
             run_opts = dataclasses.replace(opts, negative=k if k is not None else opts.negative,
-                                           max_vocab=max_vocab, seed=seed)
+                                           max_vocab=max_vocab, seed=seed, alpha=alpha)
             config = run_config(name, run_opts, corpus_id, heldout_id, curves)
             what = f"{name}" + (f" k={k}" if k is not None else "") + \
                 (f" V≤{max_vocab}" if max_vocab is not None else "") + f" seed {seed}"

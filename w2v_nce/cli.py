@@ -1,4 +1,5 @@
 """The `w2v-nce` command line (click), a thin layer over the w2v_nce API."""
+import dataclasses
 import functools
 import json
 import shlex
@@ -83,7 +84,8 @@ _TRAINING_OPTIONS = [
                  help="Distinct tokens counted at a time [10,000,000]: when the counting table is full, its rarest "
                       "tokens are pruned (word2vec's ReduceVocab), which bounds the memory of counting."),
     click.option("--epochs", type=POS_INT, default=5, show_default=True),
-    click.option("--alpha", type=NONNEG_FLOAT, default=None, help="Initial learning rate [0.04 sg, 0.075 cbow]."),
+    click.option("--alpha", type=NONNEG_FLOAT, default=None,
+                 help="Initial learning rate [0.04 sg, 0.075 cbow; softmax 0.025, 0.05]."),
     click.option("--min-alpha", type=NONNEG_FLOAT, default=1e-4, show_default=True, help="Final learning rate."),
     click.option("--noise-exponent", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True,
                  help="Q(w) ∝ count(w)^exponent."),
@@ -319,6 +321,8 @@ def bench(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curve
     tmp_dir = options.pop("tmp_dir")
     negatives, max_vocabs = options.pop("negative"), options.pop("max_vocab") or [None]
     opts = _resolve({**options, "negative": negatives[0], "max_vocab": max_vocabs[0]})
+    # without --alpha, every objective of the bench trains at its own default rate
+    opts = dataclasses.replace(opts, alpha=options["alpha"])
     for path in (json_path, plot_path):
         if path:
             check_writable(path)

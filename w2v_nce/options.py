@@ -42,7 +42,7 @@ class TrainOptions:
     max_vocab: Optional[int] = None
     max_vocab_size: Optional[int] = None  # bound of the counting table (distinct tokens); None: the default
     epochs: int = 5
-    alpha: Optional[float] = None  # 0.04 for sg, 0.075 for cbow
+    alpha: Optional[float] = None  # 0.04 for sg, 0.075 for cbow (softmax: 0.025, 0.05)
     min_alpha: float = 1e-4
     noise_exponent: float = 0.75
     workers: Optional[int] = None  # all cores
@@ -75,7 +75,7 @@ class TrainOptions:
             o.workers = available_cores()
         _positive_int("workers", o.workers)
         if o.alpha is None:
-            o.alpha = 0.075 if o.arch == "cbow" else 0.04
+            o.alpha = default_alpha(o.objective, o.arch)
         for name in ("sample", "alpha", "min_alpha"):
             v = getattr(o, name)
             if not isinstance(v, (int, float)) or not v == v or v < 0 or v == float("inf"):
@@ -98,6 +98,14 @@ class TrainOptions:
     def learning_rate(self, frac):
         """The rate after a fraction frac of all epochs' words: linear from alpha to min_alpha (word2vec's)."""
         return self.alpha - (self.alpha - self.min_alpha) * min(max(frac, 0.0), 1.0)
+
+
+def default_alpha(objective, arch):
+    """The default initial learning rate (README, Learning rate): 0.04 skip-gram, 0.075 CBOW; full softmax keeps
+    word2vec's 0.025 / 0.05, at which its blocked updates stay stable (at 0.04 they diverged)."""
+    if objective == "softmax":
+        return 0.05 if arch == "cbow" else 0.025
+    return 0.075 if arch == "cbow" else 0.04
 
 
 def _positive_int(name, v):

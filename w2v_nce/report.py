@@ -66,7 +66,7 @@ def _settings_lines(info):
         f"max vocabulary ∈ {{{vocabs}}}; seeds {', '.join(map(str, info['seeds']))}",
         f"- Training: {arch}, dim {o['dim']}, window {o['window']}"
         f"{' (fixed)' if o['fixed_window'] else ' (random shrinking)'}, sample {o['sample']:g}, "
-        f"min count {o['min_count']}, {o['epochs']} epochs, alpha {o['alpha']:g} → {o['min_alpha']:g}, "
+        f"min count {o['min_count']}, {o['epochs']} epochs, alpha {_alpha(o)} → {o['min_alpha']:g}, "
         f"noise Q ∝ count^{o['noise_exponent']:g}, {o['workers']} workers, output bias: each objective's default, "
         f"{'shared' if o['shared_negatives'] else 'per-example'} negatives"
         f"{', lowercased' if o['lowercase'] else ''}",
@@ -102,3 +102,13 @@ def write_report(directory, rows, info):
              f"summary.json holds, per objective × k × vocabulary size, the mean, sd and n of "
              f"{', '.join(METRICS + DERIVED)} and of the learning curve per epoch; runs.json holds every run.", ""]
     write_bytes(os.path.join(directory, "report.md"), "\n".join(text).encode("utf-8"))
+
+
+def _alpha(o):
+    """The bench's initial learning rate: the one given, or each objective's default (gensim at ns's)."""
+    from .options import default_alpha
+
+    if o.get("alpha") is not None:
+        return f"{o['alpha']:g}"
+    return (f"{default_alpha('ns', o['arch']):g} (softmax {default_alpha('softmax', o['arch']):g}: each "
+            f"objective's default)")
