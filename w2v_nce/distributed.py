@@ -40,7 +40,6 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections import Counter
 
 import numpy as np
@@ -257,7 +256,7 @@ def _store(name):
 
 class Part:
     """One part on its worker: the encoded stream, a Trainer on local weights, the weights at the rows' last
-    synchronization (base) and a copy taken before each round (to redo it)."""
+    synchronization (base) and what it takes to redo a round: the rows that differ from base before it."""
 
     def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir):
         from .trainer import Trainer
@@ -272,6 +271,9 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
+        self.delta = tuple(np.empty_like(a) for a in local)  # the changes sent back, one buffer reused
+        # rows [:equal[i]] of local array i equal base's (all of them now; the pushed ones after a push)
+        self.equal = [len(a) for a in local]
         self.before_round = None
         self.trainer = Trainer(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                                local, total_words=total_words, chunk_key=index << 32)
@@ -281,18 +283,29 @@ class Part:
         """Set the synchronized rows to the global values: rows[:n_in] of the input vectors, [:n_out] of the
         output vectors and bias."""
         n_in, n_out, in_rows, out_rows, bias_rows = push
-        for local, base, n, rows in zip(self.weights, self.base, (n_in, n_out, n_out),
-                                        (in_rows, out_rows, bias_rows)):
-            local[:n] = rows
-            base[:n] = rows
+        for i, (local, base, n, rows) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out),
+                                                       (in_rows, out_rows, bias_rows))):
+            np.copyto(local[:n], rows)
+            np.copyto(base[:n], rows)
+            self.equal[i] = n
+
+    def keep(self):
+        """Before a round: the rows that differ from base (those not pushed), to redo the round from."""
+        self.before_round = (list(self.equal), tuple(local[k:].copy() for local, k in zip(self.weights, self.equal)))
+        self.equal = [0] * len(self.weights)
 
     def changes(self, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization."""
-        return tuple(local[:n] - base[:n] for local, base, n in zip(self.weights, self.base, (n_in, n_out, n_out)))
+        """Δ of the rows to synchronize since their last synchronization (views of the reused buffer: valid
+        until the next round)."""
+        return tuple(np.subtract(local[:n], base[:n], out=delta[:n])
+                     for local, base, delta, n in zip(self.weights, self.base, self.delta, (n_in, n_out, n_out)))
 
     def rollback(self):
-        for local, saved in zip(self.weights, self.before_round):
-            local[:] = saved
+        equal, tails = self.before_round
+        for local, base, k, tail in zip(self.weights, self.base, equal, tails):
+            local[:k] = base[:k]
+            local[k:] = tail
+        self.equal = list(equal)
 
     def close(self):
         self.encoded.close()
@@ -319,7 +332,7 @@ def _part_round(store_name, index, push, epoch, chunk_ids, words_from, words_to,
     with part.lock:
         if push is not None:
             part.apply(push)
-        part.before_round = tuple(a.copy() for a in part.weights)
+        part.keep()
         t0 = time.perf_counter()
         tally = part.trainer.train_share(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
@@ -420,6 +433,8 @@ class ClusterJob:
         self.part_sentences = sum(results[p][1] for p in results)
 
     def _open_parts(self, parts):
+        if not parts:
+            return {}
         while True:
             weights = [self.in_w, self.out_w, self.out_b]
             targets = sorted({self.hosts[p] for p in parts})
@@ -480,7 +495,7 @@ class ClusterJob:
             raise _WorkersLost(lost)
         parts = list(futures)
         try:
-            return dict(zip(parts, self.client.gather([futures[p] for p in parts])))
+            return dict(zip(parts, self.client.gather([futures[p] for p in parts], direct=True)))
         except Exception:  # a worker lost after finishing its task loses its result too
             gone = {p for p in parts if self.hosts[p] not in set(self.alive())}
             if gone:
@@ -506,10 +521,55 @@ class ClusterJob:
         self.periods = sync_periods(self.vocab.counts, part_round, self.raw_per_epoch, self.rounds, self.sync)
         self.hs = self.opts.objective == "hs"
         self.push = None
+        self.total = tuple(np.empty_like(a) for a in (self.in_w, self.out_w, self.out_b))  # the summed changes
 
     def _pull_sizes(self, n):
         # hierarchical softmax's output rows are the Huffman tree's inner nodes, not words: all of them, always
         return n, (len(self.vocab) if self.hs else n)
+
+    def _send_push(self):
+        """The pushed rows on every part's worker, {part: future} (None before the first round): sent by the
+        driver straight to each worker, all at once, not through the scheduler. _WorkersLost if a worker is lost
+        meanwhile (a send to it would otherwise wait for a connection)."""
+        import asyncio
+        import concurrent.futures
+
+        if self.push is None:
+            return dict.fromkeys(range(self.n_parts))
+        hosts = sorted(set(self.hosts.values()))
+
+        async def send():
+            return await asyncio.gather(*(self.client.scatter([self.push], workers=[h], direct=True, hash=False,
+                                                              asynchronous=True) for h in hosts),
+                                        return_exceptions=True)
+
+        def lost_parts():
+            alive = set(self.alive())
+            return {p for p, w in self.hosts.items() if w not in alive}
+
+        sending = asyncio.run_coroutine_threadsafe(send(), self.client.loop.asyncio_loop)
+        while True:
+            try:
+                sent = sending.result(timeout=_POLL)
+                break
+            except concurrent.futures.TimeoutError:
+                lost = lost_parts()
+                if lost:
+                    sending.cancel()
+                    raise _WorkersLost(lost) from None
+            except KeyboardInterrupt:  # Ctrl-C: the round completes, then training stops
+                self.interrupted = True
+        failed = [e for e in sent if isinstance(e, BaseException)]
+        if failed:  # a worker that died just now: lost as soon as the scheduler sees it, else send again
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            while not lost_parts() and time.monotonic() < deadline:
+                time.sleep(_POLL / 5)
+            lost = lost_parts()
+            if lost:
+                raise _WorkersLost(lost)
+            raise failed[0]
+        on = {h: f[0] for h, f in zip(hosts, sent)}
+        return {p: on[self.hosts[p]] for p in range(self.n_parts)}
 
     def run_round(self, epoch, r, n_sync=None):
         """Train round r of `epoch` on every part (no chunks if r is None: a synchronization only) and combine."""
@@ -521,14 +581,12 @@ class ClusterJob:
         while True:
             futures = None
             try:
-                # the pushed rows travel with the tasks: a task for a worker that just died waits, unassigned,
-                # until the loss is seen, where sending to the worker directly would wait for a connection
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*large graph.*")
-                    futures = {p: self.client.submit(
-                        _part_round, self.store, p, self.push, epoch,
-                        self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
-                        workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
+                pushed = self._send_push()
+                futures = {p: self.client.submit(
+                    _part_round, self.store, p, pushed[p], epoch,
+                    self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
+                    workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
+                del pushed
                 results = self._results(futures)
                 break
             except (_WorkersLost, OSError, TimeoutError) as e:
@@ -551,17 +609,27 @@ class ClusterJob:
                     pass
         rows_bytes = 0
         changes = [results[p][0] for p in range(self.n_parts)]
-        for target, parts_rows in zip((self.in_w, self.out_w, self.out_b), zip(*changes)):
+        for target, total, parts_rows in zip((self.in_w, self.out_w, self.out_b), self.total, zip(*changes)):
+            # W ← W + (Δ_0 + Δ_1 + ...), the sum taken in part order (or the mean)
             m = parts_rows[0].shape[0]
-            total = np.sum(parts_rows, axis=0, dtype=np.float32) if len(parts_rows) > 1 else parts_rows[0]
+            total = total[:m]
+            if len(parts_rows) > 1:
+                np.add(parts_rows[0], parts_rows[1], out=total)
+                for rows in parts_rows[2:]:
+                    total += rows
+            else:
+                np.copyto(total, parts_rows[0])
             if self.combine == "average":
-                total = total / np.float32(len(parts_rows))
+                total /= np.float32(len(parts_rows))
             target[:m] += total
             rows_bytes += sum(a.nbytes for a in parts_rows)
-        self.push = (n_in, n_out, self.in_w[:n_in].copy(), self.out_w[:n_out].copy(), self.out_b[:n_out].copy())
-        push_bytes = sum(a.nbytes for a in self.push[2:]) * self.n_parts  # one copy per part's task
-        wall = time.perf_counter() - t0
         compute = max(results[p][2] for p in range(self.n_parts))
+        tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
+        del changes, results
+        # the rows as they stand: W does not change until this push has been applied by every part
+        self.push = (n_in, n_out, self.in_w[:n_in], self.out_w[:n_out], self.out_b[:n_out])
+        push_bytes = sum(a.nbytes for a in self.push[2:]) * len(set(self.hosts.values()))  # one per worker
+        wall = time.perf_counter() - t0
         s = self.stats
         if r is not None:
             s["rounds"] += 1
@@ -569,7 +637,6 @@ class ClusterJob:
         s["round_seconds"] += wall
         s["compute_seconds"] += compute
         s["sync_seconds"] += max(wall - compute, 0.0)
-        tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
         self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=words_to, synced_rows=n,
                                bytes=rows_bytes + push_bytes, seconds=wall, compute_seconds=compute)
         return tally, words_to - base
