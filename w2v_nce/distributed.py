@@ -272,6 +272,7 @@ class Part:
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
         self.delta = tuple(np.empty_like(a) for a in local)  # the changes sent back, one buffer reused
+        self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
         # rows [:equal[i]] of local array i equal base's (all of them now; the pushed ones after a push)
         self.equal = [len(a) for a in local]
         self.before_round = None
@@ -291,7 +292,9 @@ class Part:
 
     def keep(self):
         """Before a round: the rows that differ from base (those not pushed), to redo the round from."""
-        self.before_round = (list(self.equal), tuple(local[k:].copy() for local, k in zip(self.weights, self.equal)))
+        for local, saved, k in zip(self.weights, self.saved, self.equal):
+            np.copyto(saved[k:], local[k:])
+        self.before_round = list(self.equal)
         self.equal = [0] * len(self.weights)
 
     def changes(self, n_in, n_out):
@@ -301,11 +304,10 @@ class Part:
                      for local, base, delta, n in zip(self.weights, self.base, self.delta, (n_in, n_out, n_out)))
 
     def rollback(self):
-        equal, tails = self.before_round
-        for local, base, k, tail in zip(self.weights, self.base, equal, tails):
+        for local, base, saved, k in zip(self.weights, self.base, self.saved, self.before_round):
             local[:k] = base[:k]
-            local[k:] = tail
-        self.equal = list(equal)
+            local[k:] = saved[k:]
+        self.equal = list(self.before_round)
 
     def close(self):
         self.encoded.close()
@@ -463,23 +465,35 @@ class ClusterJob:
         for p in sorted(lost):
             self.hosts[p] = self._spare_worker(alive)
 
-    def _results(self, futures):
-        """Results of the futures {part: future}, or _WorkersLost once every future is finished or lost."""
+    def _results(self, futures, on_result=None):
+        """Results of the futures {part: future}, each fetched as soon as its part is finished (while the others
+        still run; on_result(part, result) is called in part order), or _WorkersLost once every future is
+        finished or lost."""
         from distributed import wait
 
         pending = dict(futures)
+        order = sorted(futures)
+        done = {}
         lost = set()
         while pending:
             try:
-                wait(list(pending.values()), timeout=_POLL)
+                wait(list(pending.values()), timeout=_POLL, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 pass
             except KeyboardInterrupt:  # Ctrl-C: the work in progress completes, then training stops
                 self.interrupted = True
-            alive = set(self.alive())
+            running = any(f.status != "finished" for f in pending.values())
+            alive = set(self.alive()) if running else set(self.hosts.values())
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
+                    if not lost:
+                        try:
+                            done[p] = self.client.gather(f, direct=True)
+                        except Exception:  # a worker lost after finishing its task loses its result too
+                            if self.hosts[p] in set(self.alive()):
+                                raise
+                            lost.add(p)
                 elif f.status in ("error", "cancelled", "lost"):
                     if f.status == "error" and self.hosts[p] in alive:
                         exc = f.exception()
@@ -491,16 +505,11 @@ class ClusterJob:
                     lost.add(p)
                     f.cancel()
                     del pending[p]
+            while on_result is not None and not lost and order and order[0] in done:
+                on_result(order[0], done[order.pop(0)])
         if lost:
             raise _WorkersLost(lost)
-        parts = list(futures)
-        try:
-            return dict(zip(parts, self.client.gather([futures[p] for p in parts], direct=True)))
-        except Exception:  # a worker lost after finishing its task loses its result too
-            gone = {p for p in parts if self.hosts[p] not in set(self.alive())}
-            if gone:
-                raise _WorkersLost(gone) from None
-            raise
+        return done
 
     def close(self):
         try:
@@ -578,6 +587,20 @@ class ClusterJob:
         base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
         words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
         t0 = time.perf_counter()
+        first = []
+
+        def add(p, result):
+            # Δ_0 + Δ_1 + ... in part order, into self.total, as the parts' changes arrive
+            changes = result[0]
+            if p == 0:
+                first[:] = [changes]
+            elif p == 1:
+                for total, a, b in zip(self.total, first[0], changes):
+                    np.add(a, b, out=total[:len(a)])
+            else:
+                for total, c in zip(self.total, changes):
+                    total[:len(c)] += c
+
         while True:
             futures = None
             try:
@@ -587,7 +610,7 @@ class ClusterJob:
                     self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
                     workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
                 del pushed
-                results = self._results(futures)
+                results = self._results(futures, on_result=add)
                 break
             except (_WorkersLost, OSError, TimeoutError) as e:
                 lost = e.parts if isinstance(e, _WorkersLost) else set()
@@ -607,25 +630,19 @@ class ClusterJob:
                     self._results(rb)
                 except _WorkersLost:  # another worker lost meanwhile: its part is reopened on the next attempt
                     pass
-        rows_bytes = 0
-        changes = [results[p][0] for p in range(self.n_parts)]
-        for target, total, parts_rows in zip((self.in_w, self.out_w, self.out_b), self.total, zip(*changes)):
-            # W ← W + (Δ_0 + Δ_1 + ...), the sum taken in part order (or the mean)
-            m = parts_rows[0].shape[0]
+        rows_bytes = sum(a.nbytes for p in range(self.n_parts) for a in results[p][0])
+        for target, total, rows in zip((self.in_w, self.out_w, self.out_b), self.total, results[0][0]):
+            # W ← W + Σ_p Δ_p (or the mean)
+            m = len(rows)
             total = total[:m]
-            if len(parts_rows) > 1:
-                np.add(parts_rows[0], parts_rows[1], out=total)
-                for rows in parts_rows[2:]:
-                    total += rows
-            else:
-                np.copyto(total, parts_rows[0])
+            if self.n_parts == 1:
+                np.copyto(total, rows)
             if self.combine == "average":
-                total /= np.float32(len(parts_rows))
+                total /= np.float32(self.n_parts)
             target[:m] += total
-            rows_bytes += sum(a.nbytes for a in parts_rows)
         compute = max(results[p][2] for p in range(self.n_parts))
         tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
-        del changes, results
+        del first, results
         # the rows as they stand: W does not change until this push has been applied by every part
         self.push = (n_in, n_out, self.in_w[:n_in], self.out_w[:n_out], self.out_b[:n_out])
         push_bytes = sum(a.nbytes for a in self.push[2:]) * len(set(self.hosts.values()))  # one per worker
