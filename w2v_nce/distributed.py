@@ -18,15 +18,18 @@ shared files, on a surviving worker.
 Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round r every part trains its
 r-th share of its chunks, from the global weights, with threads inside the worker, the learning rate following
 the global schedule (words trained by all parts). Each part then sends the change of the rows synchronized this
-round since their last synchronization, Δ_p = W_p − W_base; the driver sets W ← W + Σ_p Δ_p ("sum", the updates
-of every part kept as Hogwild threads keep them) or W + mean_p Δ_p ("average") and sends the rows back at the
-start of the next round. Rows are stratified by frequency ("stratified"): a word expected to occur at least
-SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every 2, 4, ... MAX_PERIOD rounds
-(powers of two, so the rows synchronized in a round are a prefix of the frequency-sorted vocabulary); every row is
-synchronized at the end of every epoch. "full" synchronizes every row every round; "epoch-average" is Spark
-MLlib's scheme: one round per epoch, every row, averaged.
+round since their last synchronization, Δ_p = W_p − W_base, fetched by the driver from each worker as soon as that
+part is finished (while the others still train); the driver sets W ← W + Σ_p Δ_p ("sum", the updates of every
+part kept as Hogwild threads keep them; added in part order, so the result does not depend on arrival order) or
+W + mean_p Δ_p ("average") and sends the rows at the start of the next round straight to every worker (not
+through the scheduler), where the round's task finds them. Rows are stratified by frequency ("stratified"): a
+word expected to occur at least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every
+2, 4, ... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are a prefix of the
+frequency-sorted vocabulary); every row is synchronized at the end of every epoch. "full" synchronizes every row
+every round; "epoch-average" is Spark MLlib's scheme: one round per epoch, every row, averaged.
 
-Faults. Before a round a part keeps a copy of its weights. If a worker dies during a round the round is redone:
+Faults. Before a round a part keeps a copy of the rows that differ from their values at the last synchronization
+(the pushed rows equal them: they are restored from base). If a worker dies during a round the round is redone:
 the surviving parts return to their copy, the lost parts are opened again on surviving workers from the global
 weights, and the round runs again. A lost part loses that round and the updates of its rows not synchronized
 since their last synchronization (rare rows, at most MAX_PERIOD − 1 rounds of them).
