@@ -490,9 +490,11 @@ class ClusterJob:
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
-                    if not lost:
+                    while not lost and p not in done:
                         try:
                             done[p] = self.client.gather(f, direct=True)
+                        except KeyboardInterrupt:  # the result is fetched again, then training stops
+                            self.interrupted = True
                         except Exception:  # a worker lost after finishing its task loses its result too
                             if self.hosts[p] in set(self.alive()):
                                 raise
