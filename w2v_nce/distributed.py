@@ -18,15 +18,18 @@ shared files, on a surviving worker.
 Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round r every part trains its
 r-th share of its chunks, from the global weights, with threads inside the worker, the learning rate following
 the global schedule (words trained by all parts). Each part then sends the change of the rows synchronized this
-round since their last synchronization, Δ_p = W_p − W_base; the driver sets W ← W + Σ_p Δ_p ("sum", the updates
-of every part kept as Hogwild threads keep them) or W + mean_p Δ_p ("average") and sends the rows back at the
-start of the next round. Rows are stratified by frequency ("stratified"): a word expected to occur at least
-SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every 2, 4, ... MAX_PERIOD rounds
-(powers of two, so the rows synchronized in a round are a prefix of the frequency-sorted vocabulary); every row is
-synchronized at the end of every epoch. "full" synchronizes every row every round; "epoch-average" is Spark
-MLlib's scheme: one round per epoch, every row, averaged.
+round since their last synchronization, Δ_p = W_p − W_base, fetched by the driver from each worker as soon as that
+part is finished (while the others still train); the driver sets W ← W + Σ_p Δ_p ("sum", the updates of every
+part kept as Hogwild threads keep them; added in part order, so the result does not depend on arrival order) or
+W + mean_p Δ_p ("average") and sends the rows at the start of the next round straight to every worker (not
+through the scheduler), where the round's task finds them. Rows are stratified by frequency ("stratified"): a
+word expected to occur at least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every
+2, 4, ... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are a prefix of the
+frequency-sorted vocabulary); every row is synchronized at the end of every epoch. "full" synchronizes every row
+every round; "epoch-average" is Spark MLlib's scheme: one round per epoch, every row, averaged.
 
-Faults. Before a round a part keeps a copy of its weights. If a worker dies during a round the round is redone:
+Faults. Before a round a part keeps a copy of the rows that differ from their values at the last synchronization
+(the pushed rows equal them: they are restored from base). If a worker dies during a round the round is redone:
 the surviving parts return to their copy, the lost parts are opened again on surviving workers from the global
 weights, and the round runs again. A lost part loses that round and the updates of its rows not synchronized
 since their last synchronization (rare rows, at most MAX_PERIOD − 1 rounds of them).
@@ -40,7 +43,6 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections import Counter
 
 import numpy as np
@@ -257,7 +259,7 @@ def _store(name):
 
 class Part:
     """One part on its worker: the encoded stream, a Trainer on local weights, the weights at the rows' last
-    synchronization (base) and a copy taken before each round (to redo it)."""
+    synchronization (base) and what it takes to redo a round: the rows that differ from base before it."""
 
     def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir):
         from .trainer import Trainer
@@ -272,6 +274,10 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
+        self.delta = tuple(np.empty_like(a) for a in local)  # the changes sent back, one buffer reused
+        self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
+        # rows [:equal[i]] of local array i equal base's (all of them now; the pushed ones after a push)
+        self.equal = [len(a) for a in local]
         self.before_round = None
         self.trainer = Trainer(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                                local, total_words=total_words, chunk_key=index << 32)
@@ -281,18 +287,30 @@ class Part:
         """Set the synchronized rows to the global values: rows[:n_in] of the input vectors, [:n_out] of the
         output vectors and bias."""
         n_in, n_out, in_rows, out_rows, bias_rows = push
-        for local, base, n, rows in zip(self.weights, self.base, (n_in, n_out, n_out),
-                                        (in_rows, out_rows, bias_rows)):
-            local[:n] = rows
-            base[:n] = rows
+        for i, (local, base, n, rows) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out),
+                                                       (in_rows, out_rows, bias_rows))):
+            np.copyto(local[:n], rows)
+            np.copyto(base[:n], rows)
+            self.equal[i] = n
+
+    def keep(self):
+        """Before a round: the rows that differ from base (those not pushed), to redo the round from."""
+        for local, saved, k in zip(self.weights, self.saved, self.equal):
+            np.copyto(saved[k:], local[k:])
+        self.before_round = list(self.equal)
+        self.equal = [0] * len(self.weights)
 
     def changes(self, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization."""
-        return tuple(local[:n] - base[:n] for local, base, n in zip(self.weights, self.base, (n_in, n_out, n_out)))
+        """Δ of the rows to synchronize since their last synchronization (views of the reused buffer: valid
+        until the next round)."""
+        return tuple(np.subtract(local[:n], base[:n], out=delta[:n])
+                     for local, base, delta, n in zip(self.weights, self.base, self.delta, (n_in, n_out, n_out)))
 
     def rollback(self):
-        for local, saved in zip(self.weights, self.before_round):
-            local[:] = saved
+        for local, base, saved, k in zip(self.weights, self.base, self.saved, self.before_round):
+            local[:k] = base[:k]
+            local[k:] = saved[k:]
+        self.equal = list(self.before_round)
 
     def close(self):
         self.encoded.close()
@@ -319,7 +337,7 @@ def _part_round(store_name, index, push, epoch, chunk_ids, words_from, words_to,
     with part.lock:
         if push is not None:
             part.apply(push)
-        part.before_round = tuple(a.copy() for a in part.weights)
+        part.keep()
         t0 = time.perf_counter()
         tally = part.trainer.train_share(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
@@ -420,6 +438,8 @@ class ClusterJob:
         self.part_sentences = sum(results[p][1] for p in results)
 
     def _open_parts(self, parts):
+        if not parts:
+            return {}
         while True:
             weights = [self.in_w, self.out_w, self.out_b]
             targets = sorted({self.hosts[p] for p in parts})
@@ -448,23 +468,37 @@ class ClusterJob:
         for p in sorted(lost):
             self.hosts[p] = self._spare_worker(alive)
 
-    def _results(self, futures):
-        """Results of the futures {part: future}, or _WorkersLost once every future is finished or lost."""
+    def _results(self, futures, on_result=None):
+        """Results of the futures {part: future}, each fetched as soon as its part is finished (while the others
+        still run; on_result(part, result) is called in part order), or _WorkersLost once every future is
+        finished or lost."""
         from distributed import wait
 
         pending = dict(futures)
+        order = sorted(futures)
+        done = {}
         lost = set()
         while pending:
             try:
-                wait(list(pending.values()), timeout=_POLL)
+                wait(list(pending.values()), timeout=_POLL, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 pass
             except KeyboardInterrupt:  # Ctrl-C: the work in progress completes, then training stops
                 self.interrupted = True
-            alive = set(self.alive())
+            running = any(f.status != "finished" for f in pending.values())
+            alive = set(self.alive()) if running else set(self.hosts.values())
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
+                    while not lost and p not in done:
+                        try:
+                            done[p] = self.client.gather(f, direct=True)
+                        except KeyboardInterrupt:  # the result is fetched again, then training stops
+                            self.interrupted = True
+                        except Exception:  # a worker lost after finishing its task loses its result too
+                            if self.hosts[p] in set(self.alive()):
+                                raise
+                            lost.add(p)
                 elif f.status in ("error", "cancelled", "lost"):
                     if f.status == "error" and self.hosts[p] in alive:
                         exc = f.exception()
@@ -476,16 +510,11 @@ class ClusterJob:
                     lost.add(p)
                     f.cancel()
                     del pending[p]
+            while on_result is not None and not lost and order and order[0] in done:
+                on_result(order[0], done[order.pop(0)])
         if lost:
             raise _WorkersLost(lost)
-        parts = list(futures)
-        try:
-            return dict(zip(parts, self.client.gather([futures[p] for p in parts])))
-        except Exception:  # a worker lost after finishing its task loses its result too
-            gone = {p for p in parts if self.hosts[p] not in set(self.alive())}
-            if gone:
-                raise _WorkersLost(gone) from None
-            raise
+        return done
 
     def close(self):
         try:
@@ -506,10 +535,55 @@ class ClusterJob:
         self.periods = sync_periods(self.vocab.counts, part_round, self.raw_per_epoch, self.rounds, self.sync)
         self.hs = self.opts.objective == "hs"
         self.push = None
+        self.total = tuple(np.empty_like(a) for a in (self.in_w, self.out_w, self.out_b))  # the summed changes
 
     def _pull_sizes(self, n):
         # hierarchical softmax's output rows are the Huffman tree's inner nodes, not words: all of them, always
         return n, (len(self.vocab) if self.hs else n)
+
+    def _send_push(self):
+        """The pushed rows on every part's worker, {part: future} (None before the first round): sent by the
+        driver straight to each worker, all at once, not through the scheduler. _WorkersLost if a worker is lost
+        meanwhile (a send to it would otherwise wait for a connection)."""
+        import asyncio
+        import concurrent.futures
+
+        if self.push is None:
+            return dict.fromkeys(range(self.n_parts))
+        hosts = sorted(set(self.hosts.values()))
+
+        async def send():
+            return await asyncio.gather(*(self.client.scatter([self.push], workers=[h], direct=True, hash=False,
+                                                              asynchronous=True) for h in hosts),
+                                        return_exceptions=True)
+
+        def lost_parts():
+            alive = set(self.alive())
+            return {p for p, w in self.hosts.items() if w not in alive}
+
+        sending = asyncio.run_coroutine_threadsafe(send(), self.client.loop.asyncio_loop)
+        while True:
+            try:
+                sent = sending.result(timeout=_POLL)
+                break
+            except concurrent.futures.TimeoutError:
+                lost = lost_parts()
+                if lost:
+                    sending.cancel()
+                    raise _WorkersLost(lost) from None
+            except KeyboardInterrupt:  # Ctrl-C: the round completes, then training stops
+                self.interrupted = True
+        failed = [e for e in sent if isinstance(e, BaseException)]
+        if failed:  # a worker that died just now: lost as soon as the scheduler sees it, else send again
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            while not lost_parts() and time.monotonic() < deadline:
+                time.sleep(_POLL / 5)
+            lost = lost_parts()
+            if lost:
+                raise _WorkersLost(lost)
+            raise failed[0]
+        on = {h: f[0] for h, f in zip(hosts, sent)}
+        return {p: on[self.hosts[p]] for p in range(self.n_parts)}
 
     def run_round(self, epoch, r, n_sync=None):
         """Train round r of `epoch` on every part (no chunks if r is None: a synchronization only) and combine."""
@@ -518,18 +592,30 @@ class ClusterJob:
         base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
         words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
         t0 = time.perf_counter()
+        first = []
+
+        def add(p, result):
+            # Δ_0 + Δ_1 + ... in part order, into self.total, as the parts' changes arrive
+            changes = result[0]
+            if p == 0:
+                first[:] = [changes]
+            elif p == 1:
+                for total, a, b in zip(self.total, first[0], changes):
+                    np.add(a, b, out=total[:len(a)])
+            else:
+                for total, c in zip(self.total, changes):
+                    total[:len(c)] += c
+
         while True:
             futures = None
             try:
-                # the pushed rows travel with the tasks: a task for a worker that just died waits, unassigned,
-                # until the loss is seen, where sending to the worker directly would wait for a connection
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*large graph.*")
-                    futures = {p: self.client.submit(
-                        _part_round, self.store, p, self.push, epoch,
-                        self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
-                        workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
-                results = self._results(futures)
+                pushed = self._send_push()
+                futures = {p: self.client.submit(
+                    _part_round, self.store, p, pushed[p], epoch,
+                    self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
+                    workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
+                del pushed
+                results = self._results(futures, on_result=add)
                 break
             except (_WorkersLost, OSError, TimeoutError) as e:
                 lost = e.parts if isinstance(e, _WorkersLost) else set()
@@ -549,19 +635,23 @@ class ClusterJob:
                     self._results(rb)
                 except _WorkersLost:  # another worker lost meanwhile: its part is reopened on the next attempt
                     pass
-        rows_bytes = 0
-        changes = [results[p][0] for p in range(self.n_parts)]
-        for target, parts_rows in zip((self.in_w, self.out_w, self.out_b), zip(*changes)):
-            m = parts_rows[0].shape[0]
-            total = np.sum(parts_rows, axis=0, dtype=np.float32) if len(parts_rows) > 1 else parts_rows[0]
+        rows_bytes = sum(a.nbytes for p in range(self.n_parts) for a in results[p][0])
+        for target, total, rows in zip((self.in_w, self.out_w, self.out_b), self.total, results[0][0]):
+            # W ← W + Σ_p Δ_p (or the mean)
+            m = len(rows)
+            total = total[:m]
+            if self.n_parts == 1:
+                np.copyto(total, rows)
             if self.combine == "average":
-                total = total / np.float32(len(parts_rows))
+                total /= np.float32(self.n_parts)
             target[:m] += total
-            rows_bytes += sum(a.nbytes for a in parts_rows)
-        self.push = (n_in, n_out, self.in_w[:n_in].copy(), self.out_w[:n_out].copy(), self.out_b[:n_out].copy())
-        push_bytes = sum(a.nbytes for a in self.push[2:]) * self.n_parts  # one copy per part's task
-        wall = time.perf_counter() - t0
         compute = max(results[p][2] for p in range(self.n_parts))
+        tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
+        del first, results
+        # the rows as they stand: W does not change until this push has been applied by every part
+        self.push = (n_in, n_out, self.in_w[:n_in], self.out_w[:n_out], self.out_b[:n_out])
+        push_bytes = sum(a.nbytes for a in self.push[2:]) * len(set(self.hosts.values()))  # one per worker
+        wall = time.perf_counter() - t0
         s = self.stats
         if r is not None:
             s["rounds"] += 1
@@ -569,7 +659,6 @@ class ClusterJob:
         s["round_seconds"] += wall
         s["compute_seconds"] += compute
         s["sync_seconds"] += max(wall - compute, 0.0)
-        tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
         self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=words_to, synced_rows=n,
                                bytes=rows_bytes + push_bytes, seconds=wall, compute_seconds=compute)
         return tally, words_to - base
