@@ -673,7 +673,7 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
     Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
     from . import signals
     from .progress import ProgressBar
-    from .trainer import initial_bias, init_weights, resume_start, run_stats
+    from .trainer import check_checkpointing, initial_bias, init_weights, resume_start, run_stats
 
     _import_distributed()
     if sync not in SYNC_MODES:
@@ -694,8 +694,7 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
         raise W2VError("this model was interrupted in the middle of an epoch of local training; resume it "
                        "locally (without a Dask cluster)")
     opts = TrainOptions(**options).resolved()
-    if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
-        raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
+    check_checkpointing(checkpoint_every, checkpoint_path)
     t_start = time.perf_counter()
     n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
     if n_workers == 0:

@@ -316,6 +316,12 @@ def _model(trainer, prep_seconds, pruning=None):
                  progress=trainer.progress_record())
 
 
+def check_checkpointing(checkpoint_every, checkpoint_path):
+    """checkpoint_every, if given, is a positive number of epochs and comes with a checkpoint_path."""
+    if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
+        raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
+
+
 def resume_start(resume, options):
     """(the model to resume or None, the options, its progress record or None), checked."""
     if resume is None:
@@ -361,8 +367,7 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
         raise W2VError("this model was interrupted in the middle of an epoch of training on a Dask cluster; "
                        "resume it on a cluster (--dask-scheduler or --dask-local)")
     opts = TrainOptions(**options).resolved()
-    if checkpoint_every is not None and (checkpoint_every < 1 or not checkpoint_path):
-        raise W2VError("checkpoint_every needs a positive number of epochs and a checkpoint_path")
+    check_checkpointing(checkpoint_every, checkpoint_path)
     t_start = time.perf_counter()
     tmp_root = temporary_directory(tmp_dir)
     sentences = as_corpus(corpus, lowercase=opts.lowercase)
