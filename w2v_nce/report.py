@@ -6,6 +6,7 @@ import os
 
 from .bench import DERIVED, METRICS, has_matplotlib, summarize, table_cells
 from .export import write_bytes
+from .options import default_alpha
 
 CAPTIONS = {
     "fig1_heldout_nll_vs_time.png": "Held-out NLL after each epoch against cumulative training seconds (log "
@@ -106,8 +107,6 @@ def write_report(directory, rows, info):
 
 def _alpha(o):
     """The bench's initial learning rate: the one given, or each objective's default (gensim at ns's)."""
-    from .options import default_alpha
-
     if o.get("alpha") is not None:
         return f"{o['alpha']:g}"
     return (f"{default_alpha('ns', o['arch']):g} (softmax {default_alpha('softmax', o['arch']):g}: each "

@@ -1,4 +1,5 @@
 """The training objectives, one small jitted unit each (see base.py for the shared signature)."""
+import functools
 import importlib
 
 from .base import NoiseTables, ThreadState, objective_type
@@ -15,7 +16,7 @@ class ObjectiveSpec:
         self.default_bias = default_bias
         self.description = description
 
-    @property
+    @functools.cached_property
     def function(self):
         module, attribute = self.kernel.split(".")
         return getattr(importlib.import_module(f".{module}", __name__), attribute)
