@@ -86,8 +86,11 @@ def score(h, word, out_w, out_b, use_bias):
 def output_step(h, word, g, out_w, out_b, use_bias, dh):
     """Apply g = −lr·∂L/∂s(word, c): dh += g·u_word, then u_word += g·h and b_word += g."""
     u = out_w[word]
-    axpy(g, u, dh)
-    axpy(g, h, u)
+    g32 = np.float32(g)
+    for i in range(u.shape[0]):  # one pass: dh += g·u (the old u), u += g·h
+        ui = u[i]
+        dh[i] += g32 * ui
+        u[i] = ui + g32 * h[i]
     if use_bias:
         out_b[word] += np.float32(g)
 
