@@ -12,8 +12,9 @@ distributed = pytest.importorskip("distributed")
 
 from w2v_nce import Model, W2VError, train  # noqa: E402
 from w2v_nce.corpus import TextCorpus  # noqa: E402
-from w2v_nce.distributed import (count_piece, merge_counts, plan_parts, plan_pieces, piece_sentences,  # noqa: E402
-                                 round_chunks, sync_periods, synced_prefix)
+from w2v_nce.distributed import (count_piece, encode_part, merge_counts, plan_parts, plan_pieces,  # noqa: E402
+                                 piece_sentences, round_chunks, sync_periods, synced_prefix)
+from w2v_nce.stream import EncodedCorpus  # noqa: E402
 from w2v_nce.vocab import Vocabulary  # noqa: E402
 
 FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
@@ -50,6 +51,23 @@ def test_merged_piece_counts_give_the_local_vocabulary(tmp_path, n_pieces):
         mine = Vocabulary.from_counts(merged, min_count)
         assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
     assert sum(c[1] for c in counted) == local.raw_words and sum(c[2] for c in counted) == local.raw_sentences
+
+
+def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus, tmp_path):
+    pieces = plan_pieces(small_corpus, 3)
+    sentences = [list(piece_sentences(p)) for p in pieces]
+    vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
+    entries = [(0, 5, len(sentences[0])), (1, 0, len(sentences[1])), (2, 0, 7)]
+    part = encode_part(pieces, entries, vocab, str(tmp_path / "part.i32"), False)
+    chosen = [s for i, a, b in entries for s in sentences[i][a:b]]
+    ref = EncodedCorpus.encode(chosen, vocab.index, str(tmp_path / "ref.i32"))
+    assert part.ids.tolist() == ref.ids.tolist() and part.n_sentences == ref.n_sentences
+    assert part.raw_words == sum(map(len, chosen))
+    starts, ends = part.chunks[:, 0], part.chunks[:, 1]
+    assert starts[0] == 0 and ends[-1] == part.length and (starts[1:] == ends[:-1]).all()
+    assert not any(os.path.exists(f"{tmp_path}/part.i32.{k}") for k in range(3))
+    part.close()
+    ref.close()
 
 
 def test_parts_are_contiguous_and_balanced():

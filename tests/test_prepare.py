@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -99,6 +100,36 @@ def test_compiled_preparation_equals_the_reference_on_random_text(tmp_path_facto
 def test_compiled_preparation_equals_the_reference_on_random_bytes(tmp_path_factory, data, block, lowercase):
     tmp = tmp_path_factory.mktemp("prep")
     assert_same(*both(tmp, data, lowercase=lowercase, block=block, chunk_words=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(corpus_bytes, st.floats(0, 1), st.floats(0, 1), st.integers(0, 99), st.integers(0, 99), st.booleans(),
+       st.sampled_from([2, 1000]))
+def test_a_byte_range_and_a_sentence_range_give_the_reference_of_that_text(tmp_path_factory, data, f1, f2, s1, s2,
+                                                                           lowercase, max_sentence):
+    # what a Dask worker does with a piece of a file: count its bytes, then encode some of its sentences
+    tmp = tmp_path_factory.mktemp("range")
+    path = write(tmp / "c.txt", data)
+    line_starts = [0] + [i + 1 for i, b in enumerate(data) if b == 10] + [len(data)]
+    a, b = sorted(line_starts[int(f * (len(line_starts) - 1))] for f in (f1, f2))
+    alone = write(tmp / "piece.txt", data[a:b])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", W2VWarning)
+        sentences = list(TextCorpus(alone, lowercase=lowercase, max_sentence=max_sentence))
+    counted = CountedCorpus(path, str(tmp / "s.i32"), lowercase, max_sentence=max_sentence, warn=False,
+                            byte_range=(a, b))
+    assert list(counted.word_counts().items()) == list(Counter(t for s in sentences for t in s).items())
+    assert (counted.raw_words, counted.raw_sentences) == (sum(map(len, sentences)), len(sentences))
+    if not sentences:
+        return
+    vocab = Vocabulary.build(sentences, 1)
+    first, end = sorted(x % (len(sentences) + 1) for x in (s1, s2))
+    mine = counted.encode(vocab, chunk_words=3, sentences=(first, end))
+    ref = EncodedCorpus.encode(sentences[first:end], vocab.index, str(tmp / "r.i32"), 3)
+    assert mine.ids.tolist() == ref.ids.tolist()
+    assert mine.chunks.tolist() == ref.chunks.tolist() and mine.n_sentences == ref.n_sentences
+    mine.close()
+    ref.close()
 
 
 def test_long_lines_gzip_max_vocab_and_chunks_of_a_real_corpus(small_corpus, tmp_path):

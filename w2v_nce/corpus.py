@@ -93,16 +93,24 @@ class TextCorpus:
         return ([t.lower() for t in sent] for sent in sentences)
 
 
-def read_blocks(path, block_bytes=BLOCK_BYTES):
+def read_blocks(path, block_bytes=BLOCK_BYTES, byte_range=None):
     """The bytes of a text or .gz file in blocks of block_bytes (the first at least 64 KiB, checked for NUL
-    bytes: a binary file is refused); read errors become W2VError naming the file."""
+    bytes: a binary file is refused); read errors become W2VError naming the file. byte_range=(start, end):
+    only those bytes of a plain text file."""
     first = True
+    left = None
     try:
-        with _open_binary(path) as f:
-            while True:
-                raw = f.read(block_bytes if not first else max(block_bytes, 1 << 16))
+        with (_open_binary(path) if byte_range is None else open(path, "rb")) as f:
+            if byte_range is not None:
+                f.seek(byte_range[0])
+                left = byte_range[1] - byte_range[0]
+            while left is None or left > 0:
+                size = block_bytes if not first else max(block_bytes, 1 << 16)
+                raw = f.read(size if left is None else min(size, left))
                 if not raw:
                     break
+                if left is not None:
+                    left -= len(raw)
                 if first and b"\x00" in raw:
                     raise W2VError(f"{path} looks like a binary file (NUL bytes in its first "
                                    f"{len(raw):,} bytes); expected UTF-8 text")

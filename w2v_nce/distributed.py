@@ -4,14 +4,14 @@ encodes and keeps its part → synchronous rounds of local Hogwild training → 
 Corpus. One path or a glob of shard files, readable by every worker (a shared file system). The corpus is cut
 into pieces: the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never straddles
 two pieces, so the sentences are exactly those of a local run); a .gz file is one piece. Every piece is counted by
-an ordinary Dask task. The driver merges the counts in piece order: a word first seen in an earlier piece comes
+an ordinary Dask task, with the compiled one-pass preparation of a local run (prepare.py). The driver merges the counts in piece order: a word first seen in an earlier piece comes
 first, and within a piece words keep their first-seen order, so the merged counter lists the words in the whole
 corpus's first-seen order and the vocabulary (ties in first-seen order) equals a local run's exactly. The merged
 counter holds every distinct word once: it grows with the vocabulary, not with the corpus.
 
 Parts. The pieces are grouped into one contiguous part per worker (by raw words; when there are fewer pieces than
 workers, by sentence ranges of the pieces). A part lives on one worker: its id stream, encoded there once into a
-temporary file, and its trainer with a local copy of the weights. Part state is kept in a worker plugin
+temporary file (the same compiled pass: count, then remap only the part's sentences), and its trainer with a local copy of the weights. Part state is kept in a worker plugin
 (PartStore) and reached by tasks pinned to that worker; a dead worker's parts are opened again, encoded from the
 shared files, on a surviving worker.
 
@@ -35,7 +35,6 @@ weights, and the round runs again. A lost part loses that round and the updates 
 since their last synchronization (rare rows, at most MAX_PERIOD − 1 rounds of them).
 """
 import glob
-import itertools
 import math
 import os
 import shutil
@@ -50,7 +49,8 @@ import numpy as np
 from .corpus import TextCorpus, check_corpus_path, split_sentences
 from .errors import W2VError
 from .noise import NoiseDistribution
-from .options import TrainOptions
+from .options import DEFAULT_MAX_VOCAB_SIZE, TrainOptions
+from .prepare import CountedCorpus
 from .stream import EncodedCorpus
 from .vocab import Vocabulary
 
@@ -159,15 +159,16 @@ def piece_sentences(piece, lowercase=False):
     return split_sentences(_range_blocks(piece["path"], piece["start"], piece["end"], lowercase))
 
 
-def count_piece(piece, lowercase=False):
+def counted_piece(piece, lowercase=False, stream_path=None, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
+    """The CountedCorpus of one piece (tokenized and counted by the compiled one-pass preparation)."""
+    byte_range = None if piece["end"] is None else (piece["start"], piece["end"])
+    return CountedCorpus(piece["path"], stream_path, lowercase, max_vocab_size, warn=False, byte_range=byte_range)
+
+
+def count_piece(piece, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
     """(word → count in first-seen order, raw words, sentences) of one piece."""
-    counter = Counter()
-    raw_words = raw_sentences = 0
-    for sent in piece_sentences(piece, lowercase):
-        counter.update(sent)
-        raw_words += len(sent)
-        raw_sentences += 1
-    return dict(counter), raw_words, raw_sentences
+    counted = counted_piece(piece, lowercase, None, max_vocab_size)
+    return counted.word_counts(), counted.raw_words, counted.raw_sentences
 
 
 def merge_counts(piece_counts):
@@ -215,14 +216,30 @@ def plan_parts(piece_stats, n_parts):
     return parts
 
 
-def part_sentences(pieces, entries, lowercase):
-    for i, first, end in entries:
-        yield from itertools.islice(piece_sentences(pieces[i], lowercase), first, end)
-
-
-def encode_part(pieces, entries, index, path, lowercase):
-    """The id stream of one part, encoded under the vocabulary index into the file `path`."""
-    return EncodedCorpus.encode(part_sentences(pieces, entries, lowercase), index, path)
+def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
+    """The id stream of one part (its entries (piece, first sentence, end sentence) in order), encoded under
+    vocab into the file `path`: each entry by the compiled preparation, then joined."""
+    if len(entries) == 1:
+        i, first, end = entries[0]
+        counted = counted_piece(pieces[i], lowercase, path, max_vocab_size)
+        return counted.encode(vocab, sentences=(first, end))
+    chunks, n_sentences, length = [], 0, 0
+    with open(path, "wb") as out:
+        for k, (i, first, end) in enumerate(entries):
+            entry_path = f"{path}.{k}"
+            try:
+                encoded = counted_piece(pieces[i], lowercase, entry_path, max_vocab_size).encode(
+                    vocab, sentences=(first, end))
+                with open(entry_path, "rb") as f:
+                    shutil.copyfileobj(f, out)
+                encoded.close()
+            finally:
+                if os.path.exists(entry_path):
+                    os.remove(entry_path)
+            chunks.append(encoded.chunks + np.array([length, length, 0], np.int64))
+            n_sentences += encoded.n_sentences
+            length += encoded.length
+    return EncodedCorpus(path, np.concatenate(chunks).reshape(-1, 3), n_sentences)
 
 
 # ---- worker side ------------------------------------------------------------------------------------------------
@@ -267,8 +284,8 @@ class Part:
         self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
         self.lock = threading.Lock()
         try:
-            self.encoded = encode_part(pieces, entries, vocab.index, os.path.join(self.dir, "ids.i32"),
-                                       opts.lowercase)
+            self.encoded = encode_part(pieces, entries, vocab, os.path.join(self.dir, "ids.i32"), opts.lowercase,
+                                       opts.max_vocab_size)
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
@@ -702,7 +719,8 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
     saved = start.get("distributed") or {}
     n_parts = int(saved.get("parts", n_workers))
     pieces = client.submit(plan_pieces, os.fspath(corpus), n_parts, pure=False).result()
-    counted = client.gather([client.submit(count_piece, piece, opts.lowercase, pure=False) for piece in pieces])
+    counted = client.gather([client.submit(count_piece, piece, opts.lowercase, opts.max_vocab_size, pure=False)
+                             for piece in pieces])
     raw_words = sum(c[1] for c in counted)
     raw_sentences = sum(c[2] for c in counted)
     if resume is not None:

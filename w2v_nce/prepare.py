@@ -29,8 +29,8 @@ from .options import DEFAULT_MAX_VOCAB_SIZE
 from .stream import CHUNK_WORDS, EncodedCorpus
 from .tokens import (DONE, GROW, PRUNE, REMAP_CHUNK_RAW, REMAP_CHUNK_START, REMAP_FIELDS, REMAP_SENTENCES,
                      REMAP_WRITTEN, SCAN_FIELDS, SCAN_INVALID, SCAN_SENTENCES, SCAN_TOKENS, TokenTable,
-                     count_tokens, fill_slots, gather_keys, lookup_keys, lowercase_table, new_table, prune_table,
-                     remap_ids)
+                     count_tokens, fill_slots, find_sentence_starts, gather_keys, lookup_keys, lowercase_table,
+                     new_table, prune_table, remap_ids)
 from .vocab import Vocabulary
 
 _REMAP_IDS = 1 << 20
@@ -102,13 +102,15 @@ class CountedCorpus:
 
     vocabulary(min_count, max_vocab) gives the Vocabulary (as Vocabulary.build would); encode(vocab) rewrites
     the stream in place into the EncodedCorpus of that vocabulary (as EncodedCorpus.encode would).
+    byte_range=(start, end): only those bytes of a plain text file (both at line starts, or the file's end).
     Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a token pruned
     twice counts twice), max_pruned_count (the highest count an entry had when pruned).
     """
 
     def __init__(self, path, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
-                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True):
+                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True, byte_range=None):
         check_corpus_path(path)
+        self.byte_range = byte_range
         if not isinstance(max_vocab_size, int) or max_vocab_size < 1:
             raise W2VError(f"max_vocab_size must be an integer ≥ 1, got {max_vocab_size!r}")
         self.path = os.fspath(path)
@@ -156,7 +158,7 @@ class CountedCorpus:
                     else:
                         return pos
 
-            blocks = read_blocks(self.path, block_bytes)
+            blocks = read_blocks(self.path, block_bytes, self.byte_range)
             for block in (read_ahead(blocks) if self.read_ahead else blocks):
                 buf = np.frombuffer(block, np.uint8)
                 if carry.shape[0]:
@@ -301,6 +303,22 @@ class CountedCorpus:
         self._entries = (vocab, entries, grouped)
         return vocab
 
+    def word_counts(self):
+        """{word: count} of every word counted, in first-seen order (what a Counter updated with the tokens
+        holds, less the entries pruned)."""
+        t = self.table
+        n = int(t.size[0])
+        counts = t.counts[:n]
+        plain = np.ones(n, bool)
+        items = []
+        for w, members in (self._lowercased_groups() if self.lowercase else {}).items():
+            plain[members] = False
+            items.append((min(members), w, int(counts[members].sum())))
+        entries = np.nonzero(plain)[0]
+        items.extend(zip(entries.tolist(), self._keys(entries), counts[entries].tolist()))
+        items.sort(key=lambda item: item[0])
+        return {w: c for _, w, c in items}
+
     def _final_ids(self, vocab):
         """final[entry of the last generation] = the id of its word in vocab, or −1."""
         t = self.table
@@ -324,18 +342,19 @@ class CountedCorpus:
 
     # --- stream --------------------------------------------------------------------------------------------
 
-    def encode(self, vocab, chunk_words=CHUNK_WORDS):
+    def encode(self, vocab, chunk_words=CHUNK_WORDS, sentences=None):
         """Rewrite the stream in place into final ids of vocab; returns the EncodedCorpus. Once: the counting
-        table is released."""
+        table is released. sentences=(first, end): only sentences first..end−1 of the corpus."""
         maps = self._generation_maps(self._final_ids(vocab))
         state = np.zeros(REMAP_FIELDS, np.int64)
         chunks = []
         bounds = [pos for pos, _ in self.generations] + [self.stream_ids]
         fd = os.open(self.stream_path, os.O_RDWR)
         try:
-            read = 0
+            read, stop = (0, self.stream_ids) if sentences is None else self._sentence_starts(fd, sentences)
             for g, end in enumerate(bounds):
                 final_id = maps(g)
+                end = min(end, stop)
                 while read < end:
                     n = min(_REMAP_IDS, end - read)
                     data = os.pread(fd, 4 * n, 4 * read)
@@ -368,6 +387,26 @@ class CountedCorpus:
         table = np.array(chunks, dtype=np.int64).reshape(-1, 3)
         self.table = self._entries = None
         return EncodedCorpus(self.stream_path, table, int(state[REMAP_SENTENCES]))
+
+    def _sentence_starts(self, fd, sentences):
+        """Positions in the provisional stream where the given sentences start (the stream's end for the
+        number of sentences), found in one pass over the stream."""
+        wanted = np.asarray(sentences, np.int64)
+        if wanted.min() < 0 or wanted.max() > self.raw_sentences or np.any(np.diff(wanted) < 0):
+            raise ValueError(f"sentences {tuple(sentences)} outside 0..{self.raw_sentences}")
+        out = np.where(wanted == 0, 0, self.stream_ids).astype(np.int64)
+        inside = (wanted > 0) & (wanted < self.raw_sentences)
+        if inside.any():
+            look = wanted[inside]
+            found = np.zeros(look.shape[0], np.int64)
+            seen = read = 0
+            while read < self.stream_ids and seen < look[-1]:
+                n = min(_REMAP_IDS, self.stream_ids - read)
+                ids = np.frombuffer(os.pread(fd, 4 * n, 4 * read), np.int32)
+                seen = find_sentence_starts(ids, read, seen, look, found)
+                read += n
+            out[inside] = found
+        return out.tolist()
 
     def _generation_maps(self, last):
         """A function g → final ids of generation g's entries: the last generation's are `last`; an earlier

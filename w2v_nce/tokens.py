@@ -387,3 +387,20 @@ def remap_ids(ids, final_id, chunk_words, state, out, chunks):
             state[REMAP_WRITTEN] += 1
             state[REMAP_SENTENCE_KEPT] += 1
     return n_out, n_chunks
+
+
+@nb.njit(cache=True, nogil=True)
+def find_sentence_starts(ids, offset, seen, wanted, out):
+    """Stream positions where sentences start, scanning ids = stream[offset:offset + len(ids)] after `seen`
+    sentence ends: out[j] ← the position just after the wanted[j]-th SENTINEL (wanted ascending, ≥ 1; entries
+    already found are left alone). Returns the sentence ends seen up to the end of ids."""
+    j = 0
+    while j < wanted.shape[0] and wanted[j] <= seen:
+        j += 1
+    for i in range(ids.shape[0]):
+        if ids[i] == SENTINEL:
+            seen += 1
+            while j < wanted.shape[0] and wanted[j] == seen:
+                out[j] = offset + i + 1
+                j += 1
+    return seen
