@@ -106,3 +106,26 @@ def test_exp32_relative_error_and_clamping():
     exp_all(np.array([-1e4, -87.0, 0.0, 1e4, 88.0], np.float32), out[:5])
     assert out[0] == out[1] == pytest.approx(np.exp(-87.0), rel=5e-7)  # clamped below at −87
     assert out[2] == 1.0 and out[3] == out[4] == pytest.approx(np.exp(88.0), rel=5e-7)  # and above at 88
+
+
+def test_a_maximum_far_above_the_frequent_words_is_computed_again_from_it():
+    """The row's exponentials are shifted by the largest score among the most frequent words; a rare word
+    scoring far above them (here by about 400 nats) makes the row be computed again, shifted by the maximum."""
+    from w2v_nce.blocked import SHIFT_SLACK, SHIFT_WORDS
+
+    V, dim = SHIFT_WORDS + 44, 4
+    in_w = np.zeros((V, dim), np.float32)
+    in_w[:, 0] = 10.0
+    out_w = np.zeros((V, dim), np.float32)
+    out_w[:, 0] = np.linspace(-1.0, 1.0, V, dtype=np.float32)
+    out_w[V - 1, 0] = 40.0  # score 400, the frequent words' at most about 10
+    assert 400 - 10 > SHIFT_SLACK
+    out_b = np.zeros(V, np.float32)
+    stream = np.array([0, V - 1, 5, SENTINEL], np.int32)
+    want = reference_steps(SKIPGRAM, stream, 1, in_w, out_w, out_b, True, 0.01, 1e9, 10, 1)
+    model = BlockedSoftmax(SKIPGRAM, in_w, out_w, out_b, True, c=1e9)
+    state = new_thread_state(dim, 1000, 1, 1, new_state(1))
+    model.train_chunk(stream, 0, len(stream), 0.01, 0.01, 1, True, np.ones(V, np.float32), state)
+    assert np.isfinite(state.tally[0]) and state.tally[0] == pytest.approx(want[3], rel=1e-6)
+    for got, expected in zip((in_w, out_w, out_b), want[:3]):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)

@@ -12,9 +12,9 @@ This is the gradient of the summed per-example softmax losses at the block's sta
 
 How it is computed. The three products (2·B·V·dim flops each) run in place in preallocated buffers through
 BLAS's sgemm (no B × V or V × dim temporaries). Between them one parallel pass per row turns the scores into
-E'_r = e_r − (z_r/n_r)·y_r with e_r = exp(S_r − max S_r) (float32) and z_r = Σ e_r, and keeps the factor
-c_r = n_r/z_r: then G = diag(c) E', so the B × V matrix is never rescaled; the factor goes to the small
-matrices instead: dH = diag(c)(E' U) and dU = E'ᵀ (diag(c) H). The same pass sums the bias gradient.
+E'_r = e_r − (z_r/n_r)·y_r with e_r = exp(S_r − m_r) (float32, m_r ≤ max S_r: see SHIFT_WORDS) and z_r = Σ e_r,
+and keeps the factor c_r = n_r/z_r: then G = diag(c) E', so the B × V matrix is never rescaled; the factor goes to
+the small matrices instead: dH = diag(c)(E' U) and dU = E'ᵀ (diag(c) H). A second pass sums the bias gradient.
 """
 import queue
 import threading
@@ -26,21 +26,51 @@ from scipy.linalg.blas import sgemm
 
 from .options import available_cores
 from .rows import collect_rows, gather_inputs, scatter_inputs
-from .vecops import exp32
+from .vecops import dot, exp32
 
 # The row pass splits a block's rows into this many contiguous parts, each with its own bias-gradient sum,
 # added in part order: results do not depend on the number of threads.
 ROW_PARTS = 8
 
+# The shift of a row's exponentials is the largest score among its SHIFT_WORDS most frequent words (ids are in
+# frequency order): a lower bound of the row's maximum, found without a pass over the row. The maximum itself is
+# taken in the pass that computes the exponentials; a row whose maximum exceeds the shift by more than SHIFT_SLACK
+# (so that e^(s − shift) could overflow float32 in a sum over the vocabulary) is computed again, shifted by its
+# maximum. Entries more than 87 below the shift are clamped to e^−87 (exp32), negligible against the maximum's ≥ 1.
+SHIFT_WORDS = 256
+SHIFT_SLACK = 60.0
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _exp_pass(row, out_b, use_bias, shift):
+    """row ← e^(row + b − shift) in place; returns (Σ of them in float64, max of row + b)."""
+    top = np.float32(-np.inf)
+    z = 0.0
+    if use_bias:
+        for w in range(row.shape[0]):
+            x = row[w] + out_b[w]
+            top = max(top, x)
+            e = exp32(x - shift)
+            row[w] = e
+            z += e
+    else:
+        for w in range(row.shape[0]):
+            x = row[w]
+            top = max(top, x)
+            e = exp32(x - shift)
+            row[w] = e
+            z += e
+    return z, top
+
 
 @nb.njit(cache=True, nogil=True, fastmath=True)
-def softmax_rows(scores, out_b, use_bias, tg_off, tg_ids, r0, row_scale, db_parts, part_loss, p0, p1):
+def softmax_rows(scores, h, out_w, out_b, use_bias, tg_off, tg_ids, r0, row_scale, db_parts, part_loss, p0, p1):
     """Parts p0..p1−1 of the block's rows r0, r0+1, ... (scores[i] = H_i Uᵀ, without the bias), in place:
 
-    scores[i] ← e − (z/n)·y with e = exp(s − max s), s = scores[i] + b, z = Σ_w e_w, n the row's number of
-    targets and y their counts over the vocabulary; row_scale[i] ← n/z, so that row_scale[i]·scores[i] is
-    G_i = n·softmax(s) − y. With use_bias, db_parts[p] ← Σ G_i over part p's rows. part_loss[p] ← part p's
-    loss Σ_i (n·log Z − Σ_targets s), float64.
+    scores[i] ← e − (z/n)·y with e = exp(s − m), s = scores[i] + b, m ≤ max s (see SHIFT_WORDS), z = Σ_w e_w,
+    n the row's number of targets and y their counts over the vocabulary; row_scale[i] ← n/z, so that
+    row_scale[i]·scores[i] is G_i = n·softmax(s) − y. With use_bias, db_parts[p] ← Σ G_i over part p's rows.
+    part_loss[p] ← part p's loss Σ_i (n·log Z − Σ_targets s), float64, with log Z = log z + m.
     """
     rows, V = scores.shape
     parts = db_parts.shape[0]
@@ -53,26 +83,21 @@ def softmax_rows(scores, out_b, use_bias, tg_off, tg_ids, r0, row_scale, db_part
         for i in range(rows * p // parts, rows * (p + 1) // parts):
             row = scores[i]
             a, b = tg_off[r0 + i], tg_off[r0 + i + 1]
-            if use_bias:  # s = scores + b and its maximum, in one pass
-                top = row[0] + out_b[0]
-                for w in range(V):
-                    x = row[w] + out_b[w]
-                    row[w] = x
-                    top = max(top, x)
-            else:
-                top = row[0]
-                for w in range(1, V):
-                    top = max(top, row[w])
             target_sum = 0.0
             for q in range(a, b):
-                target_sum += row[tg_ids[q]]
-            z = 0.0
-            for w in range(V):
-                e = exp32(row[w] - top)
-                row[w] = e
-                z += e
+                t = tg_ids[q]
+                target_sum += row[t] + (out_b[t] if use_bias else np.float32(0.0))
+            shift = np.float32(-np.inf)
+            for w in range(min(V, SHIFT_WORDS)):
+                shift = max(shift, row[w] + (out_b[w] if use_bias else np.float32(0.0)))
+            z, top = _exp_pass(row, out_b, use_bias, shift)
+            if top - shift > SHIFT_SLACK:  # the maximum lies far above the frequent words': again, from it
+                for w in range(V):
+                    row[w] = dot(out_w[w], h[i])
+                shift = top
+                z, top = _exp_pass(row, out_b, use_bias, shift)
             n = b - a
-            loss += n * (np.log(z) + top) - target_sum
+            loss += n * (np.log(z) + shift) - target_sum
             z_per_target = np.float32(z / n)
             for q in range(a, b):
                 row[tg_ids[q]] -= z_per_target
@@ -201,7 +226,8 @@ class BlockedSoftmax:
 
     def row_pass(self, s, tg_off, tg_ids, r0):
         """softmax_rows over all parts of the block s (rows r0, ...), on self.threads; returns the block's loss."""
-        args = (s, self.out_b, self.use_bias, tg_off, tg_ids, r0, self.row_scale, self.db_parts, self.part_loss)
+        args = (s, self.h[:s.shape[0]], self.out_w, self.out_b, self.use_bias, tg_off, tg_ids, r0, self.row_scale,
+                self.db_parts, self.part_loss)
         self.threads.run(lambda p0, p1: softmax_rows(*args, p0, p1))
         return self.part_loss.sum()
 
