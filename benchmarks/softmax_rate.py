@@ -72,7 +72,7 @@ class PhaseClock:
 
 
 PHASES = [("collect_rows", "rows of the chunk (once per chunk)"), ("gather_inputs", "gather H"),
-          ("scores_into", "S = H Uᵀ (sgemm)"), ("row_pass", "row pass: bias, max, exp, Σ, db"),
+          ("scores_into", "S = H Uᵀ (sgemm)"), ("row_pass", "row pass: shift, exp, Σ, db"),
           ("input_gradient_into", "dH = diag(c) E' U (sgemm)"),
           ("update_output", "U −= lr E'ᵀ diag(c) H (sgemm, in place), b −= lr db"),
           ("scatter_inputs", "scatter dH")]
