@@ -179,6 +179,16 @@ def test_analogy_is_b_minus_a_plus_c(trained):
     assert [w for w, _ in data_lines(r.stdout)] == [w for w, _ in want]
 
 
+def test_similar_looks_a_word_missing_as_written_up_lowercased(trained):
+    kv = KeyedVectors.load_word2vec_format(str(trained["text"]))
+    assert "King" not in kv.key_to_index
+    lower = data_lines(ok("similar", trained["text"], "king", "--topn", 3).stdout)
+    assert data_lines(ok("similar", trained["text"], "King", "--topn", 3).stdout) == lower
+    r = ok("similar", trained["binary"], "--analogy", "Man", "KING", "woman", "--topn", 2)
+    assert data_lines(r.stdout) == data_lines(ok("similar", trained["binary"], "--analogy", "man", "king",
+                                                 "woman", "--topn", 2).stdout)
+
+
 def test_similar_needs_a_word_or_an_analogy(trained):
     r = run("similar", trained["nce"])
     assert r.returncode == 2 and "give either WORD or --analogy" in r.stderr

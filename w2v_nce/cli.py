@@ -369,6 +369,12 @@ def _write_json(path, data):
         f.write((json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
+def _as_known(kv, words):
+    """Each word as written if the vectors have it, else lowercased if they have that (the vectors of a
+    --lowercase run hold lowercase words only)."""
+    return [w if w in kv.key_to_index or w.lower() not in kv.key_to_index else w.lower() for w in words]
+
+
 def _unknown_words(kv, words):
     missing = [w for w in dict.fromkeys(words) if w not in kv.key_to_index]
     if missing:
@@ -498,11 +504,12 @@ def similar(vectors_path, word, analogy, topn):
         raise click.UsageError("give either WORD or --analogy A B C")
     kv = load_keyed_vectors(vectors_path)
     if analogy:
-        a, b, c = analogy
+        analogy = a, b, c = _as_known(kv, analogy)
         _unknown_words(kv, analogy)
         click.echo(f"# {b} − {a} + {c}: cosine similarity, {a}, {b} and {c} left out")
         found = kv.most_similar(positive=[b, c], negative=[a], topn=topn)
     else:
+        word, = _as_known(kv, [word])
         _unknown_words(kv, [word])
         click.echo(f"# nearest to {word}: cosine similarity over {len(kv):,} words")
         found = kv.most_similar(word, topn=topn)
