@@ -121,11 +121,12 @@ def test_reference_gradient_matches_finite_differences(setup, rng, name, use_bia
 
 
 @pytest.mark.parametrize("use_bias", [False, True])
-@pytest.mark.parametrize("name", ["ns", "nce"])
+@pytest.mark.parametrize("name", ["ns", "nce", "hs"])
 def test_scores_computed_first_equal_one_step_at_a_time(setup, rng, name, use_bias):
-    """With room for 2(k+1) values in state.work the k+1 scores are computed before the steps; a word met again
-    (repeated draws, a draw equal to the target) is scored after its earlier step: bit for bit the steps taken
-    one at a time (as without that room)."""
+    """With room for 2 values per step in state.work the scores (k+1, or the path's) are computed before the
+    steps; a word met again (repeated draws, a draw equal to the target) is scored after its earlier step: bit
+    for bit the steps taken one at a time (as without that room)."""
+    assert 2 * setup.tree.lengths[3] <= V
     h, _, U, b = make_model(rng, use_bias)
     target, noise = 3, np.array([5, 9, 9, 11, 3])
     results = []
