@@ -120,6 +120,28 @@ def test_reference_gradient_matches_finite_differences(setup, rng, name, use_bia
         np.testing.assert_allclose(gb, fb, atol=1e-7)
 
 
+@pytest.mark.parametrize("use_bias", [False, True])
+@pytest.mark.parametrize("name", ["ns", "nce", "hs"])
+def test_scores_computed_first_equal_one_step_at_a_time(setup, rng, name, use_bias):
+    """With room for 2 values per step in state.work the scores (k+1, or the path's) are computed before the
+    steps; a word met again (repeated draws, a draw equal to the target) is scored after its earlier step: bit
+    for bit the steps taken one at a time (as without that room)."""
+    assert 2 * setup.tree.lengths[3] <= V
+    h, _, U, b = make_model(rng, use_bias)
+    target, noise = 3, np.array([5, 9, 9, 11, 3])
+    results = []
+    for work_size in (V, 1):
+        state = new_thread_state(DIM, 10, work_size, K + 1, new_state(1), k=K)
+        state.noise_ids[:K] = noise
+        U1, b1 = U.copy(), b.copy()
+        loss = OBJECTIVES[name].function(h, target, 0.5, U1, b1, use_bias, setup.tables, state)
+        results.append((loss, state.dh.copy(), U1, b1))
+    (loss_first, dh_first, U_first, b_first), (loss_one, dh_one, U_one, b_one) = results
+    assert loss_first == loss_one
+    assert np.array_equal(dh_first, dh_one) and np.array_equal(U_first, U_one) and np.array_equal(b_first, b_one)
+    assert not np.array_equal(U_first, U)
+
+
 def test_nce_shift_is_log_k_q(setup, rng):
     """With all scores zero, NCE's loss is exactly Σ log(1 + e^{±log(kQ(w))})."""
     h = np.zeros(DIM, np.float32)

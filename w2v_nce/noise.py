@@ -51,9 +51,9 @@ def build_alias_table(q):
 def draw(alias_prob, alias_idx, state):
     """One word drawn from Q."""
     i = randint(state, alias_prob.shape[0])
-    if uniform(state) < alias_prob[i]:
-        return i
-    return np.int64(alias_idx[i])
+    a = np.int64(alias_idx[i])
+    keep = np.int64(uniform(state) < alias_prob[i])
+    return a + keep * (i - a)  # i if kept, else its alias, without a branch (the outcome is random)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -112,8 +112,8 @@ class Trainer:
         self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
         self.chunk_key = int(chunk_key)  # chunk c's random streams are seeded from (seed, epoch, chunk_key + c)
         self.states = [
-            new_thread_state(opts.dim, MAX_SENTENCE, len(vocab), opts.negative + 1, new_state(opts.seed, t),
-                             k=opts.negative)
+            new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1)), opts.negative + 1,
+                             new_state(opts.seed, t), k=opts.negative)
             for t in range(self.workers)]
         start = start or {}
         self.epoch = int(start.get("epoch", 0))

@@ -96,13 +96,9 @@ def output_step(h, word, g, out_w, out_b, use_bias, dh):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
-    """One logistic-regression step on x = u_word·h + b_word − shift with label y ∈ {0, 1}.
-
-    L = −y·log σ(x) − (1−y)·log σ(−x) = log(1 + e^m), m = −x if y else x;
-    g = lr·(y − σ(x)); dh += g·u_word; u_word += g·h; b_word += g. Returns e^L = 1 + e^m (see add_loss).
-    """
-    x = score(h, word, out_w, out_b, use_bias) - shift
+def logistic_gradient(x, label, lr):
+    """The binary-logistic step on score x with label y ∈ {0, 1}: L = −y·log σ(x) − (1−y)·log σ(−x)
+    = log(1 + e^m), m = −x if y else x (clipped to ±MAX_SCORE). Returns (g, e^L) = (lr·(y − σ(x)), 1 + e^m)."""
     m = -x if label else x
     if m > MAX_SCORE:
         m = MAX_SCORE
@@ -110,8 +106,64 @@ def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
         m = -MAX_SCORE
     e = np.exp(m)
     p = e / (1.0 + e)  # σ(m) = 1 − σ(x) if y else σ(x)
-    output_step(h, word, lr * p if label else -lr * p, out_w, out_b, use_bias, dh)
-    return 1.0 + e
+    return (lr * p if label else -lr * p), 1.0 + e
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def binary_logistic(h, word, label, shift, lr, out_w, out_b, use_bias, dh):
+    """One logistic-regression step on x = u_word·h + b_word − shift with label y ∈ {0, 1}.
+
+    L = −y·log σ(x) − (1−y)·log σ(−x); g = lr·(y − σ(x)); dh += g·u_word; u_word += g·h; b_word += g.
+    Returns e^L (see add_loss).
+    """
+    g, factor = logistic_gradient(score(h, word, out_w, out_b, use_bias) - shift, label, lr)
+    output_step(h, word, g, out_w, out_b, use_bias, dh)
+    return factor
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, shift, shifted):
+    """The binary-logistic steps of the target (label 1) and then of its k noise words state.noise_ids[:k]
+    (label 0), one after another, on x = s(w, c) − shift[w] (− 0 unless shifted); returns Σ L.
+
+    The scores of distinct words do not depend on each other's steps, so all k+1 are computed first, then their
+    exps (each loop's iterations independent, so they overlap), then the steps applied; a word met again within
+    the example is scored again after its earlier step, so the result is that of one word at a time (which is
+    how the steps are taken when state.work cannot hold 2(k+1) values).
+    """
+    k = noise.k
+    ids = state.noise_ids
+    buf = state.work  # g of target, w_1..w_k, then their e^L
+    if buf.shape[0] < 2 * (k + 1):
+        loss, product = 0.0, 1.0
+        for i in range(k + 1):
+            w = target if i == 0 else ids[i - 1]
+            loss, product = add_loss(loss, product, binary_logistic(
+                h, w, i == 0, shift[w] if shifted else 0.0, lr, out_w, out_b, use_bias, state.dh))
+        return loss + np.log(product)
+    buf[0] = score(h, target, out_w, out_b, use_bias)
+    for i in range(k):
+        buf[i + 1] = score(h, ids[i], out_w, out_b, use_bias)
+    if shifted:
+        buf[0] -= shift[target]
+        for i in range(k):
+            buf[i + 1] -= shift[ids[i]]
+    for i in range(k + 1):
+        buf[i], buf[k + 1 + i] = logistic_gradient(buf[i], i == 0, lr)
+    output_step(h, target, buf[0], out_w, out_b, use_bias, state.dh)
+    loss, product = 0.0, buf[k + 1]
+    for i in range(k):
+        w = ids[i]
+        g, factor = buf[i + 1], buf[k + 2 + i]
+        repeated = w == target
+        for j in range(i):
+            repeated |= ids[j] == w
+        if repeated:
+            g, factor = logistic_gradient(score(h, w, out_w, out_b, use_bias) - (shift[w] if shifted else 0.0),
+                                          False, lr)
+        output_step(h, w, g, out_w, out_b, use_bias, state.dh)
+        loss, product = add_loss(loss, product, factor)
+    return loss + np.log(product)
 
 
 # A product of factors e^L ≤ 1 + e^MAX_SCORE < 2^29 is folded into a log before it could overflow float64.

@@ -6,14 +6,28 @@ node (rows 0..V−2 of the output matrix).
 """
 import numpy as np
 
-from .base import add_loss, binary_logistic, objective
+from .base import add_loss, binary_logistic, logistic_gradient, objective, output_step, score
 
 
 @objective
 def hierarchical_softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
+    # A path's nodes are distinct, so no step changes another's score: all scores first, then their exps (each
+    # loop's iterations independent, so they overlap), then the steps, as when taken one at a time.
+    n = noise.hs_lengths[target]
+    points = noise.hs_points[target]
+    codes = noise.hs_codes[target]
+    buf = state.work  # g of each node, then its e^L
     loss, product = 0.0, 1.0
-    for d in range(noise.hs_lengths[target]):
-        loss, product = add_loss(loss, product, binary_logistic(
-            h, noise.hs_points[target, d], noise.hs_codes[target, d] == 0, 0.0, lr, out_w, out_b, use_bias,
-            state.dh))
+    if buf.shape[0] < 2 * n:
+        for d in range(n):
+            loss, product = add_loss(loss, product, binary_logistic(
+                h, points[d], codes[d] == 0, 0.0, lr, out_w, out_b, use_bias, state.dh))
+        return loss + np.log(product)
+    for d in range(n):
+        buf[d] = score(h, points[d], out_w, out_b, use_bias)
+    for d in range(n):
+        buf[d], buf[n + d] = logistic_gradient(buf[d], codes[d] == 0, lr)
+    for d in range(n):
+        output_step(h, points[d], buf[d], out_w, out_b, use_bias, state.dh)
+        loss, product = add_loss(loss, product, buf[n + d])
     return loss + np.log(product)
