@@ -1,19 +1,20 @@
 """Data-parallel training on a Dask cluster: shards → counts merged on the driver → vocabulary → each worker
 encodes and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
 
-Corpus. One path or a glob of shard files, readable by every worker (a shared file system). The corpus is cut
-into pieces: the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never straddles
-two pieces, so the sentences are exactly those of a local run); a .gz file is one piece. Every piece is counted by
-an ordinary Dask task, with the compiled one-pass preparation of a local run (prepare.py). The driver merges the counts in piece order: a word first seen in an earlier piece comes
-first, and within a piece words keep their first-seen order, so the merged counter lists the words in the whole
-corpus's first-seen order and the vocabulary (ties in first-seen order) equals a local run's exactly. The merged
-counter holds every distinct word once: it grows with the vocabulary, not with the corpus.
+Corpus. One path or a glob of shard files, readable by every worker (a shared file system). The corpus is cut into
+pieces: the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never straddles two
+pieces, so the sentences are exactly those of a local run); a .gz file is one piece. Every piece is counted by an
+ordinary Dask task, with the compiled one-pass preparation of a local run (prepare.py). The driver merges the
+counts in piece order: a word first seen in an earlier piece comes first, and within a piece words keep their
+first-seen order, so the merged counter lists the words in the whole corpus's first-seen order and the vocabulary
+(ties in first-seen order) equals a local run's exactly. The merged counter holds every distinct word once: it
+grows with the vocabulary, not with the corpus.
 
 Parts. The pieces are grouped into one contiguous part per worker (by raw words; when there are fewer pieces than
 workers, by sentence ranges of the pieces). A part lives on one worker: its id stream, encoded there once into a
-temporary file (the same compiled pass: count, then remap only the part's sentences), and its trainer with a local copy of the weights. Part state is kept in a worker plugin
-(PartStore) and reached by tasks pinned to that worker; a dead worker's parts are opened again, encoded from the
-shared files, on a surviving worker.
+temporary file (the same compiled pass: count, then remap only the part's sentences), and its trainer with a local
+copy of the weights. Part state is kept in a worker plugin (PartStore) and reached by tasks pinned to that worker;
+a dead worker's parts are opened again, encoded from the shared files, on a surviving worker.
 
 Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round r every part trains its
 r-th share of its chunks, from the global weights, with threads inside the worker, the learning rate following
