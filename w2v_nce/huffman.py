@@ -4,45 +4,70 @@ Leaves are the V words, inner nodes are numbered 0..V−2 (root V−2, as in wor
 output vector. Word w's path from the root visits inner nodes points[w, :lengths[w]] and takes the branches
 codes[w, d] ∈ {0, 1}; p(w|c) = Π_d σ((1 − 2·code_d) · u_{point_d} · h). Frequent words get short paths.
 """
-import heapq
-
+import numba as nb
 import numpy as np
+
+
+@nb.njit(cache=True)
+def _merge(weight, leaf_order, parent, bit):
+    """Build the tree bottom-up: repeatedly join the two lightest nodes (ties: the one created first; leaves
+    before inner nodes) into a new inner node n, n+1, ... (the second one joined gets bit 1). Leaves come in
+    leaf_order (ascending count, then index) and inner nodes are made in ascending weight, so the lightest node
+    is always at the head of one of the two queues: O(V) after the sort."""
+    n = leaf_order.shape[0]
+    leaf = 0
+    inner = n
+    for node in range(n, 2 * n - 1):
+        pair = np.empty(2, np.int64)
+        for t in range(2):
+            if leaf < n and (inner >= node or weight[leaf_order[leaf]] <= weight[inner]):
+                pair[t] = leaf_order[leaf]  # on equal weight the leaf is older (its order is its index < n)
+                leaf += 1
+            else:
+                pair[t] = inner
+                inner += 1
+        parent[pair[0]] = node
+        parent[pair[1]] = node
+        bit[pair[1]] = 1
+        weight[node] = weight[pair[0]] + weight[pair[1]]
+
+
+@nb.njit(cache=True)
+def _depths(parent, n):
+    """Path length of every node (the root's 0)."""
+    depth = np.zeros(parent.shape[0], np.int64)
+    for v in range(2 * n - 3, -1, -1):  # parents are numbered after their children
+        depth[v] = depth[parent[v]] + 1
+    return depth
+
+
+@nb.njit(cache=True)
+def _paths(parent, bit, depth, n, points, codes):
+    """Each word's inner nodes from the root (points, numbered 0..n−2) and branch bits (codes)."""
+    for w in range(n):
+        v = w
+        for d in range(depth[w] - 1, -1, -1):  # fill from the leaf up: the root ends at d = 0
+            codes[w, d] = bit[v]
+            v = parent[v]
+            points[w, d] = v - n
 
 
 class HuffmanTree:
     def __init__(self, counts):
         counts = np.asarray(counts, dtype=np.int64)
         n = counts.shape[0]
-        parent = np.full(max(2 * n - 1, 1), -1, dtype=np.int64)
-        bit = np.zeros(max(2 * n - 1, 1), dtype=np.uint8)
-        # (count, order, node): ties are broken by creation order, so the tree is deterministic
-        weight = np.zeros(max(2 * n - 1, 1), dtype=np.int64)  # count of every node's subtree
+        size = max(2 * n - 1, 1)
+        parent = np.full(size, -1, dtype=np.int64)
+        bit = np.zeros(size, dtype=np.uint8)
+        weight = np.zeros(size, dtype=np.int64)  # count of every node's subtree
         weight[:n] = counts
-        heap = [(int(c), i, i) for i, c in enumerate(counts)]
-        heapq.heapify(heap)
-        node = n
-        while len(heap) > 1:
-            c1, _, a = heapq.heappop(heap)
-            c2, _, b = heapq.heappop(heap)
-            parent[a] = parent[b] = node
-            bit[b] = 1
-            weight[node] = c1 + c2
-            heapq.heappush(heap, (c1 + c2, node, node))
-            node += 1
-        depth = np.zeros(max(2 * n - 1, 1), dtype=np.int64)
-        for v in range(2 * n - 3, -1, -1):  # parents are numbered after their children
-            depth[v] = depth[parent[v]] + 1
-        lengths = depth[:n]
-        max_len = int(lengths.max()) if n else 0
+        _merge(weight, np.lexsort((np.arange(n), counts)).astype(np.int64), parent, bit)
+        depth = _depths(parent, n)
+        max_len = int(depth[:n].max()) if n else 0
         self.points = np.zeros((n, max(max_len, 1)), dtype=np.int32)
         self.codes = np.zeros((n, max(max_len, 1)), dtype=np.uint8)
-        for w in range(n):
-            v = w
-            for d in range(int(lengths[w]) - 1, -1, -1):  # fill from the leaf up: root ends at d = 0
-                self.codes[w, d] = bit[v]
-                v = parent[v]
-                self.points[w, d] = v - n
-        self.lengths = lengths.astype(np.int32)
+        _paths(parent, bit, depth, n, self.points, self.codes)
+        self.lengths = depth[:n].astype(np.int32)
         # inner node v − n: log(count of its branch-0 subtree / count of its branch-1 subtree)
         self.branch_log_odds = np.zeros(max(n - 1, 1), dtype=np.float64)
         v = np.arange(max(2 * n - 2, 0))  # every node but the root
