@@ -47,7 +47,7 @@ from collections import Counter
 
 import numpy as np
 
-from .corpus import TextCorpus, check_corpus_path, split_sentences
+from .corpus import check_corpus_path
 from .errors import W2VError
 from .noise import NoiseDistribution
 from .options import DEFAULT_MAX_VOCAB_SIZE, TrainOptions
@@ -65,7 +65,6 @@ MAX_PERIOD = 8
 CONNECT_TIMEOUT = 10.0
 # How often the driver looks for lost workers while a round runs (seconds).
 _POLL = 0.5
-_PIECE_BLOCK = 1 << 20
 _DASK_HINT = "training on a Dask cluster needs dask and distributed: pip install 'w2v-nce[dask]'"
 
 
@@ -135,29 +134,6 @@ def plan_pieces(corpus, n_pieces):
         cuts = sorted({0, size} | {_line_start_at_or_after(f, size * i // n_pieces, size) for i in range(1, n_pieces)})
     return [dict(path=path, start=a, end=b) for a, b in zip(cuts, cuts[1:]) if b > a] or \
         [dict(path=path, start=0, end=None)]
-
-
-def _range_blocks(path, start, end, lowercase):
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    with open(path, "rb") as f:
-        f.seek(start)
-        left = end - start
-        while left > 0:
-            raw = f.read(min(_PIECE_BLOCK, left))
-            if not raw:
-                break
-            left -= len(raw)
-            text = decoder.decode(raw, final=left <= 0)
-            yield text.lower() if lowercase else text
-
-
-def piece_sentences(piece, lowercase=False):
-    """The sentences (token lists) of a piece, split exactly as a local run splits the file."""
-    if piece["end"] is None:
-        return iter(TextCorpus(piece["path"], lowercase=lowercase))
-    return split_sentences(_range_blocks(piece["path"], piece["start"], piece["end"], lowercase))
 
 
 def counted_piece(piece, lowercase=False, stream_path=None, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
