@@ -8,28 +8,30 @@ import numba as nb
 import numpy as np
 
 
+@nb.njit(cache=True, inline="always")
+def _lightest(weight, leaf_order, leaf, inner, made):
+    """The lighter of the next leaf (leaf_order[leaf]) and the next inner node (inner, while inner < made); on
+    equal weight the leaf, which is older (its order is its index, below every inner node's). Returns (node,
+    leaf, inner) with the queue it came from advanced."""
+    if leaf < leaf_order.shape[0] and (inner >= made or weight[leaf_order[leaf]] <= weight[inner]):
+        return leaf_order[leaf], leaf + 1, inner
+    return inner, leaf, inner + 1
+
+
 @nb.njit(cache=True)
 def _merge(weight, leaf_order, parent, bit):
-    """Build the tree bottom-up: repeatedly join the two lightest nodes (ties: the one created first; leaves
-    before inner nodes) into a new inner node n, n+1, ... (the second one joined gets bit 1). Leaves come in
-    leaf_order (ascending count, then index) and inner nodes are made in ascending weight, so the lightest node
-    is always at the head of one of the two queues: O(V) after the sort."""
+    """Build the tree bottom-up: repeatedly join the two lightest nodes (ties: the one created first) into a new
+    inner node n, n+1, ... (the second one joined gets bit 1). Leaves come in leaf_order (ascending count, then
+    index) and inner nodes are made in ascending weight, so the lightest node is always at the head of one of the
+    two queues: O(V) after the sort."""
     n = leaf_order.shape[0]
-    leaf = 0
-    inner = n
+    leaf, inner = 0, n
     for node in range(n, 2 * n - 1):
-        pair = np.empty(2, np.int64)
-        for t in range(2):
-            if leaf < n and (inner >= node or weight[leaf_order[leaf]] <= weight[inner]):
-                pair[t] = leaf_order[leaf]  # on equal weight the leaf is older (its order is its index < n)
-                leaf += 1
-            else:
-                pair[t] = inner
-                inner += 1
-        parent[pair[0]] = node
-        parent[pair[1]] = node
-        bit[pair[1]] = 1
-        weight[node] = weight[pair[0]] + weight[pair[1]]
+        a, leaf, inner = _lightest(weight, leaf_order, leaf, inner, node)
+        b, leaf, inner = _lightest(weight, leaf_order, leaf, inner, node)
+        parent[a] = parent[b] = node
+        bit[b] = 1
+        weight[node] = weight[a] + weight[b]
 
 
 @nb.njit(cache=True)
@@ -61,7 +63,7 @@ class HuffmanTree:
         bit = np.zeros(size, dtype=np.uint8)
         weight = np.zeros(size, dtype=np.int64)  # count of every node's subtree
         weight[:n] = counts
-        _merge(weight, np.lexsort((np.arange(n), counts)).astype(np.int64), parent, bit)
+        _merge(weight, np.argsort(counts, kind="stable").astype(np.int64), parent, bit)  # ties: by index
         depth = _depths(parent, n)
         max_len = int(depth[:n].max()) if n else 0
         self.points = np.zeros((n, max(max_len, 1)), dtype=np.int32)
