@@ -257,9 +257,9 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     """Train the bench grid (see bench_grid) on the training part of `corpus` and evaluate every run; returns the
     run rows in grid order.
 
-    opts: the TrainOptions shared by all runs (alpha None: each objective's default rate); seeds: runs per configuration, with seeds opts.seed,
-    opts.seed + 1, ...; negatives / max_vocabs: the k and vocabulary-size values to sweep (default: opts'
-    own). A failure in one run is recorded in its row (key "error") and the others still run. report_dir: keep
+    opts: the TrainOptions shared by all runs (alpha None: each objective's default rate); seeds: runs per
+    configuration, with seeds opts.seed, opts.seed + 1, ...; negatives / max_vocabs: the k and vocabulary-size
+    values to sweep (default: opts' own). A failure in one run is recorded in its row (key "error") and the others still run. report_dir: keep
     every finished run in report_dir/runs.json as it finishes, skip runs already there, and at the end write
     the report (summary.json, report.md, figures; see report.write_report). Ctrl-C stops the bench and loses
     only the run in progress.
