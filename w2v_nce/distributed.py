@@ -227,6 +227,12 @@ except ImportError:  # the dask extra is not installed: connect() says so
     _PluginBase = object
 
 
+# The worker's statistical profiler samples the stacks of its threads every 10 ms by default; with every core
+# training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
+# the worker.
+_PROFILER_CALLBACKS = ("profile", "profile-cycle")
+
+
 class PartStore(_PluginBase):
     """Per-worker state of one training job: the parts this worker holds (a worker plugin; teardown closes
     and removes their encoded streams)."""
@@ -234,15 +240,23 @@ class PartStore(_PluginBase):
     def __init__(self, name):
         self.name = name
         self.parts = {}
+        self.paused = []
 
     def setup(self, worker):
         self.local_directory = worker.local_directory
         self.nthreads = worker.state.nthreads
+        callbacks = getattr(worker, "periodic_callbacks", {})
+        self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
+        for pc in self.paused:
+            pc.stop()
 
     def teardown(self, worker):
         for part in list(self.parts.values()):
             part.close()
         self.parts.clear()
+        for pc in self.paused:
+            pc.start()
+        self.paused = []
 
 
 def _store(name):
@@ -253,9 +267,14 @@ def _store(name):
 
 class Part:
     """One part on its worker: the encoded stream, a Trainer on local weights, the weights at the rows' last
-    synchronization (base) and what it takes to redo a round: the rows that differ from base before it."""
+    synchronization (base, the same on every worker: the global weights W) and what it takes to redo a round.
 
-    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir):
+    Synchronizations and rounds are numbered: the weights the parts were opened from are synchronization s0, round
+    s trains from synchronization s − 1, and synchronization s adds the changes of round s. `synced` is the last
+    synchronization applied to base, `trained` the last round whose training the local weights hold (synced or
+    synced + 1)."""
+
+    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0):
         from .trainer import Trainer
 
         self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
@@ -268,43 +287,78 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
-        self.delta = tuple(np.empty_like(a) for a in local)  # the changes sent back, one buffer reused
+        # the changes of round s in buffer s % 2: those of a round stay valid while the next round runs, for the
+        # workers that still fetch them
+        self.deltas = [tuple(np.empty_like(a) for a in local) for _ in range(2)]
         self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
-        # rows [:equal[i]] of local array i equal base's (all of them now; the pushed ones after a push)
+        # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
         self.equal = [len(a) for a in local]
         self.before_round = None
+        self.synced = self.trained = synced
+        self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
+        self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
         self.trainer = Trainer(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                                local, total_words=total_words, chunk_key=index << 32)
         self.weights = (self.trainer.in_w, self.trainer.out_w, self.trainer.out_b)
 
-    def apply(self, push):
-        """Set the synchronized rows to the global values: rows[:n_in] of the input vectors, [:n_out] of the
-        output vectors and bias."""
+    def apply_changes(self, s, changes, average):
+        """Synchronization s from the changes of round s of every part, in part order: base ← base + Σ_p Δ_p
+        (or + Σ_p Δ_p / n), the same additions on every worker; the synchronized rows of the local weights are
+        set to base. Nothing if s is applied already."""
+        if self.synced >= s:
+            return
+        if self.synced != s - 1 or self.trained != s:
+            raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
+                               f"{self.trained}")
+        scale = np.float32(1.0 / len(changes))
+        for i, (local, base) in enumerate(zip(self.weights, self.base)):
+            n = len(changes[0][i])
+            rows = base[:n]
+            for c in changes:
+                if average:
+                    rows += c[i] * scale
+                else:
+                    rows += c[i]
+            np.copyto(local[:n], rows)
+            self.equal[i] = n
+        self.synced = s
+
+    def set_rows(self, s, push):
+        """Synchronization s from its result: rows[:n_in] of the input vectors, [:n_out] of the output vectors
+        and bias (for a part that trained round s but lost the changes of another part)."""
+        if self.synced >= s:
+            return
         n_in, n_out, in_rows, out_rows, bias_rows = push
         for i, (local, base, n, rows) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out),
                                                        (in_rows, out_rows, bias_rows))):
             np.copyto(local[:n], rows)
             np.copyto(base[:n], rows)
             self.equal[i] = n
+        self.synced = s
 
     def keep(self):
-        """Before a round: the rows that differ from base (those not pushed), to redo the round from."""
+        """Before a round: the rows that differ from base (those not synchronized), to redo the round from."""
         for local, saved, k in zip(self.weights, self.saved, self.equal):
             np.copyto(saved[k:], local[k:])
         self.before_round = list(self.equal)
         self.equal = [0] * len(self.weights)
 
-    def changes(self, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization (views of the reused buffer: valid
-        until the next round)."""
+    def changes(self, s, n_in, n_out):
+        """Δ of the rows to synchronize since their last synchronization, round s (views of buffer s % 2)."""
         return tuple(np.subtract(local[:n], base[:n], out=delta[:n])
-                     for local, base, delta, n in zip(self.weights, self.base, self.delta, (n_in, n_out, n_out)))
+                     for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2],
+                                                      (n_in, n_out, n_out)))
 
     def rollback(self):
+        """Back to before the round in progress (trained = synced + 1), if any."""
+        if self.trained != self.synced + 1 or self.before_round is None:
+            return
         for local, base, saved, k in zip(self.weights, self.base, self.saved, self.before_round):
             local[:k] = base[:k]
             local[k:] = saved[k:]
         self.equal = list(self.before_round)
+        self.before_round = None
+        self.trained = self.synced
 
     def close(self):
         self.encoded.close()
@@ -312,7 +366,7 @@ class Part:
 
 
 def _open_part(store_name, index, opts_dict, threads, vocab_data, pieces, entries, weights, total_words,
-               tmp_dir):
+               tmp_dir, synced, attempt):
     store = _store(store_name)
     words, counts = vocab_data
     opts_dict = dict(opts_dict, workers=threads or store.nthreads)
@@ -321,27 +375,76 @@ def _open_part(store_name, index, opts_dict, threads, vocab_data, pieces, entrie
     if old is not None:
         old.close()
     store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
-                                     total_words, tmp_dir or store.local_directory)
+                                     total_words, tmp_dir or store.local_directory, synced)
+    part.attempt = attempt
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
 
-def _part_round(store_name, index, push, epoch, chunk_ids, words_from, words_to, n_in, n_out):
-    """Apply the pushed rows, keep a copy, train the round's chunks, return the changes of the rows to sync."""
+def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, words_from, words_to, n_in, n_out,
+                check):
+    """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
+    train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
     part = _store(store_name).parts[index]
     with part.lock:
-        if push is not None:
-            part.apply(push)
+        # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
+        if attempt != part.attempt or part.trained >= s:
+            return None
+        if prev is not None:
+            part.apply_changes(s - 1, [p[0] for p in prev], average)
+        if part.synced != s - 1 or part.trained != s - 1:
+            raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
         part.keep()
+        part.trained = s
         t0 = time.perf_counter()
-        tally = part.trainer.train_share(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
+        # the weights are checked once an epoch, on the changes of its last round (every row)
+        tally = part.trainer.train_share(epoch, chunk_ids, words_from, words_to, check_weights=False) \
+            if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
-        return part.changes(n_in, n_out), (float(tally[0]), float(tally[1])), seconds
+        changes = part.changes(s, n_in, n_out)
+        finite = bool(all(np.isfinite(c).all() for c in changes)) if check else True
+        report = (float(tally[0]), float(tally[1]), seconds, finite)
+        part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
+        part.reports[s] = report
+        return changes, report
 
 
-def _part_rollback(store_name, index):
+def _round_report(result):
+    return None if result is None else result[1]
+
+
+def _part_settle(store_name, index, attempt):
+    """After a failure: older tasks of the part do nothing from now on; its (synced, trained)."""
     part = _store(store_name).parts[index]
     with part.lock:
-        part.rollback()
+        part.attempt = attempt
+        return part.synced, part.trained, dict(part.reports)
+
+
+def _part_rollback(store_name, index, attempt):
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if attempt == part.attempt:
+            part.rollback()
+        return part.synced, part.trained, dict(part.reports)
+
+
+def _part_set_rows(store_name, index, attempt, s, push):
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if attempt == part.attempt:
+            part.set_rows(s, push)
+        return part.synced, part.trained, dict(part.reports)
+
+
+def _part_weights(store_name, index, s, prev, average):
+    """The global weights after synchronization s (applied here first from prev if needed): a copy of base."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if prev is not None:
+            part.apply_changes(s, [p[0] for p in prev], average)
+        if part.synced != s:
+            raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
+        return tuple(a.copy() for a in part.base)
 
 
 # ---- driver side ------------------------------------------------------------------------------------------------
@@ -404,6 +507,14 @@ class ClusterJob:
                           rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0,
                           sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
         self.interrupted = False
+        self.attempt = 0
+        # rounds and synchronizations numbered from the weights given (0); the driver's W is at w_seq, the last
+        # round trained is last_seq, its tasks (their changes, on the workers) last
+        self.w_seq = self.last_seq = 0
+        self.last = None
+        self.plans = {}
+        self.tasks = {}  # round → {part: (task, report)}, the rounds submitted and not yet combined everywhere
+        self.finite = True
 
     # -- workers and parts --
     def alive(self):
@@ -431,7 +542,9 @@ class ClusterJob:
         self.part_raw = {p: results[p][0] for p in results}
         self.part_sentences = sum(results[p][1] for p in results)
 
-    def _open_parts(self, parts):
+    def _open_parts(self, parts, synced=0):
+        """Open the parts on their hosts from the driver's W (synchronization `synced`)."""
+        parts = sorted(parts)
         if not parts:
             return {}
         while True:
@@ -444,8 +557,8 @@ class ClusterJob:
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: self.client.submit(
                     _open_part, self.store, p, self.opts.as_dict(), self.threads, vf, self.pieces,
-                    self.part_entries[p], wf, self.total_words, self.tmp_dir, workers=[self.hosts[p]],
-                    allow_other_workers=False, pure=False) for p in parts}
+                    self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt,
+                    workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in parts}
                 return self._results(futures)
             except _WorkersLost as e:
                 self._rehost(e.parts)
@@ -462,10 +575,10 @@ class ClusterJob:
         for p in sorted(lost):
             self.hosts[p] = self._spare_worker(alive)
 
-    def _results(self, futures, on_result=None):
+    def _results(self, futures, on_result=None, wait_all=True):
         """Results of the futures {part: future}, each fetched as soon as its part is finished (while the others
         still run; on_result(part, result) is called in part order), or _WorkersLost once every future is
-        finished or lost."""
+        finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
         from distributed import wait
 
         pending = dict(futures)
@@ -473,14 +586,16 @@ class ClusterJob:
         done = {}
         lost = set()
         while pending:
+            timed_out = False
             try:
                 wait(list(pending.values()), timeout=_POLL, return_when="FIRST_COMPLETED")
             except TimeoutError:
-                pass
+                timed_out = True
             except KeyboardInterrupt:  # Ctrl-C: the work in progress completes, then training stops
                 self.interrupted = True
-            running = any(f.status != "finished" for f in pending.values())
-            alive = set(self.alive()) if running else set(self.hosts.values())
+            alive = None
+            if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
+                alive = set(self.alive())
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
@@ -500,10 +615,14 @@ class ClusterJob:
                             raise exc
                     lost.add(p)
                     del pending[p]
-                elif self.hosts[p] not in alive:
+                elif alive is not None and self.hosts[p] not in alive:
                     lost.add(p)
                     f.cancel()
                     del pending[p]
+            if lost and not wait_all:
+                for f in pending.values():
+                    f.cancel()
+                pending.clear()
             while on_result is not None and not lost and order and order[0] in done:
                 on_result(order[0], done[order.pop(0)])
         if lost:
@@ -528,134 +647,187 @@ class ClusterJob:
         part_round = self.raw_per_epoch / max(self.n_parts * self.rounds, 1)
         self.periods = sync_periods(self.vocab.counts, part_round, self.raw_per_epoch, self.rounds, self.sync)
         self.hs = self.opts.objective == "hs"
-        self.push = None
-        self.total = tuple(np.empty_like(a) for a in (self.in_w, self.out_w, self.out_b))  # the summed changes
 
     def _pull_sizes(self, n):
         # hierarchical softmax's output rows are the Huffman tree's inner nodes, not words: all of them, always
         return n, (len(self.vocab) if self.hs else n)
 
-    def _send_push(self):
-        """The pushed rows on every part's worker, {part: future} (None before the first round): sent by the
-        driver straight to each worker, all at once, not through the scheduler. _WorkersLost if a worker is lost
-        meanwhile (a send to it would otherwise wait for a connection)."""
-        import asyncio
-        import concurrent.futures
-
-        if self.push is None:
-            return dict.fromkeys(range(self.n_parts))
-        hosts = sorted(set(self.hosts.values()))
-
-        async def send():
-            return await asyncio.gather(*(self.client.scatter([self.push], workers=[h], direct=True, hash=False,
-                                                              asynchronous=True) for h in hosts),
-                                        return_exceptions=True)
-
-        def lost_parts():
-            alive = set(self.alive())
-            return {p for p, w in self.hosts.items() if w not in alive}
-
-        sending = asyncio.run_coroutine_threadsafe(send(), self.client.loop.asyncio_loop)
-        while True:
-            try:
-                sent = sending.result(timeout=_POLL)
-                break
-            except concurrent.futures.TimeoutError:
-                lost = lost_parts()
-                if lost:
-                    sending.cancel()
-                    raise _WorkersLost(lost) from None
-            except KeyboardInterrupt:  # Ctrl-C: the round completes, then training stops
-                self.interrupted = True
-        failed = [e for e in sent if isinstance(e, BaseException)]
-        if failed:  # a worker that died just now: lost as soon as the scheduler sees it, else send again
-            deadline = time.monotonic() + CONNECT_TIMEOUT
-            while not lost_parts() and time.monotonic() < deadline:
-                time.sleep(_POLL / 5)
-            lost = lost_parts()
-            if lost:
-                raise _WorkersLost(lost)
-            raise failed[0]
-        on = {h: f[0] for h, f in zip(hosts, sent)}
-        return {p: on[self.hosts[p]] for p in range(self.n_parts)}
-
-    def run_round(self, epoch, r, n_sync=None):
-        """Train round r of `epoch` on every part (no chunks if r is None: a synchronization only) and combine."""
+    def _plan(self, epoch, r, n_sync=None):
         n = synced_prefix(self.periods, r, self.rounds) if n_sync is None else n_sync
         n_in, n_out = self._pull_sizes(n)
         base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
         words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
+        return dict(epoch=epoch, round=r, synced_rows=n, words_from=base, words_to=words_to, n_in=n_in, n_out=n_out,
+                    check=r is None or r == self.rounds - 1)
+
+    def _submit(self, s, parts, prev):
+        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
+        plan = self.plans[s]
+        r = plan["round"]
+        out = {}
+        for p in parts:
+            task = self.client.submit(
+                _part_round, self.store, p, self.attempt, s, prev, self.combine == "average", plan["epoch"],
+                self.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"], plan["words_to"],
+                plan["n_in"], plan["n_out"], plan["check"], workers=[self.hosts[p]], allow_other_workers=False,
+                pure=False)
+            report = self.client.submit(_round_report, task, workers=[self.hosts[p]], allow_other_workers=False,
+                                        pure=False)
+            out[p] = (task, report)
+        return out
+
+    def _tasks_of(self, s):
+        return [self.tasks[s][p][0] for p in range(self.n_parts)]
+
+    def run_round(self, epoch, r, n_sync=None, following=None):
+        """Train round r of `epoch` on every part (no chunks if r is None: a synchronization only), and submit
+        the following round ((epoch, r) or None) so that it starts on the workers as soon as this one ends.
+        Every part's task first applies the previous round's changes, fetched from the other workers (not through
+        the driver); the driver gets each part's loss tally and time."""
+        s = self.last_seq + 1
+        if s not in self.tasks:
+            self.plans[s] = self._plan(epoch, r, n_sync)
+            self.tasks[s] = self._submit(s, range(self.n_parts), self.last)
         t0 = time.perf_counter()
-        first = []
-
-        def add(p, result):
-            # Δ_0 + Δ_1 + ... in part order, into self.total, as the parts' changes arrive
-            changes = result[0]
-            if p == 0:
-                first[:] = [changes]
-            elif p == 1:
-                for total, a, b in zip(self.total, first[0], changes):
-                    np.add(a, b, out=total[:len(a)])
-            else:
-                for total, c in zip(self.total, changes):
-                    total[:len(c)] += c
-
         while True:
-            futures = None
             try:
-                pushed = self._send_push()
-                futures = {p: self.client.submit(
-                    _part_round, self.store, p, pushed[p], epoch,
-                    self.shares[p][r] if r is not None else np.zeros(0, np.int64), base, words_to, n_in, n_out,
-                    workers=[self.hosts[p]], allow_other_workers=False, pure=False) for p in range(self.n_parts)}
-                del pushed
-                results = self._results(futures, on_result=add)
+                if following is not None and s + 1 not in self.tasks:
+                    self.plans[s + 1] = self._plan(*following)
+                    self.tasks[s + 1] = self._submit(s + 1, range(self.n_parts), self._tasks_of(s))
+                reports = self._results({p: rep for p, (_, rep) in self.tasks[s].items()}, wait_all=False)
+                if any(rep is None for rep in reports.values()):
+                    raise RuntimeError(f"round {s} found a part in an unexpected state")
+                self.last, self.last_seq = self._tasks_of(s), s
                 break
             except (_WorkersLost, OSError, TimeoutError) as e:
-                lost = e.parts if isinstance(e, _WorkersLost) else set()
+                self.stats["failed_rounds"] += 1
+                reports = self._recover(s, e.parts if isinstance(e, _WorkersLost) else set())
+                if reports is not None:  # round s complete after all
+                    break
+                self.tasks[s] = self._submit(s, range(self.n_parts), self.last)
+        for old in [k for k in self.plans if k < s]:
+            self.tasks.pop(old, None)
+            del self.plans[old]
+        plan = self.plans[s]
+        n_in, n_out = plan["n_in"], plan["n_out"]
+        changes_bytes = sum(min(m, len(a)) * a[:1].nbytes for a, m in zip((self.in_w, self.out_w, self.out_b),
+                                                                             (n_in, n_out, n_out)))
+        hosts = set(self.hosts.values())
+        sent = sum(changes_bytes * len(hosts - {self.hosts[p]}) for p in range(self.n_parts))  # to every other
+        got = [rep for rep in reports.values() if rep is not None]
+        compute = max(rep[2] for rep in got)
+        tally = (sum(rep[0] for rep in got), sum(rep[1] for rep in got))
+        self.finite = all(rep[3] for rep in got)
+        wall = time.perf_counter() - t0
+        st = self.stats
+        if r is not None:
+            st["rounds"] += 1
+        st["sync_bytes"] += sent
+        st["round_seconds"] += wall
+        st["compute_seconds"] += compute
+        st["sync_seconds"] += max(wall - compute, 0.0)
+        self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=plan["words_to"],
+                               synced_rows=plan["synced_rows"], bytes=sent, seconds=wall, compute_seconds=compute)
+        return tally, plan["words_to"] - plan["words_from"]
+
+    def _cancel_after(self, s):
+        """Cancel the tasks of the rounds after s (they do nothing once the parts have settled)."""
+        for k in [k for k in self.tasks if k > s]:
+            for task, rep in self.tasks.pop(k).values():
+                task.cancel()
+                rep.cancel()
+
+    def withdraw(self):
+        """Training stops after the last round: the round submitted ahead is undone where it started."""
+        if not any(k > self.last_seq for k in self.tasks):
+            return
+        s = self.last_seq + 1
+        self._cancel_after(self.last_seq)
+        try:
+            self.attempt += 1
+            state = self._results({p: self._on_part(_part_settle, p, self.attempt) for p in range(self.n_parts)})
+            started = [p for p in state if state[p][1] == s == state[p][0] + 1]
+            self._results({p: self._on_part(_part_rollback, p, self.attempt) for p in started})
+        except _WorkersLost as e:
+            self.stats["failed_rounds"] += 1
+            self._recover(s, e.parts, keep_to=self.last_seq)
+
+    def _recover(self, s, lost, keep_to=None):
+        """The driver waited for round s (round s + 1 possibly submitted too) when the parts `lost` were lost.
+        Every part is brought to one synchronization S, that of the furthest surviving part, and the driver's W to
+        it; the lost parts are opened again from it. If every survivor has trained round S + 1 (and S + 1 ≤
+        keep_to, default s), that work is kept and the lost parts train their share of it again; otherwise the
+        survivors that trained it go back to their copy. Returns round s's reports if round s is complete now,
+        else None (round s is run again)."""
+        keep_to = s if keep_to is None else keep_to
+        lost = set(lost)
+        while True:
+            try:
                 alive_now = set(self.alive())
                 lost |= {p for p, w in self.hosts.items() if w not in alive_now}
-                self.stats["failed_rounds"] += 1
-                # parts that trained this round go back to their copy (taken after applying the push, which is
-                # sent again: applying it twice is applying it once); lost parts are opened again from W
-                trained = [p for p, f in (futures.items() if futures else ()) if p not in lost and
-                           f.status == "finished"]
-                rb = {p: self.client.submit(_part_rollback, self.store, p, workers=[self.hosts[p]],
-                                            allow_other_workers=False, pure=False) for p in trained}
                 self._rehost(lost)
+                self.attempt += 1
+                survivors = [p for p in range(self.n_parts) if p not in lost]
+                if not survivors:
+                    raise W2VError("every part's worker was lost at once: the training state is gone (train with "
+                                   "checkpoint_every to resume from the last checkpoint)")
+                state = self._results({p: self._on_part(_part_settle, p, self.attempt) for p in survivors})
+                S = max(state[p][0] for p in survivors)
+                keep = S + 1 <= keep_to and S + 1 in self.tasks and all(state[p][1] == S + 1 for p in survivors)
+                started = [p for p in survivors if not keep and state[p][1] == state[p][0] + 1 == S + 1]
+                state.update(self._results({p: self._on_part(_part_rollback, p, self.attempt) for p in started}))
+                if S + (1 if keep else 0) < self.last_seq:
+                    raise RuntimeError(f"recovery would undo round {self.last_seq}")
+                if S != self.w_seq:
+                    holder = min(p for p in survivors if state[p][0] == S)
+                    self._set_weights(self._results({holder: self._on_part(
+                        _part_weights, holder, S, None, self.combine == "average")})[holder], S)
+                behind = [p for p in survivors if state[p][0] < S]
+                if behind:  # they trained round S but cannot get every part's changes of it: its result
+                    n_in, n_out = self.plans[S]["n_in"], self.plans[S]["n_out"]
+                    rows = (n_in, n_out, self.in_w[:n_in], self.out_w[:n_out], self.out_b[:n_out])
+                    targets = sorted({self.hosts[p] for p in behind})
+                    pushed = self.client.scatter([rows], workers=targets, broadcast=True, hash=False,
+                                                 direct=True)[0]
+                    self._results({p: self._on_part(_part_set_rows, p, self.attempt, S, pushed) for p in behind})
                 self.stats["reopened_parts"] += len(lost)
-                self._open_parts(sorted(lost))
-                try:
-                    self._results(rb)
-                except _WorkersLost:  # another worker lost meanwhile: its part is reopened on the next attempt
-                    pass
-        rows_bytes = sum(a.nbytes for p in range(self.n_parts) for a in results[p][0])
-        for target, total, rows in zip((self.in_w, self.out_w, self.out_b), self.total, results[0][0]):
-            # W ← W + Σ_p Δ_p (or the mean)
-            m = len(rows)
-            total = total[:m]
-            if self.n_parts == 1:
-                np.copyto(total, rows)
-            if self.combine == "average":
-                total /= np.float32(self.n_parts)
-            target[:m] += total
-        compute = max(results[p][2] for p in range(self.n_parts))
-        tally = (sum(results[p][1][0] for p in range(self.n_parts)), sum(results[p][1][1] for p in range(self.n_parts)))
-        del first, results
-        # the rows as they stand: W does not change until this push has been applied by every part
-        self.push = (n_in, n_out, self.in_w[:n_in], self.out_w[:n_out], self.out_b[:n_out])
-        push_bytes = sum(a.nbytes for a in self.push[2:]) * len(set(self.hosts.values()))  # one per worker
-        wall = time.perf_counter() - t0
-        s = self.stats
-        if r is not None:
-            s["rounds"] += 1
-        s["sync_bytes"] += rows_bytes + push_bytes
-        s["round_seconds"] += wall
-        s["compute_seconds"] += compute
-        s["sync_seconds"] += max(wall - compute, 0.0)
-        self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=words_to, synced_rows=n,
-                               bytes=rows_bytes + push_bytes, seconds=wall, compute_seconds=compute)
-        return tally, words_to - base
+                self._open_parts(lost, synced=S)
+                done = S + 1 if keep else S
+                reports = {p: state[p][2].get(done) for p in survivors}
+                if keep:  # the lost parts' share of round S + 1 again
+                    redo = self._submit(S + 1, sorted(lost), None)
+                    reports.update(self._results({p: rep for p, (_, rep) in redo.items()}, wait_all=False))
+                    self.tasks[S + 1] = {**self.tasks[S + 1], **redo}
+                    self._cancel_after(S + 1)
+                    self.last = self._tasks_of(S + 1)
+                else:
+                    self._cancel_after(S)
+                    self.last = None
+                self.last_seq = done
+                return reports if done == s else None
+            except _WorkersLost as e:
+                lost |= e.parts
+
+    def _on_part(self, fn, p, *args):
+        return self.client.submit(fn, self.store, p, *args, workers=[self.hosts[p]], allow_other_workers=False,
+                                  pure=False)
+
+    def _set_weights(self, weights, s):
+        for target, a in zip((self.in_w, self.out_w, self.out_b), weights):
+            np.copyto(target, a)
+        self.w_seq = s
+
+    def weights(self):
+        """The global weights (W, at the last synchronization), fetched from a part if the driver's are older."""
+        while self.w_seq != self.last_seq:
+            s = self.last_seq
+            p = min(self.hosts)
+            try:
+                w = self._results({p: self._on_part(_part_weights, p, s, self.last, self.combine == "average")})[p]
+                self._set_weights(w, s)
+            except (_WorkersLost, OSError, TimeoutError) as e:
+                self._recover(s + 1, e.parts if isinstance(e, _WorkersLost) else set(), keep_to=s)
+        return self.in_w, self.out_w, self.out_b
 
 
 def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, checkpoint_every=None,
@@ -763,9 +935,13 @@ class _ClusterRun:
         return self.opts.learning_rate(self.words_done / max(self.job.raw_per_epoch * self.opts.epochs, 1))
 
     def _round(self, r):
-        """One round; a Ctrl-C during it lets it finish, then training stops."""
+        """One round (the next one submitted ahead); a Ctrl-C during it lets it finish, then training stops."""
+        if r + 1 < self.job.rounds:
+            following = (self.epoch, r + 1)
+        else:
+            following = (self.epoch + 1, 0) if self.epoch + 1 < self.opts.epochs else None
         t0 = time.perf_counter()
-        result = self.job.run_round(self.epoch, r)
+        result = self.job.run_round(self.epoch, r, following=following)
         self.train_seconds += time.perf_counter() - t0
         if self.job.interrupted:
             self.stopped = True
@@ -788,8 +964,7 @@ class _ClusterRun:
                                         self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
                 if self.round < job.rounds:
                     break
-                if not np.isfinite(self.tally[0]) or not (np.isfinite(job.in_w).all() and
-                                                          np.isfinite(job.out_w).all()):
+                if not np.isfinite(self.tally[0]) or not job.finite:
                     raise W2VError(
                         f"training diverged in epoch {self.epoch + 1}: the loss or the weights became NaN or "
                         f"infinite. The learning rate is likely too high (alpha {self.opts.alpha:g}); try a "
@@ -810,6 +985,8 @@ class _ClusterRun:
         finally:
             if self.bar is not None:
                 self.bar.close()
+        if not self.complete:
+            job.withdraw()
         if not self.complete and self.round > 0:
             # stopped inside an epoch: bring every row of W up to date with the parts' training so far
             while True:
@@ -839,5 +1016,6 @@ def _model(job, run, vocab, opts, prep_seconds, run_stats):
     stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,
                       vocab_size=len(vocab), train_seconds=run.train_seconds, prep_seconds=prep_seconds)
     stats["distributed"] = cluster
-    return Model(vocab.words, vocab.counts, job.in_w, job.out_w, job.out_b if opts.bias else None,
+    in_w, out_w, out_b = job.weights()
+    return Model(vocab.words, vocab.counts, in_w, out_w, out_b if opts.bias else None,
                  run.epoch_losses, opts.as_dict(), stats, progress=run.progress_record())

@@ -185,10 +185,11 @@ class Trainer:
         loss, n = self._tally()
         return loss / n if n else float("nan")
 
-    def _run_chunks(self, epoch, chunk_ids, schedule):
+    def _run_chunks(self, epoch, chunk_ids, schedule, check_weights=True):
         """Train the chunks chunk_ids of `epoch` on self.workers threads, which take them in order; schedule(c)
         gives the positions in the learning-rate schedule (words trained) at chunk c's start and end. Ctrl-C
-        stops the threads after their current chunk. Returns how many of chunk_ids were taken (and trained)."""
+        stops the threads after their current chunk. Returns how many of chunk_ids were taken (and trained).
+        W2VError if training diverged: a non-finite loss, or (check_weights) non-finite weights."""
         queue = (chunk_ids, [0])
         errors = []
         # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
@@ -214,7 +215,7 @@ class Trainer:
             raise errors[0]
         taken = min(queue[1][0], len(chunk_ids))
         if self.diverged is not None or not np.isfinite(self._tally()[0]) or \
-                not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()):
+                (check_weights and not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all())):
             raise W2VError(
                 f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
                 f"The learning rate is likely too high (alpha {self.opts.alpha:g}); try a smaller --alpha")
@@ -243,11 +244,11 @@ class Trainer:
         self.partial_tally = (0.0, 0.0)
         return True
 
-    def train_share(self, epoch, chunk_ids, words_from, words_to):
+    def train_share(self, epoch, chunk_ids, words_from, words_to, check_weights=True):
         """Train the chunks chunk_ids of `epoch` once: this corpus's share of one round of data-parallel training,
         whose workers together move the schedule from words_from to words_to (words trained by all of them).
         The learning rate falls linearly over [words_from, words_to) in proportion to the chunks' raw words.
-        Returns (loss sum, examples) of these chunks."""
+        Returns (loss sum, examples) of these chunks. check_weights: see _run_chunks."""
         for s in self.states:
             s.tally[:] = 0.0
         chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
@@ -259,7 +260,7 @@ class Trainer:
         def schedule(c):
             return words_from + scale * offset[c], words_from + scale * (offset[c] + rows[c])
 
-        self._run_chunks(epoch, chunk_ids, schedule)
+        self._run_chunks(epoch, chunk_ids, schedule, check_weights)
         return self._tally()
 
     def _report(self, epoch_t0):
