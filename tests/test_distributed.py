@@ -144,7 +144,12 @@ def test_interrupted_cluster_run_resumes_exactly(client, small_corpus):
     assert rest.epoch_losses == whole.epoch_losses
 
 
-def test_a_worker_killed_during_training_costs_one_round(small_corpus):
+@pytest.mark.parametrize("victim, at_round, delay", [(1, 1, None), (0, 2, None), (1, 3, 0.004), (0, 5, 0.0)],
+                         ids=["part1-between-rounds", "part0-between-rounds", "part1-in-a-round",
+                              "part0-at-epoch-end"])
+def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, at_round, delay):
+    import threading
+
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = distributed.Client(cluster)
     try:
@@ -152,17 +157,21 @@ def test_a_worker_killed_during_training_costs_one_round(small_corpus):
         killed = []
 
         def kill_one(info):
-            if not killed and info["round"] == 1:
-                victim = info["hosts"][1]
-                os.kill(pids[victim], signal.SIGKILL)
-                killed.append(victim)
+            # after round at_round of the first epoch is reported: the next round is already running
+            if not killed and info["epoch"] == 0 and info["round"] == at_round:
+                host = info["hosts"][victim]
+                killed.append(host)
+                if delay is None:
+                    os.kill(pids[host], signal.SIGKILL)
+                else:
+                    threading.Timer(delay, os.kill, (pids[host], signal.SIGKILL)).start()
 
         m = train(small_corpus, client=c, sync_words=5_000, on_round_end=kill_one, **FAST)
     finally:
         c.close()
         cluster.close()
     d = m.stats["distributed"]
-    assert killed and m.progress["complete"] and len(m.epoch_losses) == 2
+    assert d["rounds_per_epoch"] == 6 and killed and m.progress["complete"] and len(m.epoch_losses) == 2
     assert d["failed_rounds"] >= 1 and d["reopened_parts"] >= 1
     assert d["rounds"] == 2 * d["rounds_per_epoch"]  # every round trained once, the failed one redone
     assert m.stats["train_words"] == 2 * 60_000 and np.isfinite(m.input_vectors).all()

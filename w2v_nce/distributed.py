@@ -601,11 +601,13 @@ class ClusterJob:
                     del pending[p]
                     while not lost and p not in done:
                         try:
-                            done[p] = self.client.gather(f, direct=True)
+                            done[p] = f.result(timeout=_POLL)
                         except KeyboardInterrupt:  # the result is fetched again, then training stops
                             self.interrupted = True
-                        except Exception:  # a worker lost after finishing its task loses its result too
+                        except Exception as e:  # a worker lost after finishing its task loses its result too
                             if self.hosts[p] in set(self.alive()):
+                                if isinstance(e, TimeoutError):
+                                    continue
                                 raise
                             lost.add(p)
                 elif f.status in ("error", "cancelled", "lost"):
