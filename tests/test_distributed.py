@@ -12,8 +12,8 @@ distributed = pytest.importorskip("distributed")
 
 from w2v_nce import Model, W2VError, train  # noqa: E402
 from w2v_nce.corpus import TextCorpus, split_sentences  # noqa: E402
-from w2v_nce.distributed import (count_piece, encode_part, merge_counts, plan_parts, plan_pieces,  # noqa: E402
-                                 round_chunks, sync_periods, synced_prefix)
+from w2v_nce.distributed import (count_piece, counted_piece, encode_part, merge_counts,  # noqa: E402
+                                 plan_parts, plan_pieces, round_chunks, sync_periods, synced_prefix)
 from w2v_nce.stream import EncodedCorpus  # noqa: E402
 from w2v_nce.vocab import Vocabulary  # noqa: E402
 
@@ -64,12 +64,16 @@ def test_merged_piece_counts_give_the_local_vocabulary(tmp_path, n_pieces):
     assert sum(c[1] for c in counted) == local.raw_words and sum(c[2] for c in counted) == local.raw_sentences
 
 
-def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus, tmp_path):
+@pytest.mark.parametrize("counted_before", [(), (1,), (0, 2)])
+def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus, tmp_path, counted_before):
     pieces = plan_pieces(small_corpus, 3)
     sentences = [piece_sentences(p) for p in pieces]
     vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
     entries = [(0, 5, len(sentences[0])), (1, 0, len(sentences[1])), (2, 0, 7)]
-    part = encode_part(pieces, entries, vocab, str(tmp_path / "part.i32"), False)
+    # pieces counted already (by the counting task on this worker) are encoded from their kept streams
+    kept = {i: counted_piece(pieces[i], stream_path=str(tmp_path / f"kept{i}.i32")) for i in counted_before}
+    part = encode_part(pieces, entries, vocab, str(tmp_path / "part.i32"), False, kept=kept)
+    assert kept == {} and not any((tmp_path / f"kept{i}.i32").exists() for i in range(3))
     chosen = [s for i, a, b in entries for s in sentences[i][a:b]]
     ref = EncodedCorpus.encode(chosen, vocab.index, str(tmp_path / "ref.i32"))
     assert part.ids.tolist() == ref.ids.tolist() and part.n_sentences == ref.n_sentences

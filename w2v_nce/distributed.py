@@ -193,20 +193,27 @@ def plan_parts(piece_stats, n_parts):
     return parts
 
 
-def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
+def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, kept=None):
     """The id stream of one part (its entries (piece, first sentence, end sentence) in order), encoded under
-    vocab into the file `path`: each entry by the compiled preparation, then joined."""
+    vocab into the file `path`: each entry by the compiled preparation, then joined. kept: {piece: its
+    CountedCorpus} counted here already (each used once: its stream is moved and rewritten), else counted again."""
+    def counted_at(i, target):
+        counted = kept.pop(i, None) if kept else None
+        if counted is None:
+            return counted_piece(pieces[i], lowercase, target, max_vocab_size)
+        shutil.move(counted.stream_path, target)
+        counted.stream_path = target
+        return counted
+
     if len(entries) == 1:
         i, first, end = entries[0]
-        counted = counted_piece(pieces[i], lowercase, path, max_vocab_size)
-        return counted.encode(vocab, sentences=(first, end))
+        return counted_at(i, path).encode(vocab, sentences=(first, end))
     chunks, n_sentences, length = [], 0, 0
     with open(path, "wb") as out:
         for k, (i, first, end) in enumerate(entries):
             entry_path = f"{path}.{k}"
             try:
-                encoded = counted_piece(pieces[i], lowercase, entry_path, max_vocab_size).encode(
-                    vocab, sentences=(first, end))
+                encoded = counted_at(i, entry_path).encode(vocab, sentences=(first, end))
                 with open(entry_path, "rb") as f:
                     shutil.copyfileobj(f, out)
                 encoded.close()
@@ -240,6 +247,8 @@ class PartStore(_PluginBase):
     def __init__(self, name):
         self.name = name
         self.parts = {}
+        self.kept = {}  # piece → its CountedCorpus, counted here, until a part encodes it
+        self.kept_dir = None
         self.paused = []
 
     def setup(self, worker):
@@ -254,6 +263,9 @@ class PartStore(_PluginBase):
         for part in list(self.parts.values()):
             part.close()
         self.parts.clear()
+        self.kept.clear()
+        if self.kept_dir is not None:
+            shutil.rmtree(self.kept_dir, ignore_errors=True)
         for pc in self.paused:
             pc.start()
         self.paused = []
@@ -265,6 +277,20 @@ def _store(name):
     return get_worker().plugins[name]
 
 
+def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
+    """count_piece, keeping the counted stream on this worker for the part that will encode it; also returns
+    this worker's address."""
+    from distributed import get_worker
+
+    store = _store(store_name)
+    if store.kept_dir is None:
+        store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
+    store.kept.pop(i, None)
+    counted = counted_piece(piece, lowercase, os.path.join(store.kept_dir, f"piece{i}.i32"), max_vocab_size)
+    store.kept[i] = counted
+    return counted.word_counts(), counted.raw_words, counted.raw_sentences, get_worker().address
+
+
 class Part:
     """One part on its worker: the encoded stream, a Trainer on local weights, the weights at the rows' last
     synchronization (base, the same on every worker: the global weights W) and what it takes to redo a round.
@@ -274,14 +300,14 @@ class Part:
     synchronization applied to base, `trained` the last round whose training the local weights hold (synced or
     synced + 1)."""
 
-    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0):
+    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0, kept=None):
         from .trainer import Trainer
 
         self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
         self.lock = threading.Lock()
         try:
             self.encoded = encode_part(pieces, entries, vocab, os.path.join(self.dir, "ids.i32"), opts.lowercase,
-                                       opts.max_vocab_size)
+                                       opts.max_vocab_size, kept)
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
@@ -375,7 +401,7 @@ def _open_part(store_name, index, opts_dict, threads, vocab_data, pieces, entrie
     if old is not None:
         old.close()
     store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
-                                     total_words, tmp_dir or store.local_directory, synced)
+                                     total_words, tmp_dir or store.local_directory, synced, store.kept)
     part.attempt = attempt
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
@@ -487,7 +513,7 @@ class ClusterJob:
     """The driver of one data-parallel training job on a Dask client."""
 
     def __init__(self, client, opts, vocab, pieces, part_entries, weights, threads, tmp_dir, sync, sync_words,
-                 combine, on_round_end=None):
+                 combine, on_round_end=None, store=None, counted_on=None):
         self.client = client
         self.opts = opts
         self.vocab = vocab
@@ -500,7 +526,8 @@ class ClusterJob:
         self.sync_words = sync_words
         self.combine = "average" if sync == "epoch-average" else combine
         self.on_round_end = on_round_end
-        self.store = f"w2v-nce-{uuid.uuid4().hex[:12]}"
+        self.store = store or new_store(client)
+        self.counted_on = counted_on or {}  # piece → the worker that counted it (and keeps its stream)
         self.n_parts = len(part_entries)
         self.hosts = {}  # part → worker address
         self.stats = dict(sync=sync, combine=self.combine, sync_words=sync_words, parts=self.n_parts,
@@ -528,14 +555,16 @@ class ClusterJob:
         return min(alive, key=lambda w: (load[w], alive.index(w)))
 
     def open(self, total_words):
-        """Register the part store and open one part per worker (encoding its share)."""
-        self.client.register_plugin(PartStore(self.store), name=self.store)
+        """Open one part per worker (encoding its share), on the worker that counted its first piece if free."""
         self.total_words = total_words
         alive = self.alive()
         if not alive:
             raise W2VError("the Dask cluster has no workers")
         for p in range(self.n_parts):
-            self.hosts[p] = alive[p % len(alive)]
+            w = self.counted_on.get(self.part_entries[p][0][0])
+            if w not in alive or (w in self.hosts.values() and len(self.hosts) < len(alive)):
+                w = self._spare_worker(alive)
+            self.hosts[p] = w
         t0 = time.perf_counter()
         results = self._open_parts(range(self.n_parts))
         self.stats["encode_seconds"] = time.perf_counter() - t0
@@ -632,10 +661,7 @@ class ClusterJob:
         return done
 
     def close(self):
-        try:
-            self.client.unregister_worker_plugin(self.store)
-        except Exception:  # a worker lost meanwhile, or a closing client: the workers' teardown removes the files
-            pass
+        close_store(self.client, self.store)
 
     # -- rounds --
     def plan_epochs(self):
@@ -832,6 +858,20 @@ class ClusterJob:
         return self.in_w, self.out_w, self.out_b
 
 
+def new_store(client):
+    """Register a new PartStore on every worker (present and future); its name."""
+    name = f"w2v-nce-{uuid.uuid4().hex[:12]}"
+    client.register_plugin(PartStore(name), name=name)
+    return name
+
+
+def close_store(client, name):
+    try:
+        client.unregister_worker_plugin(name)
+    except Exception:  # a worker lost meanwhile, or a closing client: the workers' teardown removes the files
+        pass
+
+
 def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, checkpoint_every=None,
                      checkpoint_path=None, on_epoch_end=None, sync="stratified", sync_words=SYNC_WORDS,
                      sync_combine="sum", on_round_end=None, **options):
@@ -839,9 +879,7 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
     SYNC_MODES), sync_words (raw words a part trains per round) and sync_combine ("sum" or "average");
     on_round_end(info) is called after every round. `workers` is the number of threads per part (default: the
     Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
-    from . import signals
-    from .progress import ProgressBar
-    from .trainer import check_checkpointing, initial_bias, init_weights, resume_start, run_stats
+    from .trainer import check_checkpointing, resume_start
 
     _import_distributed()
     if sync not in SYNC_MODES:
@@ -869,9 +907,29 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
         raise W2VError("the Dask cluster has no workers")
     saved = start.get("distributed") or {}
     n_parts = int(saved.get("parts", n_workers))
+    store = new_store(client)
+    try:
+        return _train_job(client, store, corpus, opts, resume, start, saved, n_parts, threads, tmp_dir, sync,
+                          sync_words, sync_combine, on_round_end, progress, checkpoint_every, checkpoint_path,
+                          on_epoch_end, t_start)
+    finally:
+        close_store(client, store)
+
+
+def _train_job(client, store, corpus, opts, resume, start, saved, n_parts, threads, tmp_dir, sync, sync_words,
+               sync_combine, on_round_end, progress, checkpoint_every, checkpoint_path, on_epoch_end, t_start):
+    from . import signals
+    from .progress import ProgressBar
+    from .trainer import initial_bias, init_weights, run_stats
+
     pieces = client.submit(plan_pieces, os.fspath(corpus), n_parts, pure=False).result()
-    counted = client.gather([client.submit(count_piece, piece, opts.lowercase, opts.max_vocab_size, pure=False)
-                             for piece in pieces])
+    alive = list(client.scheduler_info(n_workers=-1)["workers"])
+    # piece i counted on worker i·W/n (contiguous runs of pieces, as the parts are), which keeps its stream
+    counted = client.gather([client.submit(
+        _count_piece_kept, store, i, piece, opts.lowercase, opts.max_vocab_size,
+        workers=[alive[i * len(alive) // len(pieces)]], allow_other_workers=True, pure=False)
+        for i, piece in enumerate(pieces)])
+    counted_on = {i: c[3] for i, c in enumerate(counted)}
     raw_words = sum(c[1] for c in counted)
     raw_sentences = sum(c[2] for c in counted)
     if resume is not None:
@@ -889,7 +947,7 @@ def train_on_cluster(corpus, client, progress=False, tmp_dir=None, resume=None, 
     piece_stats = [(c[1], c[2]) for c in counted]
     del counted
     job = ClusterJob(client, opts, vocab, pieces, plan_parts(piece_stats, n_parts), weights, threads, tmp_dir, sync,
-                     sync_words, sync_combine, on_round_end)
+                     sync_words, sync_combine, on_round_end, store=store, counted_on=counted_on)
     if saved and job.n_parts != n_parts:
         raise W2VError("the corpus is cut differently from when this model was saved; resume it on the same corpus")
     try:
