@@ -12,28 +12,35 @@ grows with the vocabulary, not with the corpus.
 
 Parts. The pieces are grouped into one contiguous part per worker (by raw words; when there are fewer pieces than
 workers, by sentence ranges of the pieces). A part lives on one worker: its id stream, encoded there once into a
-temporary file (the same compiled pass: count, then remap only the part's sentences), and its trainer with a local
-copy of the weights. Part state is kept in a worker plugin (PartStore) and reached by tasks pinned to that worker;
-a dead worker's parts are opened again, encoded from the shared files, on a surviving worker.
+temporary file, and its trainer with a local copy of the weights. Piece i is counted on worker i·W/n (contiguous
+runs of pieces, as the parts are), which keeps the counted stream; the part that holds the piece is opened on that
+worker and only remaps its sentences (on any other worker it counts the piece again). Part state is kept in a
+worker plugin (PartStore) and reached by tasks pinned to that worker; a dead worker's parts are opened again,
+encoded from the shared files, on a surviving worker.
 
-Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round r every part trains its
-r-th share of its chunks, from the global weights, with threads inside the worker, the learning rate following
-the global schedule (words trained by all parts). Each part then sends the change of the rows synchronized this
-round since their last synchronization, Δ_p = W_p − W_base, fetched by the driver from each worker as soon as that
-part is finished (while the others still train); the driver sets W ← W + Σ_p Δ_p ("sum", the updates of every
-part kept as Hogwild threads keep them; added in part order, so the result does not depend on arrival order) or
-W + mean_p Δ_p ("average") and sends the rows at the start of the next round straight to every worker (not
-through the scheduler), where the round's task finds them. Rows are stratified by frequency ("stratified"): a
-word expected to occur at least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every
-2, 4, ... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are a prefix of the
-frequency-sorted vocabulary); every row is synchronized at the end of every epoch. "full" synchronizes every row
-every round; "epoch-average" is Spark MLlib's scheme: one round per epoch, every row, averaged.
+Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round s every part trains its
+share of its chunks, from the global weights, with threads inside the worker, the learning rate following the
+global schedule (words trained by all parts). It returns the change of the rows synchronized this round since
+their last synchronization, Δ_p = W_p − W_base, which stays on its worker. Round s + 1's task of every part
+takes every part's round-s result as its input, so Dask moves each Δ_p worker to worker (not through the driver),
+and it starts by applying them: base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads
+keep them) or base + Σ_p Δ_p / n ("average"), added in part order, so every worker computes the same base: the
+global weights W. The driver submits round s + 1 while round s runs, so that it starts as soon as the changes
+arrive; it gets only each part's loss tally and time, and fetches W from a part when it needs it (at the end,
+for a checkpoint, after a failure). Rows are stratified by frequency ("stratified"): a word expected to occur at
+least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every 2, 4, ... MAX_PERIOD
+rounds (powers of two, so the rows synchronized in a round are a prefix of the frequency-sorted vocabulary); every
+row is synchronized at the end of every epoch. "full" synchronizes every row every round; "epoch-average" is Spark
+MLlib's scheme: one round per epoch, every row, averaged.
 
-Faults. Before a round a part keeps a copy of the rows that differ from their values at the last synchronization
-(the pushed rows equal them: they are restored from base). If a worker dies during a round the round is redone:
-the surviving parts return to their copy, the lost parts are opened again on surviving workers from the global
-weights, and the round runs again. A lost part loses that round and the updates of its rows not synchronized
-since their last synchronization (rare rows, at most MAX_PERIOD − 1 rounds of them).
+Faults. Rounds and synchronizations are numbered; a part knows the last synchronization it applied and the last
+round it trained, and keeps, before a round, a copy of its rows that differ from base. If a worker dies, the
+driver makes the older tasks inert, finds the furthest synchronization S a surviving part has applied, takes W
+from it and opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1,
+that is kept and only the lost parts train their share of it again; otherwise the survivors that trained it go
+back to their copy and the round is redone. A survivor that trained round S but lost another part's changes of
+it gets the rows of W. A lost part loses at most that round and the updates of its rows not synchronized since
+their last synchronization (rare rows, at most MAX_PERIOD − 1 rounds of them).
 """
 import glob
 import math
@@ -660,9 +667,6 @@ class ClusterJob:
             raise _WorkersLost(lost)
         return done
 
-    def close(self):
-        close_store(self.client, self.store)
-
     # -- rounds --
     def plan_epochs(self):
         largest = max(float(np.sum(r)) for r in self.part_raw.values())
@@ -950,25 +954,22 @@ def _train_job(client, store, corpus, opts, resume, start, saved, n_parts, threa
                      sync_words, sync_combine, on_round_end, store=store, counted_on=counted_on)
     if saved and job.n_parts != n_parts:
         raise W2VError("the corpus is cut differently from when this model was saved; resume it on the same corpus")
-    try:
-        job.open(raw_words * opts.epochs)
-        job.plan_epochs()
-        if saved and int(saved.get("rounds", job.rounds)) != job.rounds:
-            raise W2VError(f"this model was saved with {saved['rounds']} rounds per epoch, now {job.rounds}: "
-                           f"resume with the same sync settings ({saved.get('sync')}, sync_words "
-                           f"{saved.get('sync_words')})")
-        prep_seconds = time.perf_counter() - t_start
-        if progress is True:
-            bar = ProgressBar(raw_words * opts.epochs, opts.epochs)
-        else:
-            bar = progress or None
-        run = _ClusterRun(job, opts, start, bar)
-        run.train(checkpoint_every, checkpoint_path, on_epoch_end, prep_seconds,
-                                 lambda: _model(job, run, vocab, opts, prep_seconds, run_stats))
-        with signals.held(raise_after=False):
-            model = _model(job, run, vocab, opts, prep_seconds, run_stats)
-    finally:
-        job.close()
+    job.open(raw_words * opts.epochs)
+    job.plan_epochs()
+    if saved and int(saved.get("rounds", job.rounds)) != job.rounds:
+        raise W2VError(f"this model was saved with {saved['rounds']} rounds per epoch, now {job.rounds}: "
+                       f"resume with the same sync settings ({saved.get('sync')}, sync_words "
+                       f"{saved.get('sync_words')})")
+    prep_seconds = time.perf_counter() - t_start
+    if progress is True:
+        bar = ProgressBar(raw_words * opts.epochs, opts.epochs)
+    else:
+        bar = progress or None
+    run = _ClusterRun(job, opts, start, bar)
+    run.train(checkpoint_every, checkpoint_path, on_epoch_end, prep_seconds,
+              lambda: _model(job, run, vocab, opts, prep_seconds, run_stats))
+    with signals.held(raise_after=False):
+        model = _model(job, run, vocab, opts, prep_seconds, run_stats)
     return model
 
 
