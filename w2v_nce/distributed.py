@@ -302,7 +302,7 @@ class Part:
     """One part on its worker: the encoded stream, a Trainer on local weights, the weights at the rows' last
     synchronization (base, the same on every worker: the global weights W) and what it takes to redo a round.
 
-    Synchronizations and rounds are numbered: the weights the parts were opened from are synchronization s0, round
+    Synchronizations and rounds are numbered: a part is opened from the weights of synchronization `synced`, round
     s trains from synchronization s − 1, and synchronization s adds the changes of round s. `synced` is the last
     synchronization applied to base, `trained` the last round whose training the local weights hold (synced or
     synced + 1)."""
@@ -446,7 +446,7 @@ def _round_report(result):
 
 
 def _part_settle(store_name, index, attempt):
-    """After a failure: older tasks of the part do nothing from now on; its (synced, trained)."""
+    """After a failure: older tasks of the part do nothing from now on; its (synced, trained, reports)."""
     part = _store(store_name).parts[index]
     with part.lock:
         part.attempt = attempt
@@ -611,14 +611,12 @@ class ClusterJob:
         for p in sorted(lost):
             self.hosts[p] = self._spare_worker(alive)
 
-    def _results(self, futures, on_result=None, wait_all=True):
-        """Results of the futures {part: future}, each fetched as soon as its part is finished (while the others
-        still run; on_result(part, result) is called in part order), or _WorkersLost once every future is
-        finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
+    def _results(self, futures, wait_all=True):
+        """Results of the futures {part: future}, each fetched as soon as its part is finished, or _WorkersLost
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
         from distributed import wait
 
         pending = dict(futures)
-        order = sorted(futures)
         done = {}
         lost = set()
         while pending:
@@ -661,8 +659,6 @@ class ClusterJob:
                 for f in pending.values():
                     f.cancel()
                 pending.clear()
-            while on_result is not None and not lost and order and order[0] in done:
-                on_result(order[0], done[order.pop(0)])
         if lost:
             raise _WorkersLost(lost)
         return done
