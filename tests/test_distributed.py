@@ -55,7 +55,7 @@ def test_merged_piece_counts_give_the_local_vocabulary(tmp_path, n_pieces):
     path = tmp_path / "ties.txt"
     path.write_text("\n".join(lines) + "\n")
     pieces = plan_pieces(str(path), n_pieces)
-    counted = [count_piece(p) for p in pieces]
+    counted = [count_piece(p)[0] for p in pieces]
     merged = merge_counts(c[0] for c in counted)
     for min_count in (1, 2):
         local = Vocabulary.build(TextCorpus(str(path)), min_count)

@@ -149,10 +149,11 @@ def counted_piece(piece, lowercase=False, stream_path=None, max_vocab_size=DEFAU
     return CountedCorpus(piece["path"], stream_path, lowercase, max_vocab_size, warn=False, byte_range=byte_range)
 
 
-def count_piece(piece, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
-    """(word → count in first-seen order, raw words, sentences) of one piece."""
-    counted = counted_piece(piece, lowercase, None, max_vocab_size)
-    return counted.word_counts(), counted.raw_words, counted.raw_sentences
+def count_piece(piece, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, stream_path=None):
+    """((word → count in first-seen order, raw words, sentences), CountedCorpus) of one piece, its stream of
+    provisional ids written to stream_path if given."""
+    counted = counted_piece(piece, lowercase, stream_path, max_vocab_size)
+    return (counted.word_counts(), counted.raw_words, counted.raw_sentences), counted
 
 
 def merge_counts(piece_counts):
@@ -293,9 +294,8 @@ def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
     if store.kept_dir is None:
         store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
     store.kept.pop(i, None)
-    counted = counted_piece(piece, lowercase, os.path.join(store.kept_dir, f"piece{i}.i32"), max_vocab_size)
-    store.kept[i] = counted
-    return counted.word_counts(), counted.raw_words, counted.raw_sentences, get_worker().address
+    counts, store.kept[i] = count_piece(piece, lowercase, max_vocab_size, os.path.join(store.kept_dir, f"piece{i}.i32"))
+    return counts + (get_worker().address,)
 
 
 class Part:
@@ -393,6 +393,9 @@ class Part:
         self.before_round = None
         self.trained = self.synced
 
+    def state(self):
+        return self.synced, self.trained, dict(self.reports)
+
     def close(self):
         self.encoded.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -450,7 +453,7 @@ def _part_settle(store_name, index, attempt):
     part = _store(store_name).parts[index]
     with part.lock:
         part.attempt = attempt
-        return part.synced, part.trained, dict(part.reports)
+        return part.state()
 
 
 def _part_rollback(store_name, index, attempt):
@@ -458,7 +461,7 @@ def _part_rollback(store_name, index, attempt):
     with part.lock:
         if attempt == part.attempt:
             part.rollback()
-        return part.synced, part.trained, dict(part.reports)
+        return part.state()
 
 
 def _part_set_rows(store_name, index, attempt, s, push):
@@ -466,7 +469,7 @@ def _part_set_rows(store_name, index, attempt, s, push):
     with part.lock:
         if attempt == part.attempt:
             part.set_rows(s, push)
-        return part.synced, part.trained, dict(part.reports)
+        return part.state()
 
 
 def _part_weights(store_name, index, s, prev, average):
@@ -520,7 +523,7 @@ class ClusterJob:
     """The driver of one data-parallel training job on a Dask client."""
 
     def __init__(self, client, opts, vocab, pieces, part_entries, weights, threads, tmp_dir, sync, sync_words,
-                 combine, on_round_end=None, store=None, counted_on=None):
+                 combine, store, on_round_end=None, counted_on=None):
         self.client = client
         self.opts = opts
         self.vocab = vocab
@@ -533,7 +536,7 @@ class ClusterJob:
         self.sync_words = sync_words
         self.combine = "average" if sync == "epoch-average" else combine
         self.on_round_end = on_round_end
-        self.store = store or new_store(client)
+        self.store = store  # the name of the PartStore registered on the workers
         self.counted_on = counted_on or {}  # piece → the worker that counted it (and keeps its stream)
         self.n_parts = len(part_entries)
         self.hosts = {}  # part → worker address
@@ -772,13 +775,20 @@ class ClusterJob:
         s = self.last_seq + 1
         self._cancel_after(self.last_seq)
         try:
-            self.attempt += 1
-            state = self._results({p: self._on_part(_part_settle, p, self.attempt) for p in range(self.n_parts)})
-            started = [p for p in state if state[p][1] == s == state[p][0] + 1]
-            self._results({p: self._on_part(_part_rollback, p, self.attempt) for p in started})
+            self._roll_back(self._settle(range(self.n_parts)), s)
         except _WorkersLost as e:
             self.stats["failed_rounds"] += 1
             self._recover(s, e.parts, keep_to=self.last_seq)
+
+    def _settle(self, parts):
+        """A new attempt: the older tasks of these parts do nothing from now on. {part: (synced, trained, reports)}."""
+        self.attempt += 1
+        return self._results({p: self._on_part(_part_settle, p, self.attempt) for p in parts})
+
+    def _roll_back(self, state, r):
+        """The parts of `state` that started round r (not complete) go back to before it; state is updated."""
+        started = [p for p in state if state[p][1] == r == state[p][0] + 1]
+        state.update(self._results({p: self._on_part(_part_rollback, p, self.attempt) for p in started}))
 
     def _recover(self, s, lost, keep_to=None):
         """The driver waited for round s (round s + 1 possibly submitted too) when the parts `lost` were lost.
@@ -794,16 +804,15 @@ class ClusterJob:
                 alive_now = set(self.alive())
                 lost |= {p for p, w in self.hosts.items() if w not in alive_now}
                 self._rehost(lost)
-                self.attempt += 1
                 survivors = [p for p in range(self.n_parts) if p not in lost]
                 if not survivors:
                     raise W2VError("every part's worker was lost at once: the training state is gone (train with "
                                    "checkpoint_every to resume from the last checkpoint)")
-                state = self._results({p: self._on_part(_part_settle, p, self.attempt) for p in survivors})
+                state = self._settle(survivors)
                 S = max(state[p][0] for p in survivors)
                 keep = S + 1 <= keep_to and S + 1 in self.tasks and all(state[p][1] == S + 1 for p in survivors)
-                started = [p for p in survivors if not keep and state[p][1] == state[p][0] + 1 == S + 1]
-                state.update(self._results({p: self._on_part(_part_rollback, p, self.attempt) for p in started}))
+                if not keep:
+                    self._roll_back(state, S + 1)
                 if S + (1 if keep else 0) < self.last_seq:
                     raise RuntimeError(f"recovery would undo round {self.last_seq}")
                 if S != self.w_seq:
@@ -947,7 +956,7 @@ def _train_job(client, store, corpus, opts, resume, start, saved, n_parts, threa
     piece_stats = [(c[1], c[2]) for c in counted]
     del counted
     job = ClusterJob(client, opts, vocab, pieces, plan_parts(piece_stats, n_parts), weights, threads, tmp_dir, sync,
-                     sync_words, sync_combine, on_round_end, store=store, counted_on=counted_on)
+                     sync_words, sync_combine, store, on_round_end, counted_on=counted_on)
     if saved and job.n_parts != n_parts:
         raise W2VError("the corpus is cut differently from when this model was saved; resume it on the same corpus")
     job.open(raw_words * opts.epochs)
