@@ -13,11 +13,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
+import numpy as np
 import pytest
 
-from w2v_nce import Model
+from w2v_nce import Model, signals
 from w2v_nce.resources import format_bytes
 
 EXE = shutil.which("w2v-nce")
@@ -232,6 +234,48 @@ def test_sigterm_during_bench_without_report_says_nothing_was_kept(small_corpus,
 
 
 # --- full disks ----------------------------------------------------------------------------------------------
+
+def test_an_interrupt_inside_a_compiled_function_stays_an_interrupt():
+    """Numba hands a KeyboardInterrupt raised during its call into Python back as a SystemError caused by it."""
+    def chained(*excs):
+        for inner, outer in zip(excs, excs[1:]):
+            outer.__cause__ = inner
+        return excs[-1]
+
+    interrupted = chained(KeyboardInterrupt(), SystemError("a"), SystemError("<function _numba_unpickle> returned "
+                                                                             "a result with an exception set"))
+    assert signals.is_interrupt(interrupted) and signals.is_interrupt(KeyboardInterrupt())
+    assert not signals.is_interrupt(chained(ValueError(), SystemError("b")))
+    with pytest.raises(KeyboardInterrupt), signals.as_interrupt():
+        raise interrupted
+    with pytest.raises(SystemError), signals.as_interrupt():
+        raise chained(ValueError(), SystemError("b"))
+
+
+@posix_signals
+def test_a_signal_during_the_held_out_evaluation_is_an_interrupt():
+    """The evaluation runs compiled code in the main thread, where the handler raises KeyboardInterrupt."""
+    from w2v_nce.evaluation import heldout_examples
+
+    class Words:
+        index = {str(i): i for i in range(300)}
+
+        def __len__(self):
+            return len(self.index)
+
+    rng = np.random.default_rng(0)
+    sentences = [[str(i) for i in rng.integers(0, 300, 50)] for _ in range(20)]
+    heldout_examples(Words(), sentences, "sg", 5)  # compiled or loaded from the cache
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    with signals.stop_on_signals():
+        timer.start()
+        deadline = time.monotonic() + 60
+        with pytest.raises(KeyboardInterrupt), signals.as_interrupt():
+            while time.monotonic() < deadline:
+                heldout_examples(Words(), sentences, "sg", 5)
+    timer.join()
+    assert signals.received() is None  # the handlers are restored
+
 
 def test_disk_full_while_encoding_the_corpus(small_corpus, tmp_path):
     tmp, out = tmp_path / "tmp", tmp_path / "v.txt"

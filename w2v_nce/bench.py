@@ -308,10 +308,11 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
             log(f"[{i}/{len(jobs)}] {what}")
             t0 = time.perf_counter()
             try:
-                if name == "gensim":
-                    row = run_gensim(train_path, held, run_opts, curves)
-                else:
-                    row = run_objective(name, train_path, held, run_opts, progress, curves, tmp_dir)
+                with signals.as_interrupt():
+                    if name == "gensim":
+                        row = run_gensim(train_path, held, run_opts, curves)
+                    else:
+                        row = run_objective(name, train_path, held, run_opts, progress, curves, tmp_dir)
             except KeyboardInterrupt:
                 kept = f"; the {len(rows)} finished runs are kept in {store.path}: run the same command " \
                        f"again to continue" if report_dir else ""

@@ -36,7 +36,8 @@ class _Group(click.Group):
         _show_warning = warnings.showwarning
         warnings.showwarning = show_warning
         try:
-            return super().invoke(ctx)
+            with signals.as_interrupt():
+                return super().invoke(ctx)
         except W2VError as e:
             if ctx.params.get("debug"):
                 raise

@@ -7,6 +7,9 @@ chunks in progress and the command saves what it has. While a file is being writ
 the command's final outputs), the first signal waits until the file is complete. A second signal ends the
 process at once with status 128 + its number: the temporary files registered with temporary() are removed, and
 every other file is either complete or untouched (all writes go to a temporary file renamed into place).
+
+A KeyboardInterrupt raised while a compiled (Numba) function is calling back into Python reaches its caller as a
+SystemError ("... returned a result with an exception set") caused by it; as_interrupt() turns it back.
 """
 import contextlib
 import os
@@ -70,6 +73,28 @@ def _handler(signum, frame):
         _state.pending = True
     else:
         raise KeyboardInterrupt
+
+
+def is_interrupt(exc):
+    """Whether exc is KeyboardInterrupt or holds one in its chain of causes (see as_interrupt)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+@contextlib.contextmanager
+def as_interrupt():
+    """Raise KeyboardInterrupt for a SystemError that one caused inside a compiled function's call."""
+    try:
+        yield
+    except SystemError as e:
+        if is_interrupt(e):
+            raise KeyboardInterrupt from e
+        raise
 
 
 @contextlib.contextmanager

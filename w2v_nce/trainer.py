@@ -272,14 +272,15 @@ class Trainer:
     def run(self, on_epoch_end=None):
         """Train the remaining epochs; on Ctrl-C, return early (then `complete` is False)."""
         try:
-            while not self.complete:
-                if self._stop.is_set() or not self._run_epoch():
-                    break
-                if self.progress is not None:
-                    self.progress.update(self.epoch, self.words_done, self.train_seconds,
-                                         self.learning_rate(self.words_done), self.epoch_losses[-1], force=True)
-                if on_epoch_end is not None:
-                    on_epoch_end(self)
+            with signals.as_interrupt():
+                while not self.complete:
+                    if self._stop.is_set() or not self._run_epoch():
+                        break
+                    if self.progress is not None:
+                        self.progress.update(self.epoch, self.words_done, self.train_seconds,
+                                             self.learning_rate(self.words_done), self.epoch_losses[-1], force=True)
+                    if on_epoch_end is not None:
+                        on_epoch_end(self)
         except KeyboardInterrupt:  # between epochs: progress is at an epoch boundary
             pass
         finally:
