@@ -148,6 +148,11 @@ def test_interrupted_cluster_run_resumes_exactly(client, small_corpus):
     assert rest.epoch_losses == whole.epoch_losses
 
 
+def test_cluster_divergence_is_caught(client, small_corpus):
+    with pytest.raises(W2VError, match="diverged.*alpha"):
+        train(small_corpus, client=client, sync_words=10_000, **dict(FAST, alpha=50.0, min_alpha=50.0))
+
+
 @pytest.mark.parametrize("victim, at_round, delay", [(1, 1, None), (0, 2, None), (1, 3, 0.004), (0, 5, 0.0)],
                          ids=["part1-between-rounds", "part0-between-rounds", "part1-in-a-round",
                               "part0-at-epoch-end"])

@@ -21,9 +21,9 @@ encoded from the shared files, on a surviving worker.
 Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round s every part trains its
 share of its chunks, from the global weights, with threads inside the worker, the learning rate following the
 global schedule (words trained by all parts). It returns the change of the rows synchronized this round since
-their last synchronization, Δ_p = W_p − W_base, which stays on its worker. Round s + 1's task of every part
-takes every part's round-s result as its input, so Dask moves each Δ_p worker to worker (not through the driver),
-and it starts by applying them: base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads
+their last synchronization, Δ_p = W_p − W_base, rounded to bfloat16 (half the bytes of float32; bfloat16.py),
+which stays on its worker. Round s + 1's task of every part takes every part's round-s result as its input, so
+Dask moves each Δ_p worker to worker (not through the driver), and it starts by applying them: base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads
 keep them) or base + Σ_p Δ_p / n ("average"), added in part order, so every worker computes the same base: the
 global weights W. The driver submits round s + 1 while round s runs, so that it starts as soon as the changes
 arrive; it gets only each part's loss tally and time, and fetches W from a part when it needs it (at the end,
@@ -54,6 +54,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import bfloat16
 from .corpus import check_corpus_path
 from .errors import W2VError
 from .noise import NoiseDistribution
@@ -320,9 +321,9 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
-        # the changes of round s in buffer s % 2: those of a round stay valid while the next round runs, for the
-        # workers that still fetch them
-        self.deltas = [tuple(np.empty_like(a) for a in local) for _ in range(2)]
+        # the changes of round s, in bfloat16, in buffer s % 2: those of a round stay valid while the next round
+        # runs, for the workers that still fetch them
+        self.deltas = [tuple(np.empty(a.shape, np.uint16) for a in local) for _ in range(2)]
         self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
         # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
         self.equal = [len(a) for a in local]
@@ -343,15 +344,12 @@ class Part:
         if self.synced != s - 1 or self.trained != s:
             raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
                                f"{self.trained}")
-        scale = np.float32(1.0 / len(changes))
+        scale = 1.0 / len(changes) if average else 1.0
         for i, (local, base) in enumerate(zip(self.weights, self.base)):
             n = len(changes[0][i])
             rows = base[:n]
             for c in changes:
-                if average:
-                    rows += c[i] * scale
-                else:
-                    rows += c[i]
+                bfloat16.add_into(rows.reshape(-1), c[i].reshape(-1), scale)
             np.copyto(local[:n], rows)
             self.equal[i] = n
         self.synced = s
@@ -377,10 +375,13 @@ class Part:
         self.equal = [0] * len(self.weights)
 
     def changes(self, s, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization, round s (views of buffer s % 2)."""
-        return tuple(np.subtract(local[:n], base[:n], out=delta[:n])
-                     for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2],
-                                                      (n_in, n_out, n_out)))
+        """Δ of the rows to synchronize since their last synchronization, round s, in bfloat16 (views of buffer
+        s % 2), and whether every Δ is finite."""
+        out, bad = [], 0
+        for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
+            bad += bfloat16.difference_into(local[:n].reshape(-1), base[:n].reshape(-1), delta[:n].reshape(-1))
+            out.append(delta[:n])
+        return tuple(out), bad == 0
 
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1), if any."""
@@ -416,8 +417,7 @@ def _open_part(store_name, index, opts_dict, threads, vocab_data, pieces, entrie
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
 
-def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, words_from, words_to, n_in, n_out,
-                check):
+def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, words_from, words_to, n_in, n_out):
     """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
     train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
     part = _store(store_name).parts[index]
@@ -432,12 +432,12 @@ def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, 
         part.keep()
         part.trained = s
         t0 = time.perf_counter()
-        # the weights are checked once an epoch, on the changes of its last round (every row)
+        # the weights are checked on the changes: those of the synchronized rows every round, every row's at the
+        # end of an epoch
         tally = part.trainer.train_share(epoch, chunk_ids, words_from, words_to, check_weights=False) \
             if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
-        changes = part.changes(s, n_in, n_out)
-        finite = bool(all(np.isfinite(c).all() for c in changes)) if check else True
+        changes, finite = part.changes(s, n_in, n_out)
         report = (float(tally[0]), float(tally[1]), seconds, finite)
         part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
         part.reports[s] = report
@@ -688,8 +688,7 @@ class ClusterJob:
         n_in, n_out = self._pull_sizes(n)
         base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
         words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
-        return dict(epoch=epoch, round=r, synced_rows=n, words_from=base, words_to=words_to, n_in=n_in, n_out=n_out,
-                    check=r is None or r == self.rounds - 1)
+        return dict(epoch=epoch, round=r, synced_rows=n, words_from=base, words_to=words_to, n_in=n_in, n_out=n_out)
 
     def _submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
@@ -700,7 +699,7 @@ class ClusterJob:
             task = self.client.submit(
                 _part_round, self.store, p, self.attempt, s, prev, self.combine == "average", plan["epoch"],
                 self.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"], plan["words_to"],
-                plan["n_in"], plan["n_out"], plan["check"], workers=[self.hosts[p]], allow_other_workers=False,
+                plan["n_in"], plan["n_out"], workers=[self.hosts[p]], allow_other_workers=False,
                 pure=False)
             report = self.client.submit(_round_report, task, workers=[self.hosts[p]], allow_other_workers=False,
                                         pure=False)
@@ -741,8 +740,8 @@ class ClusterJob:
             del self.plans[old]
         plan = self.plans[s]
         n_in, n_out = plan["n_in"], plan["n_out"]
-        changes_bytes = sum(min(m, len(a)) * a[:1].nbytes for a, m in zip((self.in_w, self.out_w, self.out_b),
-                                                                             (n_in, n_out, n_out)))
+        changes_bytes = sum(min(m, len(a)) * (a[:1].size * 2) for a, m in zip((self.in_w, self.out_w, self.out_b),
+                                                                                 (n_in, n_out, n_out)))  # bfloat16
         hosts = set(self.hosts.values())
         sent = sum(changes_bytes * len(hosts - {self.hosts[p]}) for p in range(self.n_parts))  # to every other
         got = [rep for rep in reports.values() if rep is not None]
