@@ -19,19 +19,19 @@ worker plugin (PartStore) and reached by tasks pinned to that worker; a dead wor
 encoded from the shared files, on a surviving worker.
 
 Rounds. An epoch is R rounds (R = ceil(largest part's raw words / sync_words)); in round s every part trains its
-share of its chunks, from the global weights, with threads inside the worker, the learning rate following the
-global schedule (words trained by all parts). It returns the change of the rows synchronized this round since
-their last synchronization, Δ_p = W_p − W_base, rounded to bfloat16 (half the bytes of float32; bfloat16.py),
-which stays on its worker. Round s + 1's task of every part takes every part's round-s result as its input, so
-Dask moves each Δ_p worker to worker (not through the driver), and it starts by applying them:
-base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads keep them) or base + Σ_p Δ_p / n
-("average"), added in part order, so every worker computes the same base: the global weights W. The driver submits round s + 1 while round s runs, so that it starts as soon as the changes
-arrive; it gets only each part's loss tally and time, and fetches W from a part when it needs it (at the end,
-for a checkpoint, after a failure). Rows are stratified by frequency ("stratified"): a word expected to occur at
-least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every 2, 4, ... MAX_PERIOD
-rounds (powers of two, so the rows synchronized in a round are a prefix of the frequency-sorted vocabulary); every
-row is synchronized at the end of every epoch. "full" synchronizes every row every round; "epoch-average" is Spark
-MLlib's scheme: one round per epoch, every row, averaged.
+share of its chunks, from the global weights, with threads inside the worker, the learning rate following the global
+schedule (words trained by all parts). It returns the change of the rows synchronized this round since their last
+synchronization, Δ_p = W_p − W_base, rounded to bfloat16 (half the bytes of float32; bfloat16.py), which stays on
+its worker. Round s + 1's task of every part takes every part's round-s result as its input, so Dask moves each Δ_p
+worker to worker (not through the driver), and it starts by applying them: base ← base + Σ_p Δ_p ("sum", the updates
+of every part kept as Hogwild threads keep them) or base + Σ_p Δ_p / n ("average"), added in part order, so every
+worker computes the same base: the global weights W. The driver submits round s + 1 while round s runs, so that it
+starts as soon as the changes arrive; it gets only each part's loss tally and time, and fetches W from a part when
+it needs it (at the end, for a checkpoint, after a failure). Rows are stratified by frequency ("stratified"): a word
+expected to occur at least SYNC_EVENTS times in a part's round is synchronized every round, a rarer one every 2, 4,
+... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are a prefix of the frequency-sorted
+vocabulary); every row is synchronized at the end of every epoch. "full" synchronizes every row every round;
+"epoch-average" is Spark MLlib's scheme: one round per epoch, every row, averaged.
 
 Faults. Rounds and synchronizations are numbered; a part knows the last synchronization it applied and the last
 round it trained, and keeps, before a round, a copy of its rows that differ from base. If a worker dies, the
