@@ -7,19 +7,22 @@
 Settings: the reference ones (negative sampling, d=100, window 5, k=5, sample 1e-3, min_count 5, 5 epochs).
 Configurations: "local" is one process with --local-threads threads; "dask" is a LocalCluster of --dask-workers
 worker processes × 1 thread with the default synchronization (stratified rows, summed updates); a suffix selects
-another: dask-full (every row every round), dask-average (stratified, averaged updates), dask-epoch-average
-(Spark MLlib's scheme: one round per epoch, averaged), and :WORDS the round length (dask:100000). The cluster is
-started once, and every configuration trains once before the measurements (Numba's cache loaded everywhere).
-Each seed runs every configuration once, the order rotated from one seed to the next, so that the runs compared
-are close in time on a shared machine; the table gives medians over the seeds. Wall: the whole train() call
-(counting, encoding, training); train: the training part (rounds, with their synchronization); words/s: raw
-words × epochs per training second. Quality: analogy accuracy (questions-words, restrict_vocab 30000), WS353
-and SimLex-999 Spearman, by gensim's evaluators. Sync: bytes sent per round (both directions, all workers) and
-the share of the rounds' time not spent training on the slowest part.
+another: dask-full (every row every round), dask-average (stratified, averaged updates), dask-epoch-average (Spark
+MLlib's scheme: one round per epoch, averaged), and :WORDS the round length (dask:100000); "+kill" at the end
+(dask+kill) kills the worker process of part 1 (SIGKILL) once round 3 of the first epoch is reported, with the next
+round running: the run's quality is then that of a training that lost a worker (the nanny starts it again before the
+next run). The cluster is started once, and every configuration trains once before the measurements (Numba's cache
+loaded everywhere). Each seed runs every configuration once, the order rotated from one seed to the next, so that
+the runs compared are close in time on a shared machine; the table gives medians over the seeds. Wall: the whole
+train() call (counting, encoding, training); train: the training part (rounds, with their synchronization); words/s:
+raw words × epochs per training second. Quality: analogy accuracy (questions-words, restrict_vocab 30000), WS353 and
+SimLex-999 Spearman, by gensim's evaluators. Sync: bytes sent per round (both directions, all workers) and the share
+of the rounds' time not spent training on the slowest part.
 """
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -42,23 +45,41 @@ def _throughput():
 _tp = _throughput()
 default_corpus, plain_copy = _tp.default_corpus, _tp.plain_copy
 
+KILL = "+kill"
 SETTINGS = dict(objective="ns", dim=100, window=5, negative=5, sample=1e-3, min_count=5)
 
 
 def parse_config(name):
+    name, kill = (name[:-len(KILL)], True) if name.endswith(KILL) else (name, False)
     base, _, words = name.partition(":")
     sync = dict(dask=("stratified", "sum"), **{"dask-full": ("full", "sum"), "dask-average": ("stratified", "average"),
                                                 "dask-epoch-average": ("epoch-average", "average")}).get(base)
     if base != "local" and sync is None:
         raise SystemExit(f"unknown configuration {name!r}")
-    return base, sync, int(words) if words else None
+    if kill and base == "local":
+        raise SystemExit(f"{KILL} needs a cluster configuration, not {name!r}")
+    return base, sync, int(words) if words else None, kill
+
+
+def killer(client, victim=1, at_round=2):
+    """An on_round_end that kills the worker process of part `victim` once round `at_round` of the first epoch is
+    reported (the next round is then running on every worker)."""
+    pids = client.run(os.getpid)
+    killed = []
+
+    def on_round_end(info):
+        if not killed and info["epoch"] == 0 and info["round"] == at_round:
+            killed.append(info["hosts"][victim])
+            os.kill(pids[killed[0]], signal.SIGKILL)
+
+    return on_round_end
 
 
 def run(name, corpus, client, s, seed, epochs, evaluate=True):
     import w2v_nce
     from w2v_nce.evaluation import word_vector_metrics
 
-    base, sync, words = parse_config(name)
+    base, sync, words, kill = parse_config(name)
     kw = dict(SETTINGS, arch=s.arch, epochs=epochs, seed=seed)
     t0 = time.perf_counter()
     if base == "local":
@@ -67,15 +88,20 @@ def run(name, corpus, client, s, seed, epochs, evaluate=True):
         extra = dict(sync=sync[0], sync_combine=sync[1])
         if words:
             extra["sync_words"] = words
+        if kill and evaluate:
+            extra["on_round_end"] = killer(client)
         m = w2v_nce.train(corpus, client=client, **extra, **kw)
     wall = time.perf_counter() - t0
+    if kill:  # the nanny starts the killed worker again: the next run has every worker
+        client.wait_for_workers(s.dask_workers, timeout=120)
     row = dict(config=name, seed=seed, wall_seconds=wall, train_seconds=m.stats["train_seconds"],
                words_per_second=m.stats["words_per_second"])
     if evaluate:
         row.update(word_vector_metrics(m.to_keyedvectors()))
     d = m.stats.get("distributed")
     if d:
-        row.update(bytes_per_round=d["bytes_per_round"], rounds=d["rounds"],
+        row.update(bytes_per_round=d["bytes_per_round"], rounds=d["rounds"], failed_rounds=d["failed_rounds"],
+                   reopened_parts=d["reopened_parts"],
                    sync_share=d["sync_seconds"] / d["round_seconds"] if d["round_seconds"] else 0.0)
     return row
 
