@@ -129,6 +129,19 @@ def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, s
     np.testing.assert_array_equal(Model.load(tmp_path / "m.npz").input_vectors, m.input_vectors)
 
 
+@pytest.mark.parametrize("arch", ["sg", "cbow"])
+@pytest.mark.parametrize("objective", ["ns", "nce", "softmax", "infonce", "hs"])
+def test_every_objective_and_architecture_trains_on_the_cluster(client, small_corpus, objective, arch):
+    """The last epoch's training loss is the local run's within 8% (measured: at most 5.4%, ns cbow; 1% or less
+    for nce, softmax and hs)."""
+    m = train(small_corpus, client=client, objective=objective, arch=arch, sync_words=10_000, **FAST)
+    assert m.progress["complete"] and m.options["objective"] == objective and m.options["arch"] == arch
+    assert np.isfinite(m.input_vectors).all() and np.isfinite(m.output_vectors).all()
+    assert m.stats["distributed"]["rounds"] == 6 and m.stats["train_words"] == 2 * 60_000
+    local = train(small_corpus, objective=objective, arch=arch, workers=1, **FAST)
+    assert abs(m.epoch_losses[-1] - local.epoch_losses[-1]) <= 0.08 * local.epoch_losses[-1]
+
+
 def test_interrupted_cluster_run_resumes_exactly(client, small_corpus):
     opts = dict(FAST, objective="nce", sync="full", sync_words=8_000)
     whole = train(small_corpus, client=client, **opts)
