@@ -7,6 +7,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+BYTES = 2  # per value
+
 
 @intrinsic
 def _bits(typingctx, x):

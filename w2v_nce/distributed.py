@@ -740,14 +740,14 @@ class ClusterJob:
             del self.plans[old]
         plan = self.plans[s]
         n_in, n_out = plan["n_in"], plan["n_out"]
-        changes_bytes = sum(min(m, len(a)) * (a[:1].size * 2) for a, m in zip((self.in_w, self.out_w, self.out_b),
-                                                                                 (n_in, n_out, n_out)))  # bfloat16
+        changes_bytes = sum(min(m, len(a)) * a[:1].size * bfloat16.BYTES
+                            for a, m in zip((self.in_w, self.out_w, self.out_b), (n_in, n_out, n_out)))
         hosts = set(self.hosts.values())
         sent = sum(changes_bytes * len(hosts - {self.hosts[p]}) for p in range(self.n_parts))  # to every other
         got = [rep for rep in reports.values() if rep is not None]
         compute = max(rep[2] for rep in got)
         tally = (sum(rep[0] for rep in got), sum(rep[1] for rep in got))
-        self.finite = all(rep[3] for rep in got)
+        self.finite = self.finite and all(rep[3] for rep in got)  # checked at the epoch's end
         wall = time.perf_counter() - t0
         st = self.stats
         if r is not None:
