@@ -2,7 +2,12 @@
 exact float64 distances, special values, and the exact way back."""
 import numpy as np
 
-from w2v_nce.bfloat16 import add_into, difference_into, to_float32
+from w2v_nce.bfloat16 import add_into, difference_into
+
+
+def to_float32(bits):
+    """The float32 values of bfloat16 bit patterns (uint16): the bits followed by 16 zero bits."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
 def nearest_bfloat16_bits(x):
@@ -12,7 +17,7 @@ def nearest_bfloat16_bits(x):
     low = (u >> 16).astype(np.uint32)  # truncation: toward zero in magnitude
     high = low + 1
     d_low = np.abs(x.astype(np.float64) - to_float32(low.astype(np.uint16)).astype(np.float64))
-    d_high = np.abs(x.astype(np.float64) - (high.astype(np.uint32) << 16).view(np.float32).astype(np.float64))
+    d_high = np.abs(x.astype(np.float64) - (high << np.uint32(16)).view(np.float32).astype(np.float64))
     take_high = (d_high < d_low) | ((d_high == d_low) & (low % 2 == 1))
     return np.where(take_high, high, low).astype(np.uint16)
 

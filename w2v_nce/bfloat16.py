@@ -56,8 +56,3 @@ def add_into(rows, changes, scale):
     s = np.float32(scale)
     for i in range(rows.shape[0]):
         rows[i] += _widen(changes[i]) * s
-
-
-def to_float32(changes):
-    """A float32 array of the bfloat16 bit patterns `changes` (uint16), exactly."""
-    return (np.asarray(changes, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
