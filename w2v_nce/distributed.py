@@ -294,7 +294,7 @@ def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
     store = _store(store_name)
     if store.kept_dir is None:
         store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
-    store.kept.pop(i, None)
+    store.kept.pop(i, None)  # a count run again rewrites the stream: no stale entry if it fails
     counts, store.kept[i] = count_piece(piece, lowercase, max_vocab_size, os.path.join(store.kept_dir, f"piece{i}.i32"))
     return counts + (get_worker().address,)
 
