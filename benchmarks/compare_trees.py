@@ -9,17 +9,13 @@ model's stats are compared. One untimed run per tree first fills its kernel cach
 alternates between repetitions. Printed: every run, then per tree the median seconds and the median [range] of
 the per-repetition speed ratios against the first tree.
 """
-import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus  # noqa: E402
+import common
 
 RUN = r'''
 import json, sys
@@ -39,27 +35,24 @@ def train_seconds(tree, corpus, options):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__, reps=4)
     p.add_argument("--trees", required=True, help="comma-separated source trees; ratios are against the first")
-    p.add_argument("--reps", type=int, default=4)
-    p.add_argument("--corpus", default=None)
     p.add_argument("--options", default='{"arch": "sg", "objective": "ns", "epochs": 1, "workers": 1}')
     a = p.parse_args()
-    corpus = a.corpus or default_corpus()
     options = json.loads(a.options)
     trees = [os.path.abspath(t) for t in a.trees.split(",")]
     for t in trees:
-        train_seconds(t, corpus, dict(options, epochs=1))
+        train_seconds(t, a.corpus, dict(options, epochs=1))
     seconds = {t: [] for t in trees}
     for i in range(a.reps):
         for t in trees if i % 2 == 0 else trees[::-1]:
-            seconds[t].append(train_seconds(t, corpus, options))
+            seconds[t].append(train_seconds(t, a.corpus, options))
             print(f"  rep {i + 1} {t}: {seconds[t][-1]:.3f} s", flush=True)
     first = seconds[trees[0]]
     for t in trees:
         ratios = [b / x for b, x in zip(first, seconds[t])]
-        print(f"{t}: median {statistics.median(seconds[t]):.3f} s, speed × first {statistics.median(ratios):.3f} "
-              f"[{min(ratios):.3f}–{max(ratios):.3f}]")
+        print(f"{t}: median {statistics.median(seconds[t]):.3f} s, speed × first "
+              f"{common.median_range(ratios, '.3f')}")
 
 
 if __name__ == "__main__":

@@ -29,21 +29,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # dask's worker processes import this file again without this folder on sys.path
+from common import default_corpus, plain_copy  # noqa: E402
 # this file's name is the dask package's: its directory must not shadow the package
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
-
-
-def _throughput():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("throughput", os.path.join(HERE, "throughput.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_tp = _throughput()
-default_corpus, plain_copy = _tp.default_corpus, _tp.plain_copy
 
 KILL = "+kill"
 SETTINGS = dict(objective="ns", dim=100, window=5, negative=5, sample=1e-3, min_count=5)

@@ -10,20 +10,13 @@ its epoch ends at (epoch + 1/W) / epochs of the schedule; the rate never reaches
 (`min_alpha_yet_reached` stays at alpha). This script records each worker's sentence count per epoch (the
 value _do_train_epoch returns) and evaluates that same formula at the end of every epoch.
 """
-import argparse
-import os
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus, plain_copy  # noqa: E402
+import common
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__)
     p.add_argument("--epochs", default="3,5")
     p.add_argument("--workers", default="1,2")
     p.add_argument("--arch", default="cbow", help="the schedule is the same for sg; cbow is faster")
@@ -46,7 +39,7 @@ def main(argv=None):
 
     a0, a1 = s.alpha, s.min_alpha
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+        corpus = common.plain_copy(s.corpus, tmp)
         print(f"corpus {s.corpus}; alpha {a0}, min_alpha {a1}, {s.arch}")
         print(f"{'mode':<12}{'workers':>8}{'epochs':>7}  rate at each epoch's end (per worker: min–max)"
               f"  min_alpha_yet_reached")

@@ -6,22 +6,15 @@
 Settings: d=100, window 5, k=5, sample 1e-3, min_count 5, 5 epochs, 2 workers, seed 1; full softmax with its
 vocabulary capped at --softmax-max-vocab words. One JSON line per objective, then a table.
 """
-import argparse
 import json
-import os
-import sys
 import time
 import warnings
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus, evaluate  # noqa: E402
+import common
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__)
     p.add_argument("--objectives", default="ns,nce,infonce,hs,softmax")
     p.add_argument("--arch", default="sg")
     p.add_argument("--epochs", type=int, default=5)
@@ -38,7 +31,7 @@ def main(argv=None):
         m = w2v_nce.train(s.corpus, objective=objective, arch=s.arch, dim=100, window=5, negative=5, sample=1e-3,
                           min_count=5, epochs=s.epochs, workers=s.workers, seed=1, **extra)
         wall = time.perf_counter() - t0
-        q = evaluate(m.to_keyedvectors())
+        q = common.evaluate(m.to_keyedvectors())
         row = dict(objective=objective, vocab=len(m), wall_s=round(wall, 1), train_s=round(m.stats["train_seconds"], 1),
                    words_per_s=round(m.stats["words_per_second"]), analogy=round(q["analogy"], 4),
                    ws353=round(float(q["ws353"]), 3), simlex=round(float(q["simlex"]), 3),

@@ -13,7 +13,6 @@ are close in time and an interrupted study has every configuration once before a
 are bench's: exact NLL per pair, self-normalized NLL (−s) and mean log Z. Word vectors: analogy
 (questions-words, restrict_vocab 30000), WS353 and SimLex-999 Spearman, by gensim's evaluators.
 """
-import argparse
 import dataclasses
 import json
 import os
@@ -23,10 +22,7 @@ import tempfile
 import time
 import warnings
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus  # noqa: E402
+import common
 
 COLUMNS = [("analogy_accuracy", "analogy", 100.0, "{:>8.2f}"), ("ws353_spearman", "WS353", 1.0, "{:>8.3f}"),
            ("simlex_spearman", "SimLex", 1.0, "{:>8.3f}"), ("heldout_nll", "NLL", 1.0, "{:>8.3f}"),
@@ -66,8 +62,7 @@ def median(rows, key, scale=1.0):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__, json_help="append every run here (one JSON object per line)")
     p.add_argument("--configs", help="required unless --summarize")
     p.add_argument("--epochs", default="5", help="comma-separated: every configuration runs at each")
     p.add_argument("--seeds", type=int, default=3, help="seeds 1..N (--first-seed to shift)")
@@ -75,7 +70,6 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--heldout-fraction", type=float, default=0.01)
     p.add_argument("--skip", default="", help="heldout and/or vectors: metrics not to compute (comma-separated)")
-    p.add_argument("--json", help="append every run here (one JSON object per line)")
     p.add_argument("--summarize", help="no training: print the table of the runs in these --json files "
                                        "(comma-separated)")
     s = p.parse_args(argv)
@@ -121,8 +115,7 @@ def main(argv=None):
                     row.update(config=label, epochs=e, seed=seed, alpha=opts.alpha, min_alpha=opts.min_alpha,
                                wall_seconds=time.perf_counter() - t0)
                     results.setdefault((label, e), []).append(row)
-                    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}),
-                          flush=True)
+                    print(json.dumps(common.rounded(row)), flush=True)
                     if s.json:
                         with open(s.json, "a") as f:
                             f.write(json.dumps(row) + "\n")

@@ -13,22 +13,31 @@ paired differences ours − gensim (analogy in points, WS353, SimLex) with their
 words/s ratio. Other settings as in throughput.py: d=100, window 5, k=5, sample 1e-3, min_count 5, 2 workers.
 --sg-options / --cbow-options train ours with other options (e.g. alpha=0.04:min_alpha=0.004) instead.
 """
-import argparse
 import json
-import os
-import shutil
 import statistics
 import sys
 import tempfile
 import time
 from types import SimpleNamespace
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus, evaluate, plain_copy, train_in_process  # noqa: E402
+import common
 
 GENSIM_ALPHA = {"sg": 0.025, "cbow": 0.05}
+
+
+def run_ours(corpus, arch, s, seed, options):
+    """w2v-nce with negative sampling in this process; options: training options (e.g. alpha, min_alpha) instead
+    of w2v-nce's defaults (alpha None: its own default rate for both architectures)."""
+    import w2v_nce
+
+    t0 = time.perf_counter()
+    m = w2v_nce.train(corpus, objective="ns", arch=arch, dim=s.dim, window=s.window, negative=s.negative,
+                      sample=s.sample, min_count=s.min_count, epochs=s.epochs, workers=s.workers, seed=seed,
+                      shared_negatives=True, **{"alpha": None, **options})
+    total = time.perf_counter() - t0
+    return dict(train_seconds=m.stats["train_seconds"], total_seconds=total,
+                words_per_second=m.stats["words_per_second"], final_loss=m.epoch_losses[-1],
+                **common.evaluate(m.to_keyedvectors()))
 
 
 def run_gensim(corpus, arch, s, seed, mode):
@@ -43,7 +52,7 @@ def run_gensim(corpus, arch, s, seed, mode):
                  alpha=GENSIM_ALPHA[arch], min_alpha=1e-4)
     total = time.perf_counter() - t0
     return dict(train_seconds=m.total_train_time, total_seconds=total,
-                words_per_second=m.corpus_total_words * s.epochs / m.total_train_time, **evaluate(m.wv))
+                words_per_second=m.corpus_total_words * s.epochs / m.total_train_time, **common.evaluate(m.wv))
 
 
 def parse_options(text):
@@ -53,9 +62,7 @@ def parse_options(text):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
-    p.add_argument("--reps", type=int, default=5)
+    p = common.parser(__doc__, reps=5, json_help="write every measurement here")
     p.add_argument("--epochs", default="3,5")
     p.add_argument("--archs", default="sg,cbow")
     p.add_argument("--iterable-reps", type=int, default=2, help="repetitions that also run gensim's iterable mode")
@@ -63,12 +70,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sg-options", default="", help="ours' skip-gram options instead of the defaults: a=v:b=v")
     p.add_argument("--cbow-options", default="", help="ours' CBOW options instead of the defaults: a=v:b=v")
-    p.add_argument("--json", help="write every measurement here")
     a = p.parse_args(argv)
-    tmp = tempfile.mkdtemp(prefix="w2v-parity-")
     results = {}  # (arch, epochs, system) → rows, one per repetition (None where not run)
-    try:
-        corpus = plain_copy(os.path.abspath(a.corpus), tmp)
+    with tempfile.TemporaryDirectory(prefix="w2v-parity-", ignore_cleanup_errors=True) as tmp:
+        corpus = common.plain_copy(a.corpus, tmp)
         print(f"corpus {a.corpus}; reps {a.reps}; epochs {a.epochs}; workers {a.workers}; ours: sg "
               f"{a.sg_options or 'defaults'}, cbow {a.cbow_options or 'defaults'}; command: {' '.join(sys.argv)}",
               flush=True)
@@ -76,11 +81,10 @@ def main(argv=None):
             seed = a.seed + rep
             for arch in a.archs.split(","):
                 for epochs in map(int, a.epochs.split(",")):
-                    # train_in_process: alpha_cbow None → w2v-nce's own default rate for both architectures
                     s = SimpleNamespace(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=epochs,
-                                        workers=a.workers, alpha_cbow=None)
+                                        workers=a.workers)
                     options = parse_options(a.sg_options if arch == "sg" else a.cbow_options)
-                    runs = [("w2v-nce", lambda: train_in_process(corpus, arch, "ns", s, seed, **options)),
+                    runs = [("w2v-nce", lambda: run_ours(corpus, arch, s, seed, options)),
                             ("gensim file", lambda: run_gensim(corpus, arch, s, seed, "file"))]
                     if rep < a.iterable_reps:
                         runs.append(("gensim iterable", lambda: run_gensim(corpus, arch, s, seed, "iterable")))
@@ -88,14 +92,9 @@ def main(argv=None):
                         row = dict(run(), seed=seed)
                         results.setdefault((arch, epochs, system), []).append(row)
                         print(f"  {arch} {epochs} ep {system} rep {rep + 1}: "
-                              f"{json.dumps({k: round(v, 4) for k, v in row.items()})}", flush=True)
+                              f"{json.dumps(common.rounded(row))}", flush=True)
         print_tables(results)
-        if a.json:
-            with open(a.json, "w") as f:
-                json.dump([dict(arch=k[0], epochs=k[1], system=k[2], runs=v) for k, v in results.items()], f,
-                          indent=1)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        common.write_json(a.json, [dict(arch=k[0], epochs=k[1], system=k[2], runs=v) for k, v in results.items()])
 
 
 def print_tables(results):
@@ -118,8 +117,7 @@ def print_tables(results):
 
         def cell(key, scale=1.0, ratio=False):
             d = [(o[key] / g[key]) if ratio else scale * (o[key] - g[key]) for o, g in pairs]
-            return f"{statistics.median(d):+.3f} [{min(d):+.3f}, {max(d):+.3f}]" if not ratio else \
-                f"{statistics.median(d):.2f} [{min(d):.2f}–{max(d):.2f}]"
+            return common.median_range(d) if ratio else common.median_range(d, "+.3f", ", ")
 
         print(f"{arch:<5}{epochs:>3}  {system:<16}{len(pairs):>3} {cell('analogy', 100):>22}{cell('ws353'):>24}"
               f"{cell('simlex'):>24}{cell('words_per_second', ratio=True):>20}")

@@ -8,7 +8,6 @@ Python reference path (TextCorpus → Vocabulary.build → EncodedCorpus.encode)
 Speed is raw corpus words per second of wall time (the preparation of train(), without training). Peak RSS
 is measured in a fresh process per preparation (ru_maxrss, including the interpreter and libraries).
 """
-import argparse
 import gzip
 import os
 import re
@@ -19,9 +18,8 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-DEFAULT_CORPUS = "/work/shared/data/text8_2m.txt.gz"
+import common
+from common import ROOT
 
 PREPARE = """
 import resource, sys, time, warnings
@@ -65,14 +63,8 @@ def prepare(path, work, how, *extra):
 
 
 def build_corpora(source, repeat, work):
-    base = os.path.join(work, "base.txt")
-    with gzip.open(source, "rb") as f, open(base, "wb") as out:
-        shutil.copyfileobj(f, out)
-    big = os.path.join(work, f"x{repeat}.txt")
-    with open(big, "wb") as out:
-        for _ in range(repeat):
-            with open(base, "rb") as f:
-                shutil.copyfileobj(f, out)
+    base = common.plain_copy(source, work, "base.txt")
+    big = common.repeated(base, os.path.join(work, f"x{repeat}.txt"), repeat)
     with open(big, "rb") as f, gzip.open(big + ".gz", "wb") as out:
         shutil.copyfileobj(f, out)
     return base, big, big + ".gz"
@@ -95,8 +87,7 @@ def speed(corpora, work, reps, hows):
             cpu = statistics.median(cpus[h])
             ratio = ""
             if h != "old" and "old" in times:
-                ratios = [o / n for o, n in zip(times["old"], times[h])]
-                ratio = f"{statistics.median(ratios):.1f} [{min(ratios):.1f}–{max(ratios):.1f}]"
+                ratio = common.median_range([o / n for o, n in zip(times["old"], times[h])], ".1f")
             print(f"{name:<14} {h:<12} {words / med:>18,.0f} {med:>9.2f}  {ratio:<16} {cpu:>6.2f} "
                   f"{words / cpu:>12,.0f}", flush=True)
 
@@ -138,22 +129,18 @@ def train_share(big, work, reps):
     print()
     for _ in range(reps):
         out = os.path.join(work, "v.txt")
-        t = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "w2v_nce", "train", big, "--arch", "cbow", "--epochs", "1", "-o",
-                            out], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
-        wall = time.perf_counter() - t
-        line = r.stderr.strip().splitlines()[-1]
-        m = re.search(r"in ([\d.]+) s .*?, ([\d.]+) s in all", line)
+        r = common.run_child([sys.executable, "-m", "w2v_nce", "train", big, "--arch", "cbow", "--epochs", "1", "-o",
+                              out], env={**os.environ, "PYTHONPATH": ROOT})
+        wall = r.wall_seconds
+        m = re.search(r"in ([\d.]+) s .*?, ([\d.]+) s in all", r.last_line())
         train, total = float(m.group(1)), float(m.group(2))
         print(f"train {train:.1f} s, {total:.1f} s in all (process {wall:.1f} s): preparation and the rest "
               f"{total - train:.1f} s")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", default=DEFAULT_CORPUS)
+    ap = common.parser(__doc__, reps=3, whole_doc=True)
     ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--paths", default="old,new,new-1thread", help="old, new, new-1thread (no read-ahead thread)")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--distinct", type=int, default=0, help="measure the table's bytes per entry with N tokens")
@@ -163,7 +150,7 @@ def main():
     try:
         print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f} (a shared machine: compare the paths' ratios)")
-        prepare(os.path.join(ROOT, "data", "text8_sample.txt.gz"), work, "new")  # Numba's cache warm
+        prepare(common.SAMPLE_CORPUS, work, "new")  # Numba's cache warm
         if args.distinct:
             distinct(args.distinct, work)
             return

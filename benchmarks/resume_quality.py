@@ -6,39 +6,32 @@ For each seed: train with the installed CLI without interruption; train again, p
 seconds into training, run the `--resume` command the CLI prints; evaluate both vector files (analogy, WS353,
 SimLex) and print them side by side.
 """
-import argparse
 import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus, evaluate, plain_copy  # noqa: E402
+import common
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__)
     p.add_argument("--seeds", default="1,2")
     p.add_argument("--after", type=float, default=9.0, help="seconds of training before Ctrl-C")
     p.add_argument("--workers", default="2")
     s = p.parse_args(argv)
-    from gensim.models import KeyedVectors
-
+    exe = common.w2v_nce_command()
     with tempfile.TemporaryDirectory(prefix="w2v-resume-") as tmp:
-        corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+        corpus = common.plain_copy(s.corpus, tmp)
         for seed in s.seeds.split(","):
             full = os.path.join(tmp, f"full_{seed}.txt")
-            subprocess.run(["w2v-nce", "train", corpus, "-o", full, "--workers", s.workers, "--seed", seed,
-                            "--quiet"], check=True)
+            subprocess.run(exe + ["train", corpus, "-o", full, "--workers", s.workers, "--seed", seed, "--quiet"],
+                           check=True)
             resumed = os.path.join(tmp, f"resumed_{seed}.txt")
-            proc = subprocess.Popen(["w2v-nce", "train", corpus, "-o", resumed, "--workers", s.workers,
-                                     "--seed", seed], stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(exe + ["train", corpus, "-o", resumed, "--workers", s.workers, "--seed", seed],
+                                    stderr=subprocess.PIPE, text=True)
             proc.stderr.readline()  # the first progress line: training has started
             time.sleep(s.after)
             proc.send_signal(signal.SIGINT)
@@ -48,8 +41,8 @@ def main(argv=None):
             interrupted = next(line for line in err.splitlines() if line.startswith("interrupted"))
             command = err.split("resume with: ")[1].strip().split(" ")
             subprocess.run(command + ["--quiet"], check=True)
-            a = evaluate(KeyedVectors.load_word2vec_format(full))
-            b = evaluate(KeyedVectors.load_word2vec_format(resumed))
+            a = common.evaluate(common.load_vectors(full))
+            b = common.evaluate(common.load_vectors(resumed))
             print(json.dumps(dict(seed=int(seed), interrupted=interrupted,
                                   uninterrupted={k: round(float(v), 4) for k, v in a.items()},
                                   resumed={k: round(float(v), 4) for k, v in b.items()})), flush=True)

@@ -16,43 +16,18 @@ the command's summary line) and preparation words/s, the training seconds and wo
 wall time (start to exit, vectors on disk) and its ratio to the training time, and the peak resident memory
 (the child's ru_maxrss, os.wait4) with its ratio to the short run's.
 """
-import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import _SUMMARY, default_corpus, plain_copy, w2v_nce_command  # noqa: E402
+import common
 
 # The figures a long corpus should reach: whole process within this factor of training alone, and peak memory
 # within this factor of the short run's (memory does not grow with the corpus length).
 WHOLE_OVER_TRAIN = 1.15
 RSS_OVER_SHORT = 1.2
-
-
-def run_measured(args):
-    """Run args; (wall seconds, peak RSS in MB, stderr). Exits on failure."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"{' '.join(args)}: exit {code}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0, err
-
-
-def repeated(src, dst, times):
-    with open(dst, "wb") as out:
-        for _ in range(times):
-            with open(src, "rb") as f:
-                shutil.copyfileobj(f, out, 1 << 22)
 
 
 def vocabulary(vectors_path):
@@ -63,23 +38,18 @@ def vocabulary(vectors_path):
 
 
 def train(corpus, out, min_count, s, tmp):
-    args = w2v_nce_command() + [
+    args = common.w2v_nce_command() + [
         "train", corpus, "-o", out, "--arch", "sg", "--objective", "ns", "--dim", "100", "--window", "5",
         "--negative", "5", "--sample", "1e-3", "--min-count", str(min_count), "--epochs", str(s.epochs),
         "--workers", str(s.workers), "--tmp-dir", tmp]
-    wall, rss, err = run_measured(args)
-    found = _SUMMARY.findall(err)
-    if not found:
-        sys.exit(f"no summary line in the output of w2v-nce train:\n{err[-2000:]}")
-    words, train_s, _, prep_s = found[-1]
-    raw = int(words.replace(",", "")) // s.epochs
-    return dict(raw_words=raw, prep_seconds=float(prep_s), train_seconds=float(train_s), whole_seconds=wall,
-                peak_rss_mb=rss, vocabulary=vocabulary(out))
+    run = common.run_child(args, stdout=False)
+    words, train_s, prep_s = common.train_summary(run.stderr)
+    return dict(raw_words=words // s.epochs, prep_seconds=prep_s, train_seconds=train_s,
+                whole_seconds=run.wall_seconds, peak_rss_mb=run.peak_rss_mb, vocabulary=vocabulary(out))
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__)
     p.add_argument("--repeat", type=int, default=100)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
@@ -88,7 +58,7 @@ def main(argv=None):
     s = p.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="w2v-scale-", dir=s.work_dir)
     try:
-        base = plain_copy(os.path.abspath(s.corpus), tmp)
+        base = common.plain_copy(s.corpus, tmp)
         if base == os.path.abspath(s.corpus):  # a plain-text corpus: copy it so that both runs read from tmp
             base = shutil.copy(base, os.path.join(tmp, "corpus.txt"))
         need = os.path.getsize(base) * s.repeat * 2  # the text, then its encoded stream (at most as large)
@@ -97,15 +67,11 @@ def main(argv=None):
             sys.exit(f"{tmp}: {free / 1e9:.1f} GB free, the long corpus needs about {need / 1e9:.1f} GB")
         long_corpus = os.path.join(tmp, f"x{s.repeat}.txt")
         t0 = time.perf_counter()
-        repeated(base, long_corpus, s.repeat)
+        common.repeated(base, long_corpus, s.repeat)
         print(f"{s.corpus} × {s.repeat}: {os.path.getsize(long_corpus) / 1e9:.2f} GB written in "
               f"{time.perf_counter() - t0:.1f} s; skip-gram NS, d 100, window 5, k 5, sample 1e-3, "
               f"{s.epochs} epoch(s), {s.workers} workers", flush=True)
-        warm = os.path.join(tmp, "warm.txt")
-        with open(base, "rb") as src, open(warm, "wb") as dst:
-            dst.write(src.read(200_000))
-        run_measured(w2v_nce_command() + ["train", warm, "-o", os.path.join(tmp, "warm.vec"), "--epochs", "1",
-                                          "--min-count", "1", "--quiet", "--tmp-dir", tmp])
+        common.warm_up(base, tmp, extra=["--tmp-dir", tmp])
         out = os.path.join(tmp, "vectors.txt")
         runs = [("corpus", base, s.min_count), (f"corpus × {s.repeat}", long_corpus, s.min_count * s.repeat)]
         results = []

@@ -9,18 +9,10 @@ time. Words/s counts raw corpus words per second of training. Printed: per syste
 training seconds and words/s, then the speed-up from the first worker count to each other one, as the median
 (range) of the per-repetition ratios of training times.
 """
-import argparse
-import json
-import os
-import shutil
 import statistics
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus, plain_copy  # noqa: E402
+import common
 
 
 def train_ours(corpus, arch, workers, s, seed):
@@ -41,22 +33,18 @@ def train_gensim(corpus, arch, workers, s, seed):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__, reps=5, json_help="write every measurement here")
     p.add_argument("--archs", default="cbow", help="comma-separated: cbow, sg")
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts; ratios are against the first")
-    p.add_argument("--reps", type=int, default=5)
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--alpha-cbow", type=float, default=0.05)
     p.add_argument("--no-gensim", action="store_true")
-    p.add_argument("--json", help="write every measurement here")
     s = p.parse_args(argv)
     workers = [int(w) for w in s.workers.split(",")]
     systems = [("w2v-nce", train_ours)] + ([] if s.no_gensim else [("gensim", train_gensim)])
-    tmp = tempfile.mkdtemp(prefix="w2v-scaling-")
-    try:
-        corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+    with tempfile.TemporaryDirectory(prefix="w2v-scaling-", ignore_cleanup_errors=True) as tmp:
+        corpus = common.plain_copy(s.corpus, tmp)
         print(f"corpus {s.corpus}; d 100, window 5, k 5, sample 1e-3, min_count 5, epochs {s.epochs}, "
               f"reps {s.reps}, workers {workers}", flush=True)
         results = {}
@@ -70,11 +58,7 @@ def main(argv=None):
                         print(f"  rep {rep + 1} {name} {arch} workers {w}: {secs:.2f} s, {wps:,.0f} words/s",
                               flush=True)
         print_table(results, workers)
-        if s.json:
-            with open(s.json, "w") as f:
-                json.dump({k: {str(w): v for w, v in d.items()} for k, d in results.items()}, f, indent=1)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        common.write_json(s.json, {k: {str(w): v for w, v in d.items()} for k, d in results.items()})
 
 
 def print_table(results, workers):
@@ -85,8 +69,7 @@ def print_table(results, workers):
             runs = by_w[w]
             speedup = ""
             if w != base:
-                ratios = [a[0] / b[0] for a, b in zip(by_w[base], runs)]
-                speedup = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
+                speedup = common.median_range([a[0] / b[0] for a, b in zip(by_w[base], runs)])
             print(f"{key:<16}{w:>8}{statistics.median(r[0] for r in runs):>9.2f}"
                   f"{statistics.median(r[1] for r in runs):>12,.0f}{speedup:>30}")
 

@@ -15,7 +15,6 @@ Then the sum of the self-normalized probabilities Σ_w exp s(w,c) over the whole
 of the held-out text that are in the vocabulary. Printed: mean, median, sd, 5th and 95th percentiles, and the
 mean of |Σ − 1|.
 """
-import argparse
 import gzip
 import json
 import os
@@ -28,9 +27,7 @@ import warnings
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from throughput import default_corpus  # noqa: E402
+import common
 
 
 def split_lines(corpus, fraction, train_path, heldout_path):
@@ -107,11 +104,9 @@ def report_scores(name, runs, in_process):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__, reps=3)
     p.add_argument("--objectives", default="nce,ns")
     p.add_argument("--heldout-fraction", type=float, default=0.01)
-    p.add_argument("--reps", type=int, default=3)
     p.add_argument("--contexts", type=int, default=1000)
     p.add_argument("--work-dir", default=None, help="Keep the split corpus and the models here.")
     a = p.parse_args(argv)

@@ -12,20 +12,15 @@ the wall time of the chunks (row collection included). Printed: each repetition,
 GFLOP/s, the softmax's GFLOP/s and words/s (raw corpus words per second), the median and range of the
 per-repetition fractions of SGEMM's rate, and where a block's time goes (medians over all blocks).
 """
-import argparse
 import functools
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from throughput import default_corpus  # noqa: E402
+import common
 
 
 def prepare(path, min_count, work_dir):
@@ -79,11 +74,9 @@ PHASES = [("collect_rows", "rows of the chunk (once per chunk)"), ("gather_input
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__, reps=5)
     p.add_argument("--arch", default="sg", choices=["sg", "cbow"])
     p.add_argument("--chunks", type=int, default=1, help="chunks of the id stream trained per repetition")
-    p.add_argument("--reps", type=int, default=5)
     p.add_argument("--gemm-size", type=int, default=2048)
     p.add_argument("--block-rows", type=int, default=256)
     p.add_argument("--min-count", type=int, default=5)
@@ -136,9 +129,8 @@ def main(argv=None):
         finally:
             encoded.close()
     med = [statistics.median(r[i] for r in reps) for i in range(4)]
-    fr = [r[3] for r in reps]
     print(f"\nmedians of {s.reps}: SGEMM {med[0]:.1f} GFLOP/s; blocked softmax {med[1]:.1f} GFLOP/s, "
-          f"{med[2]:,.0f} words/s; fraction of SGEMM {statistics.median(fr):.1%} [{min(fr):.1%}–{max(fr):.1%}]")
+          f"{med[2]:,.0f} words/s; fraction of SGEMM {common.median_range([r[3] for r in reps], '.1%')}")
     blocks = len(clock.seconds.get("row_pass", [])) or 1
     total = sum(sum(v) for v in clock.seconds.values())
     print(f"\nwhere the time goes ({blocks} blocks; share of the summed phase times, ms per block):")

@@ -22,96 +22,17 @@ that neither always runs first and the runs compared in a ratio are close in tim
 --seed + r for both systems: quality varies more between seeds than between runs with one seed. A warm-up run
 of ours first fills Numba's cache, so that no measured run includes compilation.
 """
-import argparse
-import gzip
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DEFAULT_CORPORA = [os.path.join(ROOT, "..", "shared", "data", "text8_2m.txt.gz"),
-                   os.path.join(ROOT, "data", "text8_sample.txt.gz")]
-
-
-def default_corpus():
-    """The first of DEFAULT_CORPORA that exists (None if none does)."""
-    return next((c for c in DEFAULT_CORPORA if os.path.exists(c)), None)
-
-
-def plain_copy(path, tmp):
-    """gensim's corpus_file mode reads plain text: decompress .gz once."""
-    if not path.endswith(".gz"):
-        return path
-    out = os.path.join(tmp, os.path.basename(path)[:-3])
-    with gzip.open(path, "rb") as src, open(out, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    return out
-
-
-def evaluate(kv):
-    from gensim.test.utils import datapath
-
-    analogy = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)[0]
-    ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
-    sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
-    return dict(analogy=analogy, ws353=ws, simlex=sl)
-
-
-def w2v_nce_command():
-    """The installed console script: the one next to this Python if there is one (a version manager's shim found
-    first on PATH would add its own start-up time to every run), else the first on PATH."""
-    beside = os.path.join(os.path.dirname(sys.executable), "w2v-nce")
-    exe = beside if os.access(beside, os.X_OK) else shutil.which("w2v-nce")
-    if exe is None:
-        sys.exit("the w2v-nce command is not installed (pip install -e .)")
-    return [exe]
-
-
-# The command's summary line: "N words in T s (R words/s; preparation P s, A s in all), vocabulary V, ..."
-_SUMMARY = re.compile(r"([\d,]+) words in ([\d.]+) s \(([\d,]+) words/s; preparation ([\d.]+) s")
-
-
-def timed_process(args):
-    """Run args to completion; (wall seconds from start to exit, stdout, stderr). Exits on failure."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
-    return wall, proc.stdout, proc.stderr
-
-
-def train_in_process(corpus, arch, objective, s, seed, shared_negatives=True, **options):
-    """Train in this process (no whole-process time); options: further training options (e.g. alpha, min_alpha)
-    for w2v_nce.train."""
-    import w2v_nce
-
-    options.setdefault("alpha", s.alpha_cbow if arch == "cbow" else None)
-    t0 = time.perf_counter()
-    m = w2v_nce.train(corpus, objective=objective, arch=arch, dim=s.dim, window=s.window, negative=s.negative,
-                      sample=s.sample, min_count=s.min_count, epochs=s.epochs, workers=s.workers, seed=seed,
-                      shared_negatives=shared_negatives, **options)
-    total = time.perf_counter() - t0
-    st = m.stats
-    return dict(train_seconds=st["train_seconds"], total_seconds=total, words_per_second=st["words_per_second"],
-                final_loss=m.epoch_losses[-1], **evaluate(m.to_keyedvectors()))
-
-
-def load_vectors(path):
-    from gensim.models import KeyedVectors
-
-    return KeyedVectors.load_word2vec_format(path)
+import common
 
 
 def ours_args(corpus, out, arch, objective, s, seed, shared_negatives=True):
-    args = w2v_nce_command() + [
+    args = common.w2v_nce_command() + [
         "train", corpus, "-o", out, "--objective", objective, "--arch", arch, "--dim", str(s.dim),
         "--window", str(s.window), "--negative", str(s.negative), "--sample", str(s.sample),
         "--min-count", str(s.min_count), "--epochs", str(s.epochs), "--workers", str(s.workers),
@@ -124,14 +45,11 @@ def ours_args(corpus, out, arch, objective, s, seed, shared_negatives=True):
 
 
 def run_ours(corpus, out, arch, objective, s, seed, shared_negatives=True):
-    wall, _, err = timed_process(ours_args(corpus, out, arch, objective, s, seed, shared_negatives))
-    found = _SUMMARY.findall(err)
-    if not found:
-        sys.exit(f"no summary line in the output of w2v-nce train:\n{err[-2000:]}")
-    words, train_s, _, prep_s = found[-1]
-    words = int(words.replace(",", ""))
-    return dict(whole_seconds=wall, train_seconds=float(train_s), prep_seconds=float(prep_s),
-                words_per_second=words / float(train_s), raw_words=words // s.epochs, **evaluate(load_vectors(out)))
+    run = common.run_child(ours_args(corpus, out, arch, objective, s, seed, shared_negatives))
+    words, train_s, prep_s = common.train_summary(run.stderr)
+    return dict(whole_seconds=run.wall_seconds, train_seconds=train_s, prep_seconds=prep_s,
+                words_per_second=words / train_s, raw_words=words // s.epochs,
+                **common.evaluate(common.load_vectors(out)))
 
 
 # gensim's run, as its own process: argv[1] is a JSON object of the corpus, output path and settings.
@@ -154,11 +72,11 @@ def run_gensim(corpus, out, arch, s, seed):
     settings = dict(corpus=corpus, out=out, sg=1 if arch == "sg" else 0, dim=s.dim, window=s.window,
                     negative=s.negative, sample=s.sample, min_count=s.min_count, epochs=s.epochs,
                     workers=s.workers, seed=seed, alpha=s.alpha_cbow if arch == "cbow" else 0.025)
-    wall, stdout, _ = timed_process([sys.executable, "-c", GENSIM_PROCESS, json.dumps(settings)])
-    st = json.loads(stdout.strip().splitlines()[-1])
-    return dict(whole_seconds=wall, train_seconds=st["train_seconds"], prep_seconds=st["prep_seconds"],
+    run = common.run_child([sys.executable, "-c", GENSIM_PROCESS, json.dumps(settings)])
+    st = json.loads(run.stdout.strip().splitlines()[-1])
+    return dict(whole_seconds=run.wall_seconds, train_seconds=st["train_seconds"], prep_seconds=st["prep_seconds"],
                 words_per_second=st["raw_words"] * s.epochs / st["train_seconds"], raw_words=st["raw_words"],
-                **evaluate(load_vectors(out)))
+                **common.evaluate(common.load_vectors(out)))
 
 
 KEYS = ["whole_seconds", "train_seconds", "prep_seconds", "words_per_second", "analogy", "ws353", "simlex"]
@@ -168,21 +86,9 @@ def summarize(rows):
     return {k: statistics.median(r[k] for r in rows) for k in KEYS}
 
 
-def warm_up(corpus, tmp):
-    """One tiny run of ours fills Numba's cache (compilation is not what the benchmark measures)."""
-    warm = os.path.join(tmp, "warm.txt")
-    with open(corpus, "rb") as src, open(warm, "wb") as dst:
-        dst.write(src.read(200_000))
-    for arch in ("sg", "cbow"):
-        timed_process(w2v_nce_command() + ["train", warm, "-o", os.path.join(tmp, "warm.vec"), "--epochs", "1",
-                                           "--min-count", "1", "--arch", arch, "--quiet"])
-
-
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default=default_corpus())
+    p = common.parser(__doc__, reps=3, json_help="write every measurement here")
     p.add_argument("--configs", default="sg-ns,sg-ns:per-example,cbow-ns,sg-nce,sg-infonce")
-    p.add_argument("--reps", type=int, default=3)
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--negative", type=int, default=5)
@@ -193,7 +99,6 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--alpha-cbow", type=float, default=0.05, help="CBOW learning rate for both systems")
     p.add_argument("--no-gensim", action="store_true")
-    p.add_argument("--json", help="write every measurement here")
     s = p.parse_args(argv)
     from w2v_nce.objectives import OBJECTIVES
 
@@ -205,11 +110,10 @@ def main(argv=None):
             print(f"skipping {c}: unknown objective or variant", file=sys.stderr)
             continue
         configs.append((arch, objective, variant))
-    tmp = tempfile.mkdtemp(prefix="w2v-bench-")
-    try:
-        corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+    with tempfile.TemporaryDirectory(prefix="w2v-bench-", ignore_cleanup_errors=True) as tmp:
+        corpus = common.plain_copy(s.corpus, tmp)
         out = os.path.join(tmp, "vectors.txt")
-        warm_up(corpus, tmp)
+        common.warm_up(corpus, tmp, archs=("sg", "cbow"))
         print(f"corpus {s.corpus}; dim {s.dim}, window {s.window}, k {s.negative}, sample {s.sample}, "
               f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}", flush=True)
         results = {}
@@ -224,21 +128,9 @@ def main(argv=None):
                     runs.append((f"gensim {arch}-ns", lambda: run_gensim(corpus, out, arch, s, seed)))
                 for key, run in (runs if rep % 2 == 0 else runs[::-1]):
                     results.setdefault(key, []).append(run())
-                    print(f"  {key} rep {rep + 1}: {json.dumps(_rounded(results[key][-1]))}", flush=True)
+                    print(f"  {key} rep {rep + 1}: {json.dumps(common.rounded(results[key][-1]))}", flush=True)
         print_table(results, s)
-        if s.json:
-            with open(s.json, "w") as f:
-                json.dump(results, f, indent=1)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _rounded(row):
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-
-
-def _ratio_text(ratios):
-    return f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
+        common.write_json(s.json, results)
 
 
 def print_table(results, s):
@@ -252,8 +144,8 @@ def print_table(results, s):
         g = results.get(f"gensim {arch}-ns")
         whole = ratio = best = ""
         if g and not key.startswith("gensim"):
-            whole = _ratio_text([q["whole_seconds"] / r["whole_seconds"] for r, q in zip(rows, g)])
-            ratio = _ratio_text([r["words_per_second"] / q["words_per_second"] for r, q in zip(rows, g)])
+            whole = common.median_range([q["whole_seconds"] / r["whole_seconds"] for r, q in zip(rows, g)])
+            ratio = common.median_range([r["words_per_second"] / q["words_per_second"] for r, q in zip(rows, g)])
             best = f"{min(q['train_seconds'] for q in g) / min(r['train_seconds'] for r in rows):.2f}"
         print(f"{key:<30}{med['whole_seconds']:>9.1f}{whole:>19}{med['train_seconds']:>9.1f}"
               f"{med['words_per_second']:>12,.0f}{ratio:>19}{best:>6}{med['prep_seconds']:>8.2f}"
@@ -268,7 +160,7 @@ def print_table(results, s):
     for key in ("w2v-nce sg-nce", "w2v-nce sg-infonce"):
         if key in results and sg_ns:
             ratios = [a["train_seconds"] / b["train_seconds"] for a, b in zip(results[key], sg_ns)]
-            print(f"{key} time / w2v-nce sg-ns time: median {_ratio_text(ratios)}")
+            print(f"{key} time / w2v-nce sg-ns time: median {common.median_range(ratios)}")
 
 
 if __name__ == "__main__":
