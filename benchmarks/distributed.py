@@ -66,7 +66,7 @@ def killer(client, victim=1, at_round=2):
 
 def run(name, corpus, client, s, seed, epochs, evaluate=True):
     import w2v_nce
-    from w2v_nce.evaluation import word_vector_metrics
+    from w2v_nce.model.evaluation import word_vector_metrics
 
     base, sync, words, kill = parse_config(name)
     kw = dict(SETTINGS, arch=s.arch, epochs=epochs, seed=seed)

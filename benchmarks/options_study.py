@@ -33,7 +33,7 @@ COLUMNS = [("analogy_accuracy", "analogy", 100.0, "{:>8.2f}"), ("ws353_spearman"
 def parse_config(text):
     """"sg-ns:alpha=0.04:bias_init=zero" → (label, arch, objective, {option: value}) with values typed after
     TrainOptions' fields."""
-    from w2v_nce.options import TrainOptions
+    from w2v_nce.training.options import TrainOptions
 
     name, *pairs = text.split(":")
     arch, objective = name.split("-", 1)
@@ -85,9 +85,9 @@ def main(argv=None):
     if not s.configs:
         p.error("--configs is required")
     import w2v_nce
-    from w2v_nce.bench import SETTINGS, split_corpus
-    from w2v_nce.evaluation import heldout_metrics, word_vector_metrics
-    from w2v_nce.options import TrainOptions
+    from w2v_nce.bench.runs import SETTINGS, split_corpus
+    from w2v_nce.model.evaluation import heldout_metrics, word_vector_metrics
+    from w2v_nce.training.options import TrainOptions
 
     warnings.simplefilter("ignore")
     configs = [parse_config(c) for c in s.configs.split(",")]

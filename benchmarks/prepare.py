@@ -27,14 +27,14 @@ path, stream, how = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
 cpu = time.process_time()  # all threads
 if how == "old":
-    from w2v_nce.corpus import TextCorpus
-    from w2v_nce.stream import EncodedCorpus
-    from w2v_nce.vocab import Vocabulary
+    from w2v_nce.prepare.corpus import TextCorpus
+    from w2v_nce.prepare.stream import EncodedCorpus
+    from w2v_nce.prepare.vocab import Vocabulary
     corpus = TextCorpus(path)
     vocab = Vocabulary.build(corpus, 5)
     enc = EncodedCorpus.encode(corpus, vocab.index, stream)
 else:
-    from w2v_nce.prepare import CountedCorpus
+    from w2v_nce.prepare.counting import CountedCorpus
     if len(sys.argv) > 4:  # counting alone, with this bound
         counted = CountedCorpus(path, stream, max_vocab_size=int(sys.argv[4]))
         print(counted.raw_words, int(counted.table.size[0]), time.perf_counter() - t,

@@ -77,7 +77,7 @@ def score_in_process(model, heldout, reps):
 
 def context_sums(model, heldout, n):
     """Σ_w exp s(w,c) over the vocabulary for n evenly spaced in-vocabulary tokens c of the held-out text."""
-    from w2v_nce.inference import distribution
+    from w2v_nce.model.inference import distribution
 
     with open(heldout, encoding="utf-8") as f:
         tokens = [t for line in f for t in line.split() if t in model.index]

@@ -25,9 +25,9 @@ import common
 
 def prepare(path, min_count, work_dir):
     """Vocabulary and encoded id stream of the corpus, as training makes them."""
-    from w2v_nce.corpus import as_corpus
-    from w2v_nce.stream import EncodedCorpus
-    from w2v_nce.vocab import Vocabulary
+    from w2v_nce.prepare.corpus import as_corpus
+    from w2v_nce.prepare.stream import EncodedCorpus
+    from w2v_nce.prepare.vocab import Vocabulary
 
     sentences = as_corpus(path)
     vocab = Vocabulary.build(sentences, min_count)
@@ -82,11 +82,12 @@ def main(argv=None):
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--dim", type=int, default=100)
     s = p.parse_args(argv)
-    import w2v_nce.blocked as blocked
-    from w2v_nce.noise import NoiseDistribution
-    from w2v_nce.options import TrainOptions
-    from w2v_nce.rng import seed_state
-    from w2v_nce.trainer import Trainer, init_weights
+    import w2v_nce.kernels.blocked as blocked
+    from w2v_nce.kernels.noise import NoiseDistribution
+    from w2v_nce.training.options import TrainOptions
+    from w2v_nce.core.rng import seed_state
+    from w2v_nce.training.engine import Engine as Trainer
+    from w2v_nce.training.run import init_weights
 
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory(prefix="w2v-softmax-rate-") as tmp:

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 import w2v_nce
-from w2v_nce.huffman import HuffmanTree
-from w2v_nce.inference import log_sum_exp
-from w2v_nce.trainer import initial_bias
+from w2v_nce.kernels.huffman import HuffmanTree
+from w2v_nce.model.inference import log_sum_exp
+from w2v_nce.training.run import initial_bias
 
 STEP0 = dict(dim=8, epochs=1, alpha=0.0, min_alpha=0.0, workers=1, seed=2, min_count=3)  # lr 0: the step-0 model
 

@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from w2v_nce.blocked import BlockedSoftmax
-from w2v_nce.loop import CBOW, SKIPGRAM
+from w2v_nce.kernels.blocked import BlockedSoftmax
+from w2v_nce.kernels.loop import CBOW, SKIPGRAM
 from w2v_nce.objectives.base import new_thread_state
-from w2v_nce.rng import new_state
-from w2v_nce.rows import collect_rows
-from w2v_nce.stream import SENTINEL
-from w2v_nce.vecops import exp32
+from w2v_nce.core.rng import new_state
+from w2v_nce.kernels.rows import collect_rows
+from w2v_nce.prepare.stream import SENTINEL
+from w2v_nce.core.vecops import exp32
 
 
 def reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, block_rows, seed):
@@ -117,7 +117,7 @@ def test_exp32_relative_error_and_clamping():
 def test_a_maximum_far_above_the_frequent_words_is_computed_again_from_it():
     """The row's exponentials are shifted by the largest score among the most frequent words; a rare word
     scoring far above them (here by about 400 nats) makes the row be computed again, shifted by the maximum."""
-    from w2v_nce.blocked import SHIFT_SLACK, SHIFT_WORDS
+    from w2v_nce.kernels.blocked import SHIFT_SLACK, SHIFT_WORDS
 
     V, dim = SHIFT_WORDS + 44, 4
     in_w = np.zeros((V, dim), np.float32)

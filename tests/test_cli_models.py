@@ -14,8 +14,8 @@ from gensim.test.utils import datapath
 
 import w2v_nce
 from w2v_nce import Model
-from w2v_nce.inference import distribution
-from w2v_nce.sample import bundled_corpus_path
+from w2v_nce.model.inference import distribution
+from w2v_nce.prepare.sample import bundled_corpus_path
 
 
 def run(*args):

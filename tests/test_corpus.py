@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
-from w2v_nce.corpus import MAX_SENTENCE, TextCorpus, as_corpus, split_sentences
-from w2v_nce.errors import W2VError, W2VWarning
+from w2v_nce.prepare.corpus import MAX_SENTENCE, TextCorpus, as_corpus, split_sentences
+from w2v_nce.core.errors import W2VError, W2VWarning
 
 
 def write(path, data):

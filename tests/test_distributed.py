@@ -11,11 +11,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from w2v_nce import Model, W2VError, train  # noqa: E402
-from w2v_nce.corpus import TextCorpus, split_sentences  # noqa: E402
-from w2v_nce.distributed import (count_piece, counted_piece, encode_part, merge_counts,  # noqa: E402
-                                 plan_parts, plan_pieces, round_chunks, sync_periods, synced_prefix)
-from w2v_nce.stream import EncodedCorpus  # noqa: E402
-from w2v_nce.vocab import Vocabulary  # noqa: E402
+from w2v_nce.prepare.corpus import TextCorpus, split_sentences  # noqa: E402
+from w2v_nce.cluster.pieces import count_piece, counted_piece, encode_part, merge_counts, plan_pieces  # noqa: E402
+from w2v_nce.cluster.plan import plan_parts, round_chunks, sync_periods, synced_prefix  # noqa: E402
+from w2v_nce.prepare.stream import EncodedCorpus  # noqa: E402
+from w2v_nce.prepare.vocab import Vocabulary  # noqa: E402
 
 FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from w2v_nce.export import write_word2vec
-from w2v_nce.floattext import MAX_CHARS, format_rows, row_texts
+from w2v_nce.model.export import write_word2vec
+from w2v_nce.model.floattext import MAX_CHARS, format_rows, row_texts
 
 
 def python_text(values):

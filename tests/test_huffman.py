@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from w2v_nce.huffman import HuffmanTree
+from w2v_nce.kernels.huffman import HuffmanTree
 
 
 def reference_parents(counts):

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from w2v_nce import Model, W2VError
-from w2v_nce.errors import W2VWarning
-from w2v_nce.evaluation import heldout_metrics
-from w2v_nce.huffman import HuffmanTree
+from w2v_nce.core.errors import W2VWarning
+from w2v_nce.model.evaluation import heldout_metrics
+from w2v_nce.kernels.huffman import HuffmanTree
 
 WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
 

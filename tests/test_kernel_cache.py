@@ -1,8 +1,8 @@
 """Cached kernels are fresh only if no module of the package changed (kernels inline code across modules)."""
 import shutil
 
-from w2v_nce import kernel_cache
-from w2v_nce.loop import train_chunk
+from w2v_nce.core import kernel_cache
+from w2v_nce.kernels.loop import train_chunk
 from w2v_nce.objectives.ns import negative_sampling
 
 

@@ -6,7 +6,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from w2v_nce import Model, W2VError
-from w2v_nce.export import atomic_write
+from w2v_nce.core.files import atomic_write
 
 
 def make_model(rng, bias=True):

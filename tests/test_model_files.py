@@ -11,8 +11,8 @@ import pytest
 
 import w2v_nce
 from w2v_nce import Model, W2VError
-from w2v_nce.errors import ModelFileError
-from w2v_nce.model import _FORMAT_VERSION
+from w2v_nce.core.errors import ModelFileError
+from w2v_nce.model.file import _FORMAT_VERSION
 
 EXE = shutil.which("w2v-nce")
 

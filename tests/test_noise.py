@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from w2v_nce.noise import NoiseDistribution
+from w2v_nce.kernels.noise import NoiseDistribution
 
 
 def test_q_is_counts_to_the_power_alpha_normalized():

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 import reference as ref
-from w2v_nce.huffman import HuffmanTree
-from w2v_nce.loop import CBOW, SKIPGRAM, train_chunk
-from w2v_nce.noise import NoiseDistribution, draw_many
+from w2v_nce.kernels.huffman import HuffmanTree
+from w2v_nce.kernels.loop import CBOW, SKIPGRAM, train_chunk
+from w2v_nce.kernels.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
 from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state, with_tree
-from w2v_nce.rng import new_state
-from w2v_nce.stream import SENTINEL
+from w2v_nce.core.rng import new_state
+from w2v_nce.prepare.stream import SENTINEL
 
 V, DIM, K = 40, 8, 5
 OBJECTIVE_NAMES = ["ns", "nce", "infonce", "hs", "softmax"]

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import w2v_nce
-from w2v_nce.corpus import TextCorpus
-from w2v_nce.errors import W2VError, W2VWarning
-from w2v_nce.prepare import CountedCorpus
-from w2v_nce.stream import EncodedCorpus
-from w2v_nce.tokens import lowercase_table
-from w2v_nce.vocab import Vocabulary
+from w2v_nce.prepare.corpus import TextCorpus
+from w2v_nce.core.errors import W2VError, W2VWarning
+from w2v_nce.prepare.counting import CountedCorpus
+from w2v_nce.prepare.stream import EncodedCorpus
+from w2v_nce.prepare.tokens import lowercase_table
+from w2v_nce.prepare.vocab import Vocabulary
 
 WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
 PIECES = [

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 import w2v_nce
 from w2v_nce import Model, W2VError
-from w2v_nce.rows import collect_rows
-from w2v_nce.loop import SKIPGRAM
-from w2v_nce.corpus import TextCorpus
-from w2v_nce.errors import W2VWarning
-from w2v_nce.rng import new_state
-from w2v_nce.stream import SENTINEL
-from w2v_nce.window import sentence_pairs
+from w2v_nce.kernels.rows import collect_rows
+from w2v_nce.kernels.loop import SKIPGRAM
+from w2v_nce.prepare.corpus import TextCorpus
+from w2v_nce.core.errors import W2VWarning
+from w2v_nce.core.rng import new_state
+from w2v_nce.prepare.stream import SENTINEL
+from w2v_nce.kernels.window import sentence_pairs
 
 EXE = shutil.which("w2v-nce")
 needs_cli = pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")

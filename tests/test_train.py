@@ -3,7 +3,7 @@ import pytest
 
 import w2v_nce
 from w2v_nce import W2VError
-from w2v_nce.options import OptionError
+from w2v_nce.training.options import OptionError
 
 
 def test_train_api_on_a_path(small_corpus):
@@ -25,7 +25,7 @@ def test_train_api_on_a_path(small_corpus):
                                                    ("softmax", "cbow", 0.05)])
 def test_default_learning_rates(objective, arch, alpha):
     """The documented defaults (README, Learning rate): full softmax keeps word2vec's; a given --alpha wins."""
-    from w2v_nce.options import TrainOptions
+    from w2v_nce.training.options import TrainOptions
 
     o = TrainOptions(objective=objective, arch=arch).resolved()
     assert o.alpha == alpha and o.min_alpha == 1e-4

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from w2v_nce.errors import W2VError
-from w2v_nce.stream import SENTINEL, EncodedCorpus
-from w2v_nce.vocab import Vocabulary
+from w2v_nce.core.errors import W2VError
+from w2v_nce.prepare.stream import SENTINEL, EncodedCorpus
+from w2v_nce.prepare.vocab import Vocabulary
 
 
 def test_vocabulary_order_min_count_and_max_vocab():

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from w2v_nce.loop import CBOW, SKIPGRAM, train_chunk
-from w2v_nce.noise import draw_many
+from w2v_nce.kernels.loop import CBOW, SKIPGRAM, train_chunk
+from w2v_nce.kernels.noise import draw_many
 from w2v_nce.objectives.base import empty_noise_tables, new_thread_state, objective
-from w2v_nce.rng import new_state
-from w2v_nce.stream import SENTINEL
-from w2v_nce.window import read_sentence, sentence_pairs
+from w2v_nce.core.rng import new_state
+from w2v_nce.prepare.stream import SENTINEL
+from w2v_nce.kernels.window import read_sentence, sentence_pairs
 
 
 @objective

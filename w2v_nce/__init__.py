@@ -1,11 +1,11 @@
 """w2v-nce: word embeddings trained with full softmax, negative sampling, NCE, InfoNCE or hierarchical softmax."""
-from . import kernel_cache
+from .core import kernel_cache
 
 kernel_cache.register()  # before any kernel is compiled or loaded from the cache
 
-from .errors import W2VError  # noqa: E402
-from .model import Model  # noqa: E402
-from .trainer import train  # noqa: E402
+from .api import train  # noqa: E402
+from .core.errors import W2VError  # noqa: E402
+from .model.model import Model  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["train", "Model", "W2VError", "__version__"]

@@ -2,8 +2,8 @@
 
 ∂L/∂s(w',c) = p(w'|c) − [w' = w] with p = softmax(s(·,c)); the log-sum-exp subtracts the maximum score.
 The scores are log-probabilities up to the per-context constant log Z(c). This unit does one example at
-a time (O(V·dim)); for larger vocabularies the trainer computes the same loss on blocks of examples with
-matrix products (see w2v_nce/blocked.py).
+a time (O(V·dim)); for larger vocabularies the engine computes the same loss on blocks of examples with
+matrix products (see w2v_nce/kernels/blocked.py).
 """
 import numpy as np
 

@@ -1,0 +1,199 @@
+"""The driver of one data-parallel training job: its parts opened on the workers, and the rounds they train.
+
+The driver submits round s + 1 while round s runs, so that it starts as soon as the changes arrive; it gets only
+each part's loss tally and time, and fetches the global weights W from a part when it needs them (at the end,
+for a checkpoint, after a failure). A failed round is recovered by recovery.py.
+"""
+import time
+
+import numpy as np
+
+from . import bfloat16, recovery
+from .part import _open_part, _part_round, _part_weights, _round_report
+from .placement import WorkersLost
+from .plan import EpochPlan
+
+
+class ClusterJob:
+    """One job on the workers of `placement`: part p trains part_entries[p] of the pieces, from the driver's
+    weights, with the resolved options opts (threads per part: those given, else each worker's), synchronized as
+    `sync` (plan.Sync) says."""
+
+    def __init__(self, placement, opts, vocab, pieces, part_entries, weights, threads, tmp_dir, sync):
+        self.placement = placement
+        self.client = placement.client
+        self.opts = opts
+        self.vocab = vocab
+        self.pieces = pieces
+        self.part_entries = part_entries
+        self.in_w, self.out_w, self.out_b = weights
+        self.threads = threads
+        self.tmp_dir = tmp_dir
+        self.sync_settings = sync
+        self.sync = sync.mode
+        self.sync_words = sync.words
+        self.combine = sync.combine
+        self.n_parts = len(part_entries)
+        self.stats = dict(sync=sync.mode, combine=self.combine, sync_words=sync.words, parts=self.n_parts,
+                          rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0,
+                          sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
+        self.attempt = 0
+        # rounds and synchronizations numbered from the weights given (0); the driver's W is at w_seq, the last
+        # round trained is last_seq, its tasks (their changes, on the workers) last
+        self.w_seq = self.last_seq = 0
+        self.last = None
+        self.plans = {}
+        self.tasks = {}  # round → {part: (task, report)}, the rounds submitted and not yet combined everywhere
+        self.finite = True
+
+    @property
+    def hosts(self):
+        return self.placement.hosts
+
+    @property
+    def interrupted(self):
+        return self.placement.interrupted
+
+    # -- parts --
+    def open(self, total_words, counted_on):
+        """Open one part per worker (encoding its share), on the worker that counted its first piece
+        (counted_on: piece → worker) if free."""
+        self.total_words = total_words
+        self.placement.place(self.n_parts, lambda p: counted_on.get(self.part_entries[p][0][0]))
+        t0 = time.perf_counter()
+        results = self.open_parts(range(self.n_parts))
+        self.stats["encode_seconds"] = time.perf_counter() - t0
+        self.part_raw = {p: results[p][0] for p in results}
+        self.part_sentences = sum(results[p][1] for p in results)
+
+    def open_parts(self, parts, synced=0):
+        """Open the parts on their hosts from the driver's W (synchronization `synced`)."""
+        parts = sorted(parts)
+        if not parts:
+            return {}
+        placement = self.placement
+        while True:
+            weights = [self.in_w, self.out_w, self.out_b]
+            targets = sorted({self.hosts[p] for p in parts})
+            try:
+                wf = self.client.scatter([weights], workers=targets, broadcast=True, hash=False, direct=True)[0]
+                vf = self.client.scatter([(self.vocab.words, self.vocab.counts)], workers=targets,
+                                         broadcast=True, hash=False, direct=True)[0]
+                self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
+                futures = {p: placement.on_part(
+                    _open_part, p, self.opts, self.threads, vf, self.pieces, self.part_entries[p], wf,
+                    self.total_words, self.tmp_dir, synced, self.attempt) for p in parts}
+                return placement.results(futures)
+            except WorkersLost as e:
+                placement.rehost(e.parts)
+                parts = sorted(set(parts) | e.parts)
+            except OSError:
+                placement.rehost({p for p, w in self.hosts.items() if w not in placement.alive()})
+
+    # -- rounds --
+    def plan_epochs(self):
+        self.epoch_plan = EpochPlan(self.part_raw, self.vocab.counts, self.sync_settings,
+                                    self.opts.objective == "hs")
+        self.rounds = self.epoch_plan.rounds
+        self.raw_per_epoch = self.epoch_plan.raw_per_epoch
+
+    def submit(self, s, parts, prev):
+        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
+        plan = self.plans[s]
+        r = plan["round"]
+        out = {}
+        for p in parts:
+            task = self.placement.on_part(
+                _part_round, p, self.attempt, s, prev, self.combine == "average", plan["epoch"],
+                self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
+                plan["words_to"], plan["n_in"], plan["n_out"])
+            out[p] = (task, self.placement.after(_round_report, p, task))
+        return out
+
+    def tasks_of(self, s):
+        return [self.tasks[s][p][0] for p in range(self.n_parts)]
+
+    def run_round(self, epoch, r, n_sync=None, following=None):
+        """Train round r of `epoch` on every part (no chunks if r is None: a synchronization only), and submit
+        the following round ((epoch, r) or None) so that it starts on the workers as soon as this one ends.
+        Every part's task first applies the previous round's changes, fetched from the other workers (not through
+        the driver); the driver gets each part's loss tally and time."""
+        s = self.last_seq + 1
+        if s not in self.tasks:
+            self.plans[s] = self.epoch_plan.round(epoch, r, n_sync)
+            self.tasks[s] = self.submit(s, range(self.n_parts), self.last)
+        t0 = time.perf_counter()
+        while True:
+            try:
+                if following is not None and s + 1 not in self.tasks:
+                    self.plans[s + 1] = self.epoch_plan.round(*following)
+                    self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
+                reports = self.placement.results({p: rep for p, (_, rep) in self.tasks[s].items()}, wait_all=False)
+                if any(rep is None for rep in reports.values()):
+                    raise RuntimeError(f"round {s} found a part in an unexpected state")
+                self.last, self.last_seq = self.tasks_of(s), s
+                break
+            except (WorkersLost, OSError, TimeoutError) as e:
+                self.stats["failed_rounds"] += 1
+                reports = recovery.recover(self, s, e.parts if isinstance(e, WorkersLost) else set())
+                if reports is not None:  # round s complete after all
+                    break
+                self.tasks[s] = self.submit(s, range(self.n_parts), self.last)
+        for old in [k for k in self.plans if k < s]:
+            self.tasks.pop(old, None)
+            del self.plans[old]
+        plan = self.plans[s]
+        self._count_round(epoch, r, plan, reports, time.perf_counter() - t0)
+        got = [rep for rep in reports.values() if rep is not None]
+        tally = (sum(rep[0] for rep in got), sum(rep[1] for rep in got))
+        return tally, plan["words_to"] - plan["words_from"]
+
+    def _count_round(self, epoch, r, plan, reports, wall):
+        """The round's figures into stats and last_round; whether every change was finite into `finite`."""
+        n_in, n_out = plan["n_in"], plan["n_out"]
+        changes_bytes = sum(min(m, len(a)) * a[:1].size * bfloat16.BYTES
+                            for a, m in zip((self.in_w, self.out_w, self.out_b), (n_in, n_out, n_out)))
+        hosts = set(self.hosts.values())
+        sent = sum(changes_bytes * len(hosts - {self.hosts[p]}) for p in range(self.n_parts))  # to every other
+        got = [rep for rep in reports.values() if rep is not None]
+        compute = max(rep[2] for rep in got)
+        self.finite = self.finite and all(rep[3] for rep in got)  # checked at the epoch's end
+        st = self.stats
+        if r is not None:
+            st["rounds"] += 1
+        st["sync_bytes"] += sent
+        st["round_seconds"] += wall
+        st["compute_seconds"] += compute
+        st["sync_seconds"] += max(wall - compute, 0.0)
+        self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=plan["words_to"],
+                               synced_rows=plan["synced_rows"], bytes=sent, seconds=wall, compute_seconds=compute)
+
+    def cancel_after(self, s):
+        """Cancel the tasks of the rounds after s (they do nothing once the parts have settled)."""
+        for k in [k for k in self.tasks if k > s]:
+            for task, rep in self.tasks.pop(k).values():
+                task.cancel()
+                rep.cancel()
+
+    def withdraw(self):
+        """Training stops after the last round: the round submitted ahead is undone where it started."""
+        recovery.withdraw(self)
+
+    # -- the global weights --
+    def set_weights(self, weights, s):
+        for target, a in zip((self.in_w, self.out_w, self.out_b), weights):
+            np.copyto(target, a)
+        self.w_seq = s
+
+    def weights(self):
+        """The global weights (W, at the last synchronization), fetched from a part if the driver's are older."""
+        while self.w_seq != self.last_seq:
+            s = self.last_seq
+            p = min(self.hosts)
+            try:
+                w = self.placement.results({p: self.placement.on_part(
+                    _part_weights, p, s, self.last, self.combine == "average")})[p]
+                self.set_weights(w, s)
+            except (WorkersLost, OSError, TimeoutError) as e:
+                recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)
+        return self.in_w, self.out_w, self.out_b

@@ -1,0 +1,307 @@
+"""The worker side of a cluster job: the parts a worker holds (in a worker plugin, PartStore) and the tasks the
+driver pins to that worker.
+
+A part lives on one worker: its id stream, encoded there once into a temporary file, and the engine that trains
+it on a local copy of the weights. Piece i is counted on worker i·W/n (contiguous runs of pieces, as the parts
+are), which keeps the counted stream; the part that holds the piece is opened on that worker and only remaps its
+sentences (on any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
+the shared files, on a surviving worker.
+
+Synchronizations and rounds are numbered. Round s's task of every part takes every part's round s − 1 result
+as its input, so Dask moves each part's changes worker to worker (not through the driver), and it starts by
+applying them: base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads keep them) or
+base + Σ_p Δ_p / n ("average"), added in part order, so every worker computes the same base: the global weights
+W. A round's changes Δ_p = W_p − W_base of the rows synchronized after it are rounded to bfloat16 (half the bytes
+of float32; bfloat16.py) and stay on their worker. A part keeps, before a round, a copy of its rows that differ
+from base, to redo the round from after a failure (recovery.py).
+"""
+import dataclasses
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from ..kernels.noise import NoiseDistribution
+from ..prepare.vocab import Vocabulary
+from ..training.engine import Engine
+from . import bfloat16
+from .pieces import count_piece, encode_part
+
+try:
+    from distributed import WorkerPlugin as _PluginBase
+except ImportError:  # the dask extra is not installed: connection.import_distributed says so
+    _PluginBase = object
+
+
+# The worker's statistical profiler samples the stacks of its threads every 10 ms by default; with every core
+# training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
+# the worker.
+_PROFILER_CALLBACKS = ("profile", "profile-cycle")
+
+
+class PartStore(_PluginBase):
+    """Per-worker state of one training job: the parts this worker holds (a worker plugin; teardown closes
+    and removes their encoded streams)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.parts = {}
+        self.kept = {}  # piece → its CountedCorpus, counted here, until a part encodes it
+        self.kept_dir = None
+        self.paused = []
+
+    def setup(self, worker):
+        self.local_directory = worker.local_directory
+        self.nthreads = worker.state.nthreads
+        callbacks = getattr(worker, "periodic_callbacks", {})
+        self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
+        for pc in self.paused:
+            pc.stop()
+
+    def teardown(self, worker):
+        for part in list(self.parts.values()):
+            part.close()
+        self.parts.clear()
+        self.kept.clear()
+        if self.kept_dir is not None:
+            shutil.rmtree(self.kept_dir, ignore_errors=True)
+        for pc in self.paused:
+            pc.start()
+        self.paused = []
+
+
+def _store(name):
+    from distributed import get_worker
+
+    return get_worker().plugins[name]
+
+
+def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
+    """count_piece, keeping the counted stream on this worker for the part that will encode it; also returns
+    this worker's address."""
+    from distributed import get_worker
+
+    store = _store(store_name)
+    if store.kept_dir is None:
+        store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
+    store.kept.pop(i, None)  # a count run again rewrites the stream: no stale entry if it fails
+    counts, store.kept[i] = count_piece(piece, lowercase, max_vocab_size, os.path.join(store.kept_dir, f"piece{i}.i32"))
+    return counts + (get_worker().address,)
+
+
+class Part:
+    """One part on its worker: the encoded stream, an Engine on local weights, the weights at the rows' last
+    synchronization (base, the same on every worker: the global weights W) and what it takes to redo a round.
+
+    Synchronizations and rounds are numbered: a part is opened from the weights of synchronization `synced`, round
+    s trains from synchronization s − 1, and synchronization s adds the changes of round s. `synced` is the last
+    synchronization applied to base, `trained` the last round whose training the local weights hold (synced or
+    synced + 1)."""
+
+    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0, kept=None):
+        self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
+        self.lock = threading.Lock()
+        try:
+            self.encoded = encode_part(pieces, entries, vocab, os.path.join(self.dir, "ids.i32"), opts.lowercase,
+                                       opts.max_vocab_size, kept)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
+        self.base = tuple(a.copy() for a in local)
+        # the changes of round s, in bfloat16, in buffer s % 2: those of a round stay valid while the next round
+        # runs, for the workers that still fetch them
+        self.deltas = [tuple(np.empty(a.shape, np.uint16) for a in local) for _ in range(2)]
+        self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
+        # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
+        self.equal = [len(a) for a in local]
+        self.before_round = None
+        self.synced = self.trained = synced
+        self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
+        self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
+        self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
+                             local, total_words=total_words, chunk_key=index << 32)
+        self.weights = (self.engine.in_w, self.engine.out_w, self.engine.out_b)
+
+    def train_round(self, epoch, chunk_ids, words_from, words_to):
+        """Train the chunks chunk_ids of `epoch` once: this part's share of one round, whose parts together move
+        the schedule from words_from to words_to (words trained by all of them). The learning rate falls linearly
+        over [words_from, words_to) in proportion to the chunks' raw words. Returns (loss sum, examples) of these
+        chunks. The weights are checked on the changes (changes()): those of the synchronized rows every round,
+        every row's at the end of an epoch."""
+        engine = self.engine
+        engine.reset_tally()
+        chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+        raw = engine.encoded.chunks[chunk_ids, 2].astype(np.float64)
+        scale = (words_to - words_from) / max(raw.sum(), 1.0)
+        offset = dict(zip(chunk_ids.tolist(), np.concatenate([[0.0], np.cumsum(raw)]).tolist()))
+        rows = dict(zip(chunk_ids.tolist(), raw.tolist()))
+
+        def schedule(c):
+            return words_from + scale * offset[c], words_from + scale * (offset[c] + rows[c])
+
+        engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
+        return engine.tally()
+
+    def apply_changes(self, s, changes, average):
+        """Synchronization s from the changes of round s of every part, in part order: base ← base + Σ_p Δ_p
+        (or + Σ_p Δ_p / n), the same additions on every worker; the synchronized rows of the local weights are
+        set to base. Nothing if s is applied already."""
+        if self.synced >= s:
+            return
+        if self.synced != s - 1 or self.trained != s:
+            raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
+                               f"{self.trained}")
+        scale = 1.0 / len(changes) if average else 1.0
+        for i, (local, base) in enumerate(zip(self.weights, self.base)):
+            n = len(changes[0][i])
+            rows = base[:n]
+            for c in changes:
+                bfloat16.add_into(rows.reshape(-1), c[i].reshape(-1), scale)
+            np.copyto(local[:n], rows)
+            self.equal[i] = n
+        self.synced = s
+
+    def set_rows(self, s, push):
+        """Synchronization s from its result: rows[:n_in] of the input vectors, [:n_out] of the output vectors
+        and bias (for a part that trained round s but lost the changes of another part)."""
+        if self.synced >= s:
+            return
+        n_in, n_out, in_rows, out_rows, bias_rows = push
+        for i, (local, base, n, rows) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out),
+                                                       (in_rows, out_rows, bias_rows))):
+            np.copyto(local[:n], rows)
+            np.copyto(base[:n], rows)
+            self.equal[i] = n
+        self.synced = s
+
+    def keep(self):
+        """Before a round: the rows that differ from base (those not synchronized), to redo the round from."""
+        for local, saved, k in zip(self.weights, self.saved, self.equal):
+            np.copyto(saved[k:], local[k:])
+        self.before_round = list(self.equal)
+        self.equal = [0] * len(self.weights)
+
+    def changes(self, s, n_in, n_out):
+        """Δ of the rows to synchronize since their last synchronization, round s, in bfloat16 (views of buffer
+        s % 2), and whether every Δ is finite."""
+        out, bad = [], 0
+        for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
+            bad += bfloat16.difference_into(local[:n].reshape(-1), base[:n].reshape(-1), delta[:n].reshape(-1))
+            out.append(delta[:n])
+        return tuple(out), bad == 0
+
+    def rollback(self):
+        """Back to before the round in progress (trained = synced + 1), if any."""
+        if self.trained != self.synced + 1 or self.before_round is None:
+            return
+        for local, base, saved, k in zip(self.weights, self.base, self.saved, self.before_round):
+            local[:k] = base[:k]
+            local[k:] = saved[k:]
+        self.equal = list(self.before_round)
+        self.before_round = None
+        self.trained = self.synced
+
+    def state(self):
+        return self.synced, self.trained, dict(self.reports)
+
+    def close(self):
+        self.encoded.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, weights, total_words, tmp_dir,
+               synced, attempt):
+    """Open part `index` on this worker from the job's resolved options, its threads those given, else the
+    worker's."""
+    store = _store(store_name)
+    words, counts = vocab_data
+    opts = dataclasses.replace(opts, workers=threads or store.nthreads)
+    old = store.parts.pop(index, None)
+    if old is not None:
+        old.close()
+    store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
+                                     total_words, tmp_dir or store.local_directory, synced, store.kept)
+    part.attempt = attempt
+    return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
+
+
+def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, words_from, words_to, n_in, n_out):
+    """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
+    train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
+        if attempt != part.attempt or part.trained >= s:
+            return None
+        if prev is not None:
+            part.apply_changes(s - 1, [p[0] for p in prev], average)
+        if part.synced != s - 1 or part.trained != s - 1:
+            raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
+        part.keep()
+        part.trained = s
+        t0 = time.perf_counter()
+        tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
+        seconds = time.perf_counter() - t0
+        changes, finite = part.changes(s, n_in, n_out)
+        report = (float(tally[0]), float(tally[1]), seconds, finite)
+        part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
+        part.reports[s] = report
+        return changes, report
+
+
+def _round_report(result):
+    return None if result is None else result[1]
+
+
+def _part_settle(store_name, index, attempt):
+    """After a failure: older tasks of the part do nothing from now on; its (synced, trained, reports)."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        part.attempt = attempt
+        return part.state()
+
+
+def _part_rollback(store_name, index, attempt):
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if attempt == part.attempt:
+            part.rollback()
+        return part.state()
+
+
+def _part_set_rows(store_name, index, attempt, s, push):
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if attempt == part.attempt:
+            part.set_rows(s, push)
+        return part.state()
+
+
+def _part_weights(store_name, index, s, prev, average):
+    """The global weights after synchronization s (applied here first from prev if needed): a copy of base."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if prev is not None:
+            part.apply_changes(s, [p[0] for p in prev], average)
+        if part.synced != s:
+            raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
+        return tuple(a.copy() for a in part.base)
+
+
+def new_store(client):
+    """Register a new PartStore on every worker (present and future); its name."""
+    name = f"w2v-nce-{uuid.uuid4().hex[:12]}"
+    client.register_plugin(PartStore(name), name=name)
+    return name
+
+
+def close_store(client, name):
+    try:
+        client.unregister_worker_plugin(name)
+    except Exception:  # a worker lost meanwhile, or a closing client: the workers' teardown removes the files
+        pass

@@ -1,0 +1,123 @@
+"""The corpus cut into pieces, counted piece by piece and merged, and a part's id stream encoded from its pieces:
+the adapter of cluster training to corpus preparation.
+
+The pieces are the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never
+straddles two pieces, so the sentences are exactly those of a local run); a .gz file is one piece. Each piece is
+counted with the compiled one-pass preparation of a local run (prepare/counting.py). The driver merges the counts
+in piece order: a word first seen in an earlier piece comes first, and within a piece words keep their
+first-seen order, so the merged counter lists the words in the whole corpus's first-seen order and the vocabulary
+(ties in first-seen order) equals a local run's exactly. The merged counter holds every distinct word once: it
+grows with the vocabulary, not with the corpus.
+"""
+import glob
+import os
+import shutil
+from collections import Counter
+
+import numpy as np
+
+from ..core.errors import W2VError
+from ..prepare.corpus import check_corpus_path
+from ..prepare.counting import DEFAULT_MAX_VOCAB_SIZE, CountedCorpus
+from ..prepare.stream import EncodedCorpus
+from ..prepare.vocab import Vocabulary, require_tokens
+
+
+def _is_gzip(path):
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _line_start_at_or_after(f, pos, size):
+    """The offset of the first line start ≥ pos (size if none)."""
+    if pos <= 0:
+        return 0
+    f.seek(pos - 1)
+    at = pos - 1
+    while at < size:
+        block = f.read(1 << 16)
+        if not block:
+            break
+        nl = block.find(b"\n")
+        if nl >= 0:
+            return at + nl + 1
+        at += len(block)
+    return size
+
+
+def plan_pieces(corpus, n_pieces):
+    """The pieces of a corpus path or glob, in corpus order: dicts of path, start, end (end None: the whole
+    file). One plain-text file is cut into up to n_pieces byte ranges at line starts."""
+    paths = sorted(glob.glob(os.fspath(corpus))) if glob.has_magic(os.fspath(corpus)) else [os.fspath(corpus)]
+    if not paths:
+        raise W2VError(f"corpus not found: no file matches {corpus}")
+    for p in paths:
+        check_corpus_path(p)
+    if len(paths) > 1 or _is_gzip(paths[0]) or n_pieces <= 1:
+        return [dict(path=p, start=0, end=None) for p in paths]
+    path = paths[0]
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        cuts = sorted({0, size} | {_line_start_at_or_after(f, size * i // n_pieces, size) for i in range(1, n_pieces)})
+    return [dict(path=path, start=a, end=b) for a, b in zip(cuts, cuts[1:]) if b > a] or \
+        [dict(path=path, start=0, end=None)]
+
+
+def counted_piece(piece, lowercase=False, stream_path=None, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
+    """The CountedCorpus of one piece (tokenized and counted by the compiled one-pass preparation)."""
+    byte_range = None if piece["end"] is None else (piece["start"], piece["end"])
+    return CountedCorpus(piece["path"], stream_path, lowercase, max_vocab_size, warn=False, byte_range=byte_range)
+
+
+def count_piece(piece, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, stream_path=None):
+    """((word → count in first-seen order, raw words, sentences), CountedCorpus) of one piece, its stream of
+    provisional ids written to stream_path if given."""
+    counted = counted_piece(piece, lowercase, stream_path, max_vocab_size)
+    return (counted.word_counts(), counted.raw_words, counted.raw_sentences), counted
+
+
+def merge_counts(piece_counts):
+    """Merge per-piece counters given in corpus order: words in the corpus's first-seen order."""
+    merged = Counter()
+    for counts in piece_counts:
+        merged.update(counts)
+    return merged
+
+
+def build_vocabulary(merged, opts, raw_words, raw_sentences):
+    """The vocabulary of merged counts, built exactly as a local run builds it."""
+    require_tokens(raw_words)
+    return Vocabulary.from_counts(merged, opts.min_count, opts.max_vocab, raw_words, raw_sentences)
+
+
+def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, kept=None):
+    """The id stream of one part (its entries (piece, first sentence, end sentence) in order), encoded under
+    vocab into the file `path`: each entry by the compiled preparation, then joined. kept: {piece: its
+    CountedCorpus} counted here already (each used once: its stream is moved and rewritten), else counted again."""
+    def counted_at(i, target):
+        counted = kept.pop(i, None) if kept else None
+        if counted is None:
+            return counted_piece(pieces[i], lowercase, target, max_vocab_size)
+        shutil.move(counted.stream_path, target)
+        counted.stream_path = target
+        return counted
+
+    if len(entries) == 1:
+        i, first, end = entries[0]
+        return counted_at(i, path).encode(vocab, sentences=(first, end))
+    chunks, n_sentences, length = [], 0, 0
+    with open(path, "wb") as out:
+        for k, (i, first, end) in enumerate(entries):
+            entry_path = f"{path}.{k}"
+            try:
+                encoded = counted_at(i, entry_path).encode(vocab, sentences=(first, end))
+                with open(entry_path, "rb") as f:
+                    shutil.copyfileobj(f, out)
+                encoded.close()
+            finally:
+                if os.path.exists(entry_path):
+                    os.remove(entry_path)
+            chunks.append(encoded.chunks + np.array([length, length, 0], np.int64))
+            n_sentences += encoded.n_sentences
+            length += encoded.length
+    return EncodedCorpus(path, np.concatenate(chunks).reshape(-1, 3), n_sentences)

@@ -1,0 +1,123 @@
+"""Where a job's parts run, and waiting for their tasks: which worker hosts each part, the tasks pinned to it,
+and a lost worker noticed while the driver waits, its parts placed again on the survivors."""
+from ..core.errors import W2VError
+
+# How often the driver looks for lost workers while a round runs (seconds).
+_POLL = 0.5
+
+
+class WorkersLost(Exception):
+    def __init__(self, parts):
+        super().__init__(f"workers of parts {sorted(parts)} lost")
+        self.parts = set(parts)
+
+
+def workers_of(client):
+    """The addresses of the client's workers; W2VError if there is none."""
+    alive = list(client.scheduler_info(n_workers=-1)["workers"])
+    if not alive:
+        raise W2VError("the Dask cluster has no workers")
+    return alive
+
+
+class Placement:
+    """The hosts of a job's parts on the workers of a Dask client, the tasks pinned to them, and the wait for
+    their results. `store`: the name of the job's PartStore on the workers; `interrupted` becomes True if Ctrl-C
+    came while waiting (the work in progress completes)."""
+
+    def __init__(self, client, store):
+        self.client = client
+        self.store = store
+        self.hosts = {}  # part → worker address
+        self.interrupted = False
+
+    def alive(self):
+        return list(self.client.scheduler_info(n_workers=-1)["workers"])
+
+    def _spare_worker(self, alive):
+        load = {w: 0 for w in alive}
+        for p, w in self.hosts.items():
+            if w in load:
+                load[w] += 1
+        return min(alive, key=lambda w: (load[w], alive.index(w)))
+
+    def place(self, n_parts, preferred):
+        """One part per worker: part p on preferred(p) (the worker that counted its first piece) if that worker
+        is alive and free."""
+        alive = workers_of(self.client)
+        for p in range(n_parts):
+            w = preferred(p)
+            if w not in alive or (w in self.hosts.values() and len(self.hosts) < len(alive)):
+                w = self._spare_worker(alive)
+            self.hosts[p] = w
+
+    def rehost(self, lost):
+        """The parts `lost` on the surviving workers, the least loaded first."""
+        alive = self.alive()
+        if not alive:
+            raise W2VError("every Dask worker was lost; training cannot continue")
+        for p in sorted(lost):
+            del self.hosts[p]
+        for p in sorted(lost):
+            self.hosts[p] = self._spare_worker(alive)
+
+    def on_part(self, fn, p, *args):
+        """The task fn(store, p, *args) on part p's worker."""
+        return self.client.submit(fn, self.store, p, *args, workers=[self.hosts[p]], allow_other_workers=False,
+                                  pure=False)
+
+    def after(self, fn, p, *args):
+        """The task fn(*args) on part p's worker (on the results of tasks there)."""
+        return self.client.submit(fn, *args, workers=[self.hosts[p]], allow_other_workers=False, pure=False)
+
+    def results(self, futures, wait_all=True):
+        """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
+        from distributed import wait
+
+        pending = dict(futures)
+        done = {}
+        lost = set()
+        while pending:
+            timed_out = False
+            try:
+                wait(list(pending.values()), timeout=_POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                timed_out = True
+            except KeyboardInterrupt:  # Ctrl-C: the work in progress completes, then training stops
+                self.interrupted = True
+            alive = None
+            if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
+                alive = set(self.alive())
+            for p, f in list(pending.items()):
+                if f.status == "finished":
+                    del pending[p]
+                    while not lost and p not in done:
+                        try:
+                            done[p] = f.result(timeout=_POLL)
+                        except KeyboardInterrupt:  # the result is fetched again, then training stops
+                            self.interrupted = True
+                        except Exception as e:  # a worker lost after finishing its task loses its result too
+                            if self.hosts[p] in set(self.alive()):
+                                if isinstance(e, TimeoutError):
+                                    continue
+                                raise
+                            lost.add(p)
+                elif f.status in ("error", "cancelled", "lost"):
+                    if f.status == "error" and self.hosts[p] in alive:
+                        exc = f.exception()
+                        if not isinstance(exc, OSError) and type(exc).__name__ != "KilledWorker":
+                            raise exc
+                    lost.add(p)
+                    del pending[p]
+                elif alive is not None and self.hosts[p] not in alive:
+                    lost.add(p)
+                    f.cancel()
+                    del pending[p]
+            if lost and not wait_all:
+                for f in pending.values():
+                    f.cancel()
+                pending.clear()
+        if lost:
+            raise WorkersLost(lost)
+        return done

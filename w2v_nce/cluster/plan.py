@@ -1,0 +1,132 @@
+"""The plan of a job: the corpus's pieces grouped into one contiguous part per worker (by raw words; when there
+are fewer pieces than workers, by sentence ranges of the pieces), the rounds of an epoch and each part's share of
+its chunks in every round, and which rows are synchronized after each round.
+
+An epoch is R rounds (R = ceil(largest part's raw words / sync words)); in round s every part trains its share of
+its chunks, the learning rate following the global schedule (words trained by all parts). Rows are stratified by
+frequency ("stratified"): a word expected to occur at least SYNC_EVENTS times in a part's round is synchronized
+every round, a rarer one every 2, 4, ... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are
+a prefix of the frequency-sorted vocabulary); every row is synchronized at the end of every epoch. "full"
+synchronizes every row every round; "epoch-average" is Spark MLlib's scheme: one round per epoch, every row,
+averaged.
+"""
+import math
+
+import numpy as np
+
+from ..core.errors import W2VError
+
+SYNC_MODES = ("stratified", "full", "epoch-average")
+COMBINES = ("sum", "average")
+# Raw words a part trains per round (the default round length).
+SYNC_WORDS = 200_000
+# A row is synchronized every round if its word is expected this many times in a part's round.
+SYNC_EVENTS = 1.0
+MAX_PERIOD = 8
+
+
+class Sync:
+    """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round) and combine
+    ("sum" or "average" of the parts' changes; epoch-average always averages)."""
+
+    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="sum"):
+        if mode not in SYNC_MODES:
+            raise W2VError(f"unknown sync mode {mode!r} (choose from {', '.join(SYNC_MODES)})")
+        if combine not in COMBINES:
+            raise W2VError(f"unknown sync_combine {combine!r} (choose from {', '.join(COMBINES)})")
+        if not isinstance(words, int) or words < 1:
+            raise W2VError(f"sync_words must be an integer ≥ 1, got {words!r}")
+        self.mode = mode
+        self.words = words
+        self.combine = "average" if mode == "epoch-average" else combine
+
+
+def plan_parts(piece_stats, n_parts):
+    """Cut the pieces (their (raw words, sentences), in order) into up to n_parts contiguous parts: lists of
+    (piece, first sentence, end sentence)."""
+    raw = np.array([r for r, _ in piece_stats], dtype=np.float64)
+    sents = [s for _, s in piece_stats]
+    n = len(piece_stats)
+    if n >= n_parts:
+        before = np.concatenate([[0.0], np.cumsum(raw)])  # raw words before piece i
+        cuts = [0]
+        for p in range(1, n_parts):  # the piece boundary nearest p/n_parts of the words, ≥ 1 piece per part
+            i = int(np.argmin(np.abs(before[1:n] - before[-1] * p / n_parts))) + 1
+            cuts.append(min(max(i, cuts[-1] + 1), n - (n_parts - p)))
+        cuts.append(n)
+        return [[(i, 0, sents[i]) for i in range(a, b)] for a, b in zip(cuts, cuts[1:])]
+    total = sum(sents)
+    bounds = [total * p // n_parts for p in range(n_parts + 1)]
+    offsets = np.concatenate([[0], np.cumsum(sents)]).astype(np.int64)
+    parts = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        if hi <= lo:
+            continue
+        part = []
+        for i in range(len(sents)):
+            a, b = max(lo, offsets[i]), min(hi, offsets[i + 1])
+            if b > a:
+                part.append((i, int(a - offsets[i]), int(b - offsets[i])))
+        parts.append(part)
+    return parts
+
+
+class EpochPlan:
+    """The rounds of every epoch of a job whose parts hold chunks of part_raw[p] raw words each: how many
+    (rounds), each part's share of its chunks per round (shares), the schedule's words before each round, and
+    the synchronization period of each row."""
+
+    def __init__(self, part_raw, counts, sync, hs):
+        largest = max(float(np.sum(r)) for r in part_raw.values())
+        self.rounds = 1 if sync.mode == "epoch-average" else max(1, math.ceil(largest / sync.words))
+        self.shares = {p: round_chunks(raw, self.rounds) for p, raw in part_raw.items()}
+        self.raw_per_epoch = int(sum(int(np.sum(r)) for r in part_raw.values()))
+        round_words = [sum(int(np.sum(part_raw[p][self.shares[p][r]])) for p in self.shares)
+                       for r in range(self.rounds)]
+        self.round_before = np.concatenate([[0], np.cumsum(round_words)]).astype(np.int64)
+        part_round = self.raw_per_epoch / max(len(part_raw) * self.rounds, 1)
+        self.periods = sync_periods(counts, part_round, self.raw_per_epoch, self.rounds, sync.mode)
+        self.vocab_size = len(counts)
+        self.hs = hs
+
+    def _pull_sizes(self, n):
+        # hierarchical softmax's output rows are the Huffman tree's inner nodes, not words: all of them, always
+        return n, (self.vocab_size if self.hs else n)
+
+    def round(self, epoch, r, n_sync=None):
+        """Round r of `epoch` (None: a synchronization only, of n_sync rows): the rows it synchronizes and the
+        schedule's words at its start and end."""
+        n = synced_prefix(self.periods, r, self.rounds) if n_sync is None else n_sync
+        n_in, n_out = self._pull_sizes(n)
+        base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
+        words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
+        return dict(epoch=epoch, round=r, synced_rows=n, words_from=base, words_to=words_to, n_in=n_in,
+                    n_out=n_out)
+
+
+def sync_periods(counts, part_round_words, raw_words, rounds, mode):
+    """The synchronization period (rounds) of each row: every round for words expected SYNC_EVENTS times per
+    part round, then the power of two that brings a rarer word there, at most MAX_PERIOD (and rounds)."""
+    if mode != "stratified":
+        return np.ones(len(counts), dtype=np.int64)
+    expected = np.asarray(counts, dtype=np.float64) * part_round_words / max(raw_words, 1)
+    need = np.maximum(SYNC_EVENTS / np.maximum(expected, 1e-12), 1.0)
+    periods = 2 ** np.ceil(np.log2(need)).astype(np.int64)
+    cap = max(1, min(MAX_PERIOD, 2 ** int(math.floor(math.log2(max(rounds, 1))))))
+    return np.minimum(periods, cap)
+
+
+def synced_prefix(periods, r, rounds):
+    """Rows synchronized at the end of round r of an epoch: those whose period divides r + 1 (a prefix, periods
+    being powers of two nondecreasing along the frequency-sorted vocabulary); all rows at the epoch's end."""
+    if r == rounds - 1:
+        return len(periods)
+    return int(np.searchsorted(periods, (r + 1) & -(r + 1), side="right"))
+
+
+def round_chunks(raw, rounds):
+    """Split one part's chunks (their raw words) into `rounds` contiguous shares of about equal raw words."""
+    raw = np.asarray(raw, dtype=np.float64)
+    mid = np.cumsum(raw) - raw / 2
+    which = np.minimum((mid * rounds / max(raw.sum(), 1.0)).astype(np.int64), rounds - 1)
+    return [np.flatnonzero(which == r) for r in range(rounds)]

@@ -1,0 +1,95 @@
+"""A job's recovery from lost workers, and the undoing of a round submitted ahead when training stops.
+
+Rounds and synchronizations are numbered; a part knows the last synchronization it applied and the last round it
+trained, and keeps, before a round, a copy of its rows that differ from base. If a worker dies, the driver makes
+the older tasks inert, finds the furthest synchronization S a surviving part has applied, takes W from it and
+opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1, that is kept and
+only the lost parts train their share of it again; otherwise the survivors that trained it go back to their copy
+and the round is redone. A survivor that trained round S but lost another part's changes of it gets the rows of W.
+A lost part loses at most that round and the updates of its rows not synchronized since their last
+synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them).
+"""
+from ..core.errors import W2VError
+from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights
+from .placement import WorkersLost
+
+
+def settle(job, parts):
+    """A new attempt: the older tasks of these parts do nothing from now on. {part: (synced, trained, reports)}."""
+    job.attempt += 1
+    return job.placement.results({p: job.placement.on_part(_part_settle, p, job.attempt) for p in parts})
+
+
+def roll_back(job, state, r):
+    """The parts of `state` that started round r (not complete) go back to before it; state is updated."""
+    started = [p for p in state if state[p][1] == r == state[p][0] + 1]
+    state.update(job.placement.results({p: job.placement.on_part(_part_rollback, p, job.attempt) for p in started}))
+
+
+def withdraw(job):
+    """Training stops after the last round: the round submitted ahead is undone where it started."""
+    if not any(k > job.last_seq for k in job.tasks):
+        return
+    s = job.last_seq + 1
+    job.cancel_after(job.last_seq)
+    try:
+        roll_back(job, settle(job, range(job.n_parts)), s)
+    except WorkersLost as e:
+        job.stats["failed_rounds"] += 1
+        recover(job, s, e.parts, keep_to=job.last_seq)
+
+
+def recover(job, s, lost, keep_to=None):
+    """The driver waited for round s (round s + 1 possibly submitted too) when the parts `lost` were lost.
+    Every part is brought to one synchronization S, that of the furthest surviving part, and the driver's W to
+    it; the lost parts are opened again from it. If every survivor has trained round S + 1 (and S + 1 ≤
+    keep_to, default s), that work is kept and the lost parts train their share of it again; otherwise the
+    survivors that trained it go back to their copy. Returns round s's reports if round s is complete now,
+    else None (round s is run again)."""
+    keep_to = s if keep_to is None else keep_to
+    lost = set(lost)
+    placement = job.placement
+    while True:
+        try:
+            alive_now = set(placement.alive())
+            lost |= {p for p, w in job.hosts.items() if w not in alive_now}
+            placement.rehost(lost)
+            survivors = [p for p in range(job.n_parts) if p not in lost]
+            if not survivors:
+                raise W2VError("every part's worker was lost at once: the training state is gone (train with "
+                               "checkpoint_every to resume from the last checkpoint)")
+            state = settle(job, survivors)
+            S = max(state[p][0] for p in survivors)
+            keep = S + 1 <= keep_to and S + 1 in job.tasks and all(state[p][1] == S + 1 for p in survivors)
+            if not keep:
+                roll_back(job, state, S + 1)
+            if S + (1 if keep else 0) < job.last_seq:
+                raise RuntimeError(f"recovery would undo round {job.last_seq}")
+            if S != job.w_seq:
+                holder = min(p for p in survivors if state[p][0] == S)
+                job.set_weights(placement.results({holder: placement.on_part(
+                    _part_weights, holder, S, None, job.combine == "average")})[holder], S)
+            behind = [p for p in survivors if state[p][0] < S]
+            if behind:  # they trained round S but cannot get every part's changes of it: its result
+                n_in, n_out = job.plans[S]["n_in"], job.plans[S]["n_out"]
+                rows = (n_in, n_out, job.in_w[:n_in], job.out_w[:n_out], job.out_b[:n_out])
+                targets = sorted({job.hosts[p] for p in behind})
+                pushed = job.client.scatter([rows], workers=targets, broadcast=True, hash=False, direct=True)[0]
+                placement.results({p: placement.on_part(_part_set_rows, p, job.attempt, S, pushed) for p in behind})
+            job.stats["reopened_parts"] += len(lost)
+            job.open_parts(lost, synced=S)
+            done = S + 1 if keep else S
+            reports = {p: state[p][2].get(done) for p in survivors}
+            if keep:  # the lost parts' share of round S + 1 again
+                redo = job.submit(S + 1, sorted(lost), None)
+                reports.update(placement.results({p: rep for p, (_, rep) in redo.items()}, wait_all=False))
+                job.tasks[S + 1] = {**job.tasks[S + 1], **redo}
+                job.cancel_after(S + 1)
+                job.last = job.tasks_of(S + 1)
+            else:
+                job.cancel_after(S)
+                job.last = None
+            job.last_seq = done
+            return reports if done == s else None
+        except WorkersLost as e:
+            lost |= e.parts

@@ -1,0 +1,197 @@
+"""Data-parallel training on a Dask cluster: shards → counts merged on the driver → vocabulary → each worker
+encodes and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
+
+Corpus: one path or a glob of shard files, readable by every worker (a shared file system), cut into pieces and
+counted on the workers (pieces.py). Parts: one contiguous part of the pieces per worker (plan.py), kept on its
+worker (part.py). Rounds: an epoch is R rounds; in each, every part trains its share of its chunks from the
+global weights with threads inside the worker, and the changes of the rows synchronized after the round go
+worker to worker (part.py, job.py). Faults: a lost worker costs at most a round (recovery.py).
+"""
+import os
+import time
+
+import numpy as np
+
+from ..core import signals
+from ..core.errors import W2VError
+from ..prepare.vocab import Vocabulary
+from ..training.engine import diverged
+from ..training.run import run_stats, trained_model
+from .connection import import_distributed
+from .job import ClusterJob
+from .part import _count_piece_kept, close_store, new_store
+from .pieces import build_vocabulary, merge_counts, plan_pieces
+from .placement import Placement, workers_of
+from .plan import SYNC_WORDS, Sync, plan_parts
+
+
+def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=SYNC_WORDS,
+                     sync_combine="sum", on_round_end=None):
+    """w2v_nce.train on a Dask cluster (see the module's description), from a resolved start
+    (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
+    words a part trains per round) and sync_combine ("sum" or "average"); on_round_end(info) is called after
+    every round. The workers given are the threads per part (default: the Dask worker's threads). Returns a Model
+    like a local run's, with model.stats["distributed"]."""
+    import_distributed()
+    sync = Sync(sync, sync_words, sync_combine)
+    if not isinstance(corpus, (str, os.PathLike)):
+        raise W2VError("training on a Dask cluster needs the corpus as a path or glob readable by every worker")
+    if int(start.record.get("chunk", 0)):
+        raise W2VError("this model was interrupted in the middle of an epoch of local training; resume it "
+                       "locally (without a Dask cluster)")
+    t_start = time.perf_counter()
+    saved = start.record.get("distributed") or {}
+    n_parts = int(saved.get("parts", len(workers_of(client))))
+    store = new_store(client)
+    try:
+        job, vocab = _open_job(Placement(client, store), corpus, start, n_parts, sync, tmp_dir)
+        opts = start.opts
+        prep_seconds = time.perf_counter() - t_start
+        run = _ClusterRun(job, opts, start.record, hooks.display(job.total_words, opts.epochs), on_round_end)
+
+        def model_now():
+            return _model(job, run, vocab, opts, prep_seconds)
+
+        run.train(hooks, model_now)
+        with signals.held(raise_after=False):
+            model = model_now()
+        return model
+    finally:
+        close_store(client, store)
+
+
+def _open_job(placement, corpus, start, n_parts, sync, tmp_dir):
+    """Count the pieces on the workers, build the vocabulary (or take the resumed model's), open the parts from
+    the starting weights and plan the epochs: (the ClusterJob, the vocabulary)."""
+    client, opts = placement.client, start.opts
+    saved = start.record.get("distributed") or {}
+    pieces = client.submit(plan_pieces, os.fspath(corpus), n_parts, pure=False).result()
+    alive = placement.alive()
+    # piece i counted on worker i·W/n (contiguous runs of pieces, as the parts are), which keeps its stream
+    counted = client.gather([client.submit(
+        _count_piece_kept, placement.store, i, piece, opts.lowercase, opts.max_vocab_size,
+        workers=[alive[i * len(alive) // len(pieces)]], allow_other_workers=True, pure=False)
+        for i, piece in enumerate(pieces)])
+    counted_on = {i: c[3] for i, c in enumerate(counted)}
+    raw_words = sum(c[1] for c in counted)
+    raw_sentences = sum(c[2] for c in counted)
+    if start.resume is not None:
+        vocab = Vocabulary(start.resume.vocab, start.resume.counts, raw_words, raw_sentences)
+        start.check_corpus(raw_words)
+    else:
+        vocab = build_vocabulary(merge_counts(c[0] for c in counted), opts, raw_words, raw_sentences)
+    weights = start.weights(vocab)
+    piece_stats = [(c[1], c[2]) for c in counted]
+    del counted
+    job = ClusterJob(placement, opts, vocab, pieces, plan_parts(piece_stats, n_parts), weights, start.workers_given,
+                     tmp_dir, sync)
+    if saved and job.n_parts != n_parts:
+        raise W2VError("the corpus is cut differently from when this model was saved; resume it on the same corpus")
+    job.open(raw_words * opts.epochs, counted_on)
+    job.plan_epochs()
+    if saved and int(saved.get("rounds", job.rounds)) != job.rounds:
+        raise W2VError(f"this model was saved with {saved['rounds']} rounds per epoch, now {job.rounds}: "
+                       f"resume with the same sync settings ({saved.get('sync')}, sync_words "
+                       f"{saved.get('sync_words')})")
+    return job, vocab
+
+
+class _ClusterRun:
+    """Epochs of rounds on a ClusterJob; Ctrl-C stops after the round in progress."""
+
+    def __init__(self, job, opts, start, bar, on_round_end=None):
+        self.job = job
+        self.opts = opts
+        self.bar = bar
+        self.on_round_end = on_round_end
+        self.epoch = int(start.get("epoch", 0))
+        self.round = int(start.get("round", 0))
+        self.words_done = int(start.get("words_done", 0))
+        self.train_seconds = float(start.get("train_seconds", 0.0))
+        self.epoch_losses = list(start.get("epoch_losses", []))
+        self.tally = [float(start.get("partial_loss", 0.0)), float(start.get("partial_examples", 0.0))]
+        self.stopped = False
+
+    @property
+    def complete(self):
+        return self.epoch >= self.opts.epochs
+
+    def learning_rate(self):
+        return self.opts.learning_rate(self.words_done / max(self.job.raw_per_epoch * self.opts.epochs, 1))
+
+    def _round(self, r):
+        """One round (the next one submitted ahead); a Ctrl-C during it lets it finish, then training stops."""
+        if r + 1 < self.job.rounds:
+            following = (self.epoch, r + 1)
+        else:
+            following = (self.epoch + 1, 0) if self.epoch + 1 < self.opts.epochs else None
+        t0 = time.perf_counter()
+        result = self.job.run_round(self.epoch, r, following=following)
+        self.train_seconds += time.perf_counter() - t0
+        if self.job.interrupted:
+            self.stopped = True
+        return result
+
+    def train(self, hooks, model_now):
+        job = self.job
+        try:
+            while not self.complete and not self.stopped:
+                while self.round < job.rounds and not self.stopped:
+                    (loss, n), words = self._round(self.round)
+                    self.tally[0] += loss
+                    self.tally[1] += n
+                    self.words_done += words
+                    self.round += 1
+                    if self.on_round_end is not None:
+                        self.on_round_end(dict(job.last_round, hosts=dict(job.hosts)))
+                    if self.bar is not None:
+                        self.bar.update(self.epoch + 1, self.words_done, self.train_seconds, self.learning_rate(),
+                                        self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
+                if self.round < job.rounds:
+                    break
+                if not np.isfinite(self.tally[0]) or not job.finite:
+                    raise diverged(self.epoch, self.opts.alpha)
+                self.epoch_losses.append(self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
+                self.epoch += 1
+                self.round = 0
+                self.tally = [0.0, 0.0]
+                if self.bar is not None:
+                    self.bar.update(self.epoch, self.words_done, self.train_seconds, self.learning_rate(),
+                                    self.epoch_losses[-1], force=True)
+                hooks.epoch_end(self, model_now)
+        except KeyboardInterrupt:  # between rounds
+            self.stopped = True
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        if not self.complete:
+            job.withdraw()
+        if not self.complete and self.round > 0:
+            # stopped inside an epoch: bring every row of W up to date with the parts' training so far
+            while True:
+                try:
+                    job.run_round(self.epoch, None, n_sync=len(job.vocab))
+                    break
+                except KeyboardInterrupt:  # outside the wait for the workers: the sync is simply made again
+                    continue
+
+    def progress_record(self):
+        job = self.job
+        return dict(epoch=self.epoch, chunk=0, round=self.round, words_done=self.words_done,
+                    train_seconds=self.train_seconds, epoch_losses=[float(x) for x in self.epoch_losses],
+                    partial_loss=float(self.tally[0]), partial_examples=float(self.tally[1]),
+                    raw_words=job.raw_per_epoch, sentences=job.part_sentences, complete=self.complete,
+                    distributed=dict(parts=job.n_parts, rounds=job.rounds, sync=job.sync,
+                                     sync_words=job.sync_words))
+
+
+def _model(job, run, vocab, opts, prep_seconds):
+    s = job.stats
+    rounds = max(s["rounds"], 1)
+    cluster = dict(s, bytes_per_round=s["sync_bytes"] / rounds, rounds_per_epoch=job.rounds,
+                   workers=len(set(job.hosts.values())),
+                   part_words=[int(np.sum(job.part_raw[p])) for p in range(job.n_parts)])
+    stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,
+                      vocab_size=len(vocab), train_seconds=run.train_seconds, prep_seconds=prep_seconds)
+    stats["distributed"] = cluster
+    return trained_model(opts, vocab, job.weights(), run.epoch_losses, stats, run.progress_record())

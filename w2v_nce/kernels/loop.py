@@ -1,0 +1,103 @@
+"""The architecture loop, written once: sentences → windows → examples → objective.
+
+Skip-gram: every (context word c, target w) in a window is one example with h = v_c; the context vector gets
+the objective's update dh. CBOW: each target w is one example with h = mean of the window's context vectors,
+and every context vector gets the whole update dh (word2vec's convention for cbow_mean).
+The learning rate falls linearly from lr_start to lr_end across the chunk.
+
+Noise words (k per example, for sampling objectives) are drawn one example ahead and their output rows
+prefetched, as are the input row entering the window and the next target's output row: the random rows are
+then in cache when the objective reads them. With shared_negatives, skip-gram draws k noise words per target
+instead of per example and all the target's contexts use them (HogBatch's sharing, Ji et al. 2016): fewer
+draws and rows, but correlated noise within a window. CBOW has one example per target either way.
+"""
+import numba as nb
+from numba import types
+
+from ..core.vecops import axpy, prefetch_row, zero
+from ..objectives.base import (KERNEL_OPTIONS, f32_1d, f32_2d, noise_tables_type, objective_type,
+                               thread_state_type)
+from .noise import draw
+from .window import read_sentence, window_span
+
+SKIPGRAM = 0
+CBOW = 1
+
+stream_type = types.Array(types.int32, 1, "C", readonly=True)
+
+train_chunk_signature = types.void(
+    objective_type, types.int64, stream_type, types.int64, types.int64, types.float64, types.float64,
+    types.int64, types.boolean, f32_1d, f32_2d, f32_2d, f32_1d, types.boolean, noise_tables_type,
+    thread_state_type, types.boolean)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def draw_ahead(noise, state, out_w):
+    """noise_ids[:k] ← the drawn-ahead noise_ids[k:2k]; draw the next k into noise_ids[k:2k], prefetch them."""
+    ids = state.noise_ids
+    k = noise.k
+    for i in range(k):
+        ids[i] = ids[k + i]
+        w = draw(noise.alias_prob, noise.alias_idx, state.noise_rng)
+        ids[k + i] = w
+        prefetch_row(out_w, w)
+
+
+@nb.njit(train_chunk_signature, **KERNEL_OPTIONS)
+def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob,
+                in_w, out_w, out_b, use_bias, noise, state, shared_negatives):
+    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally."""
+    if state.noise_ids.shape[0] < 2 * noise.k:
+        raise ValueError("state.noise_ids holds fewer than 2k noise words")
+    loss = 0.0
+    examples = 0
+    sent = state.sent
+    h = state.h
+    dh = state.dh
+    sampling = noise.k > 0
+    per_example = arch == SKIPGRAM and not shared_negatives
+    span = max(end - start, 1)
+    pos = start
+    draw_ahead(noise, state, out_w)  # the first example's draws
+    while pos < end:
+        lr = lr_start + (lr_end - lr_start) * ((pos - start) / span)
+        n, pos = read_sentence(stream, pos, end, keep_prob, sent, state.rng)
+        for i in range(n):
+            if i + window + 1 < n:
+                prefetch_row(in_w, sent[i + window + 1])
+            if sampling and i + 1 < n:
+                prefetch_row(out_w, sent[i + 1])
+            lo, hi = window_span(i, n, window, fixed_window, state.rng)
+            target = sent[i]
+            if not per_example:
+                draw_ahead(noise, state, out_w)
+            if arch == SKIPGRAM:
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    if per_example:
+                        draw_ahead(noise, state, out_w)
+                    v = in_w[sent[j]]
+                    zero(dh)
+                    loss += objective(v, target, lr, out_w, out_b, use_bias, noise, state)
+                    axpy(1.0, dh, v)
+                    examples += 1
+            else:
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                zero(h)
+                for j in range(lo, hi):
+                    if j != i:
+                        axpy(1.0, in_w[sent[j]], h)
+                inv = 1.0 / count
+                for t in range(h.shape[0]):
+                    h[t] *= inv
+                zero(dh)
+                loss += objective(h, target, lr, out_w, out_b, use_bias, noise, state)
+                for j in range(lo, hi):
+                    if j != i:
+                        axpy(1.0, dh, in_w[sent[j]])
+                examples += 1
+    state.tally[0] += loss
+    state.tally[1] += examples

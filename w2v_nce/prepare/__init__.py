@@ -1,0 +1,2 @@
+"""Corpus preparation: reading text, tokenizing and counting it in one compiled pass, the vocabulary, and the
+id stream that every epoch reads."""

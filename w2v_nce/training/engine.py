@@ -1,0 +1,189 @@
+"""The Hogwild engine: threads train chunks of an encoded corpus on shared weights. Local epochs (epochs.py) and
+a cluster part's rounds both drive it, each with its own learning-rate schedule.
+
+Each worker thread owns a ThreadState and repeatedly takes the next chunk of the id stream; the jitted chunk
+loop releases the GIL, so threads run in parallel and update the shared weights without locks (Hogwild). Every
+chunk's random stream is seeded from (seed, epoch, chunk), so a run with one worker is exactly reproducible.
+A worker checks for a stop request before taking a chunk and always finishes a chunk it took, so the chunks
+trained are exactly those taken.
+"""
+import threading
+import time
+
+import numpy as np
+
+from ..core.errors import W2VError
+from ..core.rng import NOISE_STREAM, new_state, seed_state
+from ..kernels.huffman import HuffmanTree
+from ..kernels.loop import CBOW, SKIPGRAM, train_chunk
+from ..objectives import OBJECTIVES
+from ..objectives.base import empty_noise_tables, new_thread_state, with_tree
+from ..prepare.corpus import MAX_SENTENCE
+
+# Full softmax runs one example at a time up to this vocabulary size, on blocks of rows above it.
+SOFTMAX_BLOCK_MIN_VOCAB = 512
+
+
+def uses_blocked_softmax(opts, vocab_size):
+    if opts.objective != "softmax":
+        return False
+    return opts.softmax_block if opts.softmax_block is not None else vocab_size > SOFTMAX_BLOCK_MIN_VOCAB
+
+
+def noise_tables(objective, k, noise, counts):
+    """The tables the objective reads: k draws per example and the alias table for sampling objectives, log Q,
+    and the Huffman tree for hs."""
+    tables = empty_noise_tables(k if OBJECTIVES[objective].samples_noise else 0, noise.alias_prob,
+                                noise.alias_idx, noise.log_q)
+    if objective == "hs":
+        tables = with_tree(tables, HuffmanTree(counts))
+    return tables
+
+
+def diverged(epoch, alpha):
+    """The error of a training whose loss or weights became NaN or infinite in epoch `epoch` (from 0)."""
+    return W2VError(f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
+                    f"The learning rate is likely too high (alpha {alpha:g}); try a smaller --alpha")
+
+
+class Engine:
+    """Trains chunks of an encoded corpus on Hogwild threads (opts.workers; one thread driving BLAS for the
+    blocked full softmax) on the weights given, in place.
+
+    total_words: the length of the learning-rate schedule in raw words (this corpus's epochs, or the whole job's
+    for one part of a data-parallel job); chunk_key: chunk c's random streams are seeded from (seed, epoch,
+    chunk_key + c). words_done and train_seconds count what it trained and how long.
+    """
+
+    def __init__(self, opts, vocab, encoded, noise, weights, total_words=None, chunk_key=0):
+        self.opts = opts
+        self.vocab = vocab
+        self.encoded = encoded
+        self.in_w, self.out_w, self.out_b = weights
+        self.spec = OBJECTIVES[opts.objective]
+        self.tables = noise_tables(opts.objective, opts.negative, noise, vocab.counts)
+        self.keep_prob = vocab.keep_probabilities(opts.sample)
+        self.arch = CBOW if opts.arch == "cbow" else SKIPGRAM
+        self.blocked = None
+        self.workers = opts.workers
+        if uses_blocked_softmax(opts, len(vocab)):
+            # the matrix products run on all cores through BLAS: one driving thread
+            from ..kernels.blocked import BlockedSoftmax  # BLAS (scipy) is loaded only for this path
+
+            self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias)
+            self.workers = 1
+        self.raw_per_epoch = int(encoded.chunks[:, 2].sum())
+        self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
+        self.chunk_key = int(chunk_key)
+        self.states = [
+            new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1)), opts.negative + 1,
+                             new_state(opts.seed, t), k=opts.negative)
+            for t in range(self.workers)]
+        self.words_done = 0
+        self.train_seconds = 0.0
+        self.diverged = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def learning_rate(self, words_done):
+        return self.opts.learning_rate(words_done / max(self.total_words, 1))
+
+    @property
+    def stopped(self):
+        """Whether a stop was asked (Ctrl-C) or training diverged: no chunk is taken any more."""
+        return self._stop.is_set()
+
+    def reset_tally(self, partial=(0.0, 0.0)):
+        """Every thread's (loss sum, examples) to zero, the first thread's to `partial`."""
+        for s in self.states:
+            s.tally[:] = 0.0
+        self.states[0].tally[:] = partial
+
+    def tally(self):
+        """(loss sum, examples) of every thread since the last reset."""
+        return (sum(s.tally[0] for s in self.states), sum(s.tally[1] for s in self.states))
+
+    def mean_loss(self):
+        loss, n = self.tally()
+        return loss / n if n else float("nan")
+
+    def _worker(self, t, epoch, queue, schedule, errors, remaining, finished):
+        try:
+            self._train_chunks(t, epoch, queue, schedule, errors)
+        finally:
+            with self._lock:
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    finished.set()
+
+    def _train_chunks(self, t, epoch, queue, schedule, errors):
+        state = self.states[t]
+        chunks = self.encoded.chunks
+        o = self.opts
+        ids, taken = queue
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    if taken[0] >= len(ids):
+                        return
+                    c = int(ids[taken[0]])
+                    taken[0] += 1
+                start, end, raw = (int(x) for x in chunks[c])
+                stream = self.encoded.read(start, end)
+                start, end = 0, end - start
+                key = np.uint64(self.chunk_key + c)
+                seed_state(state.rng, np.uint64(o.seed), np.uint64(epoch), key)
+                seed_state(state.noise_rng, np.uint64(o.seed) ^ NOISE_STREAM, np.uint64(epoch), key)
+                before, after = schedule(c)
+                lr_start, lr_end = self.learning_rate(before), self.learning_rate(after)
+                if self.blocked is not None:
+                    self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
+                                             self.keep_prob, state)
+                else:
+                    train_chunk(self.spec.function, self.arch, stream, start, end, lr_start, lr_end, o.window,
+                                o.fixed_window, self.keep_prob, self.in_w, self.out_w, self.out_b, o.bias,
+                                self.tables, state, o.shared_negatives)
+                with self._lock:
+                    self.words_done += raw
+                if not np.isfinite(state.tally[0]):
+                    self.diverged = epoch
+                    self._stop.set()
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+            self._stop.set()
+
+    def run_chunks(self, epoch, chunk_ids, schedule, check_weights=True, report=None):
+        """Train the chunks chunk_ids of `epoch` on self.workers threads, which take them in order; schedule(c)
+        gives the positions in the learning-rate schedule (words trained) at chunk c's start and end. report(t0),
+        if given, is called every 0.1 s while the threads run (t0: when they started). Ctrl-C stops the threads
+        after their current chunk. Returns how many of chunk_ids were taken (and trained).
+        W2VError if training diverged: a non-finite loss, or (check_weights) non-finite weights."""
+        queue = (chunk_ids, [0])
+        errors = []
+        # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
+        # can mark a still-running thread as stopped, and the id stream must not be closed under a worker.
+        remaining = [self.workers]
+        finished = threading.Event()
+        threads = [threading.Thread(target=self._worker, args=(t, epoch, queue, schedule, errors, remaining,
+                                                               finished), daemon=True)
+                   for t in range(self.workers)]
+        t0 = time.perf_counter()
+        for th in threads:
+            th.start()
+        while not finished.is_set():
+            try:
+                finished.wait(0.1)
+                if report is not None:
+                    report(t0)
+            except KeyboardInterrupt:  # Ctrl-C: the workers stop after their current chunk
+                self._stop.set()
+        for th in threads:
+            th.join()
+        self.train_seconds += time.perf_counter() - t0
+        if errors:
+            raise errors[0]
+        taken = min(queue[1][0], len(chunk_ids))
+        if self.diverged is not None or not np.isfinite(self.tally()[0]) or \
+                (check_weights and not (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all())):
+            raise diverged(epoch, self.opts.alpha)
+        return taken
