@@ -1,20 +1,43 @@
+import importlib.util
 import json
 import math
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-import w2v_nce.bench as bench
+import w2v_nce.bench.runs as bench
 from w2v_nce import Model
-from w2v_nce.bench import (CURVE_KEYS, METRICS, bench_grid, format_table, json_rows, mean_sd, run_bench,
-                           split_corpus, summarize, train_with_curve)
-from w2v_nce.evaluation import heldout_metrics
-from w2v_nce.options import TrainOptions
+from w2v_nce.bench.runs import bench_grid, run_bench, split_corpus, train_with_curve
+from w2v_nce.bench.summary import CURVE_KEYS, METRICS, format_table, json_rows, mean_sd, summarize
+from w2v_nce.core.errors import W2VWarning
+from w2v_nce.model.evaluation import heldout_metrics
+from w2v_nce.training.options import TrainOptions
 
 # the keys every --json row had before seeds, sweeps and curves: readers of that format keep working
 TODAYS_KEYS = {"objective", "arch", "vocab_size", "settings"} | set(METRICS)
+
+# matplotlib is optional (the `plot` extra): tests of the figures skip without it, and the tests of what happens
+# without it hide it (without_matplotlib), so that they run whether it is installed or not
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+FIGURES = ("fig1_heldout_nll_vs_time.png", "fig2_heldout_nll_vs_k.png", "fig3_epoch_seconds_vs_vocab.png",
+           "fig4_log_z.png", "fig5_word_vectors.png")
+PNG = b"\x89PNG\r\n\x1a\n"
+# `python -m w2v_nce ARGS` as where matplotlib is not installed: `import matplotlib` raises ImportError
+WITHOUT_MATPLOTLIB = ("import runpy, sys; sys.modules['matplotlib'] = None; "
+                      "runpy.run_module('w2v_nce', run_name='__main__')")
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch):
+    """In this process, `import matplotlib` raises ImportError as where it is not installed."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+
+
+def figures_warnings(recorded):
+    return [w for w in recorded if issubclass(w.category, W2VWarning) and "figures need matplotlib" in str(w.message)]
 
 
 def hand_model(objective="nce"):
@@ -202,7 +225,7 @@ def test_sweep_rows_carry_their_configuration(small_corpus):
     assert len(summarize(rows)) == 6
 
 
-def test_report_keeps_finished_runs_and_a_rerun_skips_them(small_corpus, tmp_path, monkeypatch):
+def test_report_keeps_finished_runs_and_a_rerun_skips_them(small_corpus, tmp_path, monkeypatch, recwarn):
     report = tmp_path / "report"
     opts = TrainOptions(dim=8, epochs=1, min_count=3, max_vocab=300, workers=1).resolved()
     real = bench.run_objective
@@ -250,14 +273,24 @@ def test_report_keeps_finished_runs_and_a_rerun_skips_them(small_corpus, tmp_pat
     run()  # another configuration: nothing matches
     assert calls == ["ns", "nce", "hs"]
     assert len(json.loads((report / "runs.json").read_text())) == 9  # earlier runs are kept
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert "need matplotlib" in (report / "report.md").read_text()
-    else:
-        for name in ("fig1_heldout_nll_vs_time.png", "fig2_heldout_nll_vs_k.png", "fig3_epoch_seconds_vs_vocab.png",
-                     "fig4_log_z.png", "fig5_word_vectors.png"):
-            assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    if HAS_MATPLOTLIB:
+        for name in FIGURES:
+            assert (report / name).read_bytes()[:8] == PNG, name
+        assert figures_warnings(recwarn) == []
+    else:  # the report is written without its figures and says so, and the bench warns beforehand
+        assert "need matplotlib" in (report / "report.md").read_text() and list(report.glob("*.png")) == []
+        assert figures_warnings(recwarn)
+
+
+def test_a_report_without_matplotlib_warns_and_says_so(small_corpus, tmp_path, without_matplotlib):
+    report = tmp_path / "report"
+    opts = TrainOptions(dim=8, epochs=1, min_count=3, max_vocab=300, workers=1).resolved()
+    with pytest.warns(W2VWarning, match="figures need matplotlib"):
+        rows = run_bench(small_corpus, ["ns"], opts, heldout_fraction=0.05, gensim=False, progress=False,
+                         log=lambda m: None, report_dir=str(report))
+    assert [r["objective"] for r in rows] == ["ns"] and all("error" not in r for r in rows)
+    assert "need matplotlib" in (report / "report.md").read_text()
+    assert (report / "summary.json").exists() and list(report.glob("*.png")) == []
 
 
 EXE = shutil.which("w2v-nce")
@@ -299,18 +332,23 @@ def test_bench_cli_sweeps_seeds_k_and_vocabulary(small_corpus, tmp_path):
 
 @pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")
 def test_bench_plot(small_corpus, tmp_path):
+    pytest.importorskip("matplotlib", reason="--plot needs matplotlib (the plot extra)")
     png = tmp_path / "bench.png"
     r = subprocess.run([EXE, "bench", small_corpus, "--objectives", "ns", "--dim", "8", "--epochs", "1",
                         "--min-count", "3", "--max-vocab", "300", "--no-gensim", "--plot", str(png), "--quiet"],
                        capture_output=True, text=True, timeout=300)
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert r.returncode == 1 and "pip install" in r.stderr and "matplotlib" in r.stderr
-        assert not png.exists()
-    else:
-        assert r.returncode == 0, r.stderr
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == PNG
+
+
+def test_bench_plot_without_matplotlib_says_how_to_install_it(small_corpus, tmp_path):
+    png = tmp_path / "bench.png"
+    r = subprocess.run([sys.executable, "-c", WITHOUT_MATPLOTLIB, "bench", small_corpus, "--objectives", "ns",
+                        "--dim", "8", "--epochs", "1", "--min-count", "3", "--max-vocab", "300", "--no-gensim",
+                        "--plot", str(png), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "pip install" in r.stderr and "matplotlib" in r.stderr, r.stderr
+    assert not png.exists()
 
 
 def test_without_a_given_alpha_each_objective_trains_at_its_default_rate(small_corpus, monkeypatch):

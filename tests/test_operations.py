@@ -19,8 +19,9 @@ import time
 import numpy as np
 import pytest
 
-from w2v_nce import Model, signals
-from w2v_nce.resources import format_bytes
+from w2v_nce import Model
+from w2v_nce.core import signals
+from w2v_nce.core.resources import format_bytes
 
 EXE = shutil.which("w2v-nce")
 needs_cli = pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")
@@ -28,10 +29,13 @@ posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal
 
 # Runs w2v_nce.cli.main() with sys.argv[1:]; FULL_DIR/FULL_BUDGET make writes under FULL_DIR fail with ENOSPC
 # after FULL_BUDGET bytes; FREE_BYTES makes every file system report that many free bytes; AVAILABLE_MEMORY
-# makes that the memory available; FAIL_ALLOCATION raises MemoryError where the weights are allocated.
+# makes that the memory available; FAIL_ALLOCATION raises MemoryError where the weights are allocated;
+# HIDE_MATPLOTLIB makes `import matplotlib` fail as where it is not installed.
 PREAMBLE = r"""
 import builtins, errno, os, sys
 full_dir, budget = os.environ.get("FULL_DIR"), [int(os.environ.get("FULL_BUDGET", "0"))]
+if os.environ.get("HIDE_MATPLOTLIB"):
+    sys.modules["matplotlib"] = None
 
 class FullDisk:
     def __init__(self, f):
@@ -62,13 +66,13 @@ def limited_fdopen(fd, mode="r", *args, **kwargs):
     return FullDisk(f) if set(mode) & set("wax+") and on_full_disk(os.readlink(f"/proc/self/fd/{fd}")) else f
 builtins.open, os.fdopen = limited_open, limited_fdopen
 
-import w2v_nce.resources as resources
+import w2v_nce.core.resources as resources
 if os.environ.get("FREE_BYTES"):
     resources.free_bytes = lambda directory: int(os.environ["FREE_BYTES"])
 if os.environ.get("AVAILABLE_MEMORY"):
     resources.available_memory = lambda: int(os.environ["AVAILABLE_MEMORY"])
 if os.environ.get("FAIL_ALLOCATION"):
-    import w2v_nce.trainer as trainer
+    import w2v_nce.training.run as trainer
     def init_weights(*args):
         raise MemoryError("Unable to allocate 84.0 GiB for an array with shape (22541, 1000000)")
     trainer.init_weights = init_weights
@@ -83,15 +87,18 @@ def run_injected(*args, **env):
                           timeout=300, env={**os.environ, **{k: str(v) for k, v in env.items()}})
 
 
-def one_error_line(r, *fragments):
+def one_error_line(r, *fragments, warnings=()):
+    """The one error line of a failed command, after exactly the given warnings (a fragment of each)."""
     assert r.returncode == 1, (r.returncode, r.stderr)
     lines = [line for line in r.stderr.replace("\r", "\n").splitlines() if line.strip()
              and not line.startswith("epoch ")]
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert len(lines) == len(warnings) + 1 and lines[-1].startswith("error: "), r.stderr
+    for line, warning in zip(lines, warnings):
+        assert line.startswith("warning: ") and warning in line, (warning, r.stderr)
     assert "Traceback" not in r.stderr
     for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
+        assert fragment in lines[-1], (fragment, lines[-1])
+    return lines[-1]
 
 
 def stream_size(corpus):
@@ -255,7 +262,7 @@ def test_an_interrupt_inside_a_compiled_function_stays_an_interrupt():
 @posix_signals
 def test_a_signal_during_the_held_out_evaluation_is_an_interrupt():
     """The evaluation runs compiled code in the main thread, where the handler raises KeyboardInterrupt."""
-    from w2v_nce.evaluation import heldout_examples
+    from w2v_nce.model.examples import heldout_examples
 
     class Words:
         index = {str(i): i for i in range(300)}
@@ -359,14 +366,19 @@ def test_disk_full_writing_an_output_leaves_the_old_file_intact(small_corpus, tm
     assert target.read_bytes() == b"previous" and sorted(os.listdir(full)) == [target.name]
 
 
-def test_disk_full_writing_the_bench_report(small_corpus, tmp_path):
+@pytest.mark.parametrize("matplotlib", ["hidden", "installed"])
+def test_disk_full_writing_the_bench_report(small_corpus, tmp_path, matplotlib):
+    if matplotlib == "installed":
+        pytest.importorskip("matplotlib", reason="the report's figures need matplotlib (the plot extra)")
     report = tmp_path / "report"
     report.mkdir()
     (report / "runs.json").write_text("[]")
     r = run_injected("bench", small_corpus, "--objectives", "ns,nce", "--no-gensim", "--dim", "8", "--epochs", "1",
                      "--min-count", "3", "--max-vocab", "300", "--workers", "1", "--quiet", "--report", report,
-                     FULL_DIR=report, FULL_BUDGET=100)
-    one_error_line(r, f"error: no space left on device writing {report / 'runs.json'} (it needs ")
+                     FULL_DIR=report, FULL_BUDGET=100, **({"HIDE_MATPLOTLIB": 1} if matplotlib == "hidden" else {}))
+    # without matplotlib, the bench first warns that the report will have no figures
+    one_error_line(r, f"error: no space left on device writing {report / 'runs.json'} (it needs ",
+                   warnings=["the report's figures need matplotlib"] if matplotlib == "hidden" else [])
     assert (report / "runs.json").read_text() == "[]" and sorted(os.listdir(report)) == ["runs.json"]
     assert r.stdout == ""  # the bench stopped at the first run: a full disk fails every run
 
