@@ -6,9 +6,10 @@
 
 Settings: the reference ones (negative sampling, d=100, window 5, k=5, sample 1e-3, min_count 5, 5 epochs).
 Configurations: "local" is one process with --local-threads threads; "dask" is a LocalCluster of --dask-workers
-worker processes × 1 thread with the default synchronization (stratified rows, summed updates); a suffix selects
-another: dask-full (every row every round), dask-average (stratified, averaged updates), dask-epoch-average (Spark
-MLlib's scheme: one round per epoch, averaged), and :WORDS the round length (dask:100000); "+kill" at the end
+worker processes × 1 thread with the default synchronization (stratified rows, "scaled" updates); a suffix selects
+another: dask-full (every row every round), dask-sum (stratified, summed updates), dask-average (stratified,
+averaged updates), dask-epoch-average (Spark MLlib's scheme: one round per epoch, averaged), and :WORDS the round
+length (dask:100000); "+kill" at the end
 (dask+kill) kills the worker process of part 1 (SIGKILL) once round 3 of the first epoch is reported, with the next
 round running: the run's quality is then that of a training that lost a worker (the nanny starts it again before the
 next run). The cluster is started once, and every configuration trains once before the measurements (Numba's cache
@@ -41,8 +42,9 @@ SETTINGS = dict(objective="ns", dim=100, window=5, negative=5, sample=1e-3, min_
 def parse_config(name):
     name, kill = (name[:-len(KILL)], True) if name.endswith(KILL) else (name, False)
     base, _, words = name.partition(":")
-    sync = dict(dask=("stratified", "sum"), **{"dask-full": ("full", "sum"), "dask-average": ("stratified", "average"),
-                                                "dask-epoch-average": ("epoch-average", "average")}).get(base)
+    sync = dict(dask=("stratified", "scaled"), **{"dask-full": ("full", "scaled"), "dask-sum": ("stratified", "sum"),
+                                                   "dask-average": ("stratified", "average"),
+                                                   "dask-epoch-average": ("epoch-average", "average")}).get(base)
     if base != "local" and sync is None:
         raise SystemExit(f"unknown configuration {name!r}")
     if kill and base == "local":

@@ -3,6 +3,7 @@ import pytest
 
 import w2v_nce
 from w2v_nce import W2VError
+from w2v_nce.training.engine import LOSS_RISE_LIMIT, check_divergence
 from w2v_nce.training.options import OptionError
 
 
@@ -87,3 +88,14 @@ def test_empty_inputs(tmp_path):
         w2v_nce.train([["a", "b"], ["c"]], min_count=2)
     with pytest.raises(TypeError, match="unknown option"):
         w2v_nce.train([["a"]], dimension=3)
+
+
+def test_a_loss_that_climbs_past_the_limit_is_divergence():
+    check_divergence(2, [2.5, 2.3, 2.3 * LOSS_RISE_LIMIT * 0.999], 0.04)  # healthy runs end a little above their low
+    with pytest.raises(W2VError, match=r"diverged in epoch 3: the mean training loss rose from 2\.3 to 3\.5\. "
+                                       r"The learning rate is likely too high \(alpha 0\.04\); try a smaller --alpha$"):
+        check_divergence(2, [2.5, 2.3, 3.5], 0.04)
+    with pytest.raises(W2VError, match="epoch 1: the loss or the weights became NaN or infinite"):
+        check_divergence(0, [float("nan")], 0.04)
+    with pytest.raises(W2VError, match="NaN or infinite.* or --sync-combine scaled$"):
+        check_divergence(0, [1.0], 0.04, finite=False, hint=" or --sync-combine scaled")

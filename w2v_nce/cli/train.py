@@ -45,8 +45,9 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
                    "scheme).")
 @click.option("--sync-words", type=POS_INT, default=None,
               help="Cluster training: raw words each worker trains per round [200000].")
-@click.option("--sync-combine", type=click.Choice(COMBINES), default="sum", show_default=True,
-              help="Cluster training: the workers' updates of a round are summed or averaged.")
+@click.option("--sync-combine", type=click.Choice(COMBINES), default="scaled", show_default=True,
+              help="Cluster training: how the workers' updates of a round are combined: scaled (twice their mean, "
+                   "the workers training at up to 4 times the rate; with two workers the sum), summed or averaged.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def train_command(corpus, output, resume, checkpoint_every, binary, save_model, quiet, dask_scheduler, dask_local,
                   dask_timeout, sync, sync_words, sync_combine, **options):

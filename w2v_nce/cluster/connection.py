@@ -1,5 +1,7 @@
 """The connection to a Dask cluster (the `dask` extra): a client of a scheduler, or of a cluster of worker
 processes on this machine."""
+import logging
+
 from ..core.errors import W2VError
 
 CONNECT_TIMEOUT = 10.0
@@ -26,8 +28,10 @@ def connect(address, timeout=CONNECT_TIMEOUT):
 
 
 def local_cluster(n_workers, threads_per_worker=1):
-    """A Client of a LocalCluster of n_workers worker processes on this machine."""
+    """A Client of a LocalCluster of n_workers worker processes on this machine. Its processes log only critical
+    messages: the job reports its own errors, and a worker's heartbeat failing while the cluster shuts down (after
+    an error, under load) must not add a traceback to the one-line message."""
     distributed = import_distributed()
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                                       dashboard_address=":0")
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
     return distributed.Client(cluster)

@@ -4,6 +4,7 @@ The driver submits round s + 1 while round s runs, so that it starts as soon as 
 each part's loss tally and time, and fetches the global weights W from a part when it needs them (at the end,
 for a checkpoint, after a failure). A failed round is recovered by recovery.py.
 """
+import dataclasses
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from . import bfloat16, recovery
 from .part import _open_part, _part_round, _part_weights, _round_report
 from .placement import WorkersLost
-from .plan import EpochPlan
+from .plan import EpochPlan, combine_factors
 
 
 class ClusterJob:
@@ -34,7 +35,12 @@ class ClusterJob:
         self.sync_words = sync.words
         self.combine = sync.combine
         self.n_parts = len(part_entries)
-        self.stats = dict(sync=sync.mode, combine=self.combine, sync_words=sync.words, parts=self.n_parts,
+        self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
+        # the options the parts train with: the rate raised by rate_factor
+        self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
+                                             min_alpha=opts.min_alpha * self.rate_factor)
+        self.stats = dict(sync=sync.mode, combine=self.combine, rate_factor=self.rate_factor,
+                          change_scale=self.change_scale, sync_words=sync.words, parts=self.n_parts,
                           rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0,
                           sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
         self.attempt = 0
@@ -81,7 +87,7 @@ class ClusterJob:
                                          broadcast=True, hash=False, direct=True)[0]
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: placement.on_part(
-                    _open_part, p, self.opts, self.threads, vf, self.pieces, self.part_entries[p], wf,
+                    _open_part, p, self.part_opts, self.threads, vf, self.pieces, self.part_entries[p], wf,
                     self.total_words, self.tmp_dir, synced, self.attempt) for p in parts}
                 return placement.results(futures)
             except WorkersLost as e:
@@ -104,7 +110,7 @@ class ClusterJob:
         out = {}
         for p in parts:
             task = self.placement.on_part(
-                _part_round, p, self.attempt, s, prev, self.combine == "average", plan["epoch"],
+                _part_round, p, self.attempt, s, prev, self.change_scale, plan["epoch"],
                 self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
                 plan["words_to"], plan["n_in"], plan["n_out"])
             out[p] = (task, self.placement.after(_round_report, p, task))
@@ -192,7 +198,7 @@ class ClusterJob:
             p = min(self.hosts)
             try:
                 w = self.placement.results({p: self.placement.on_part(
-                    _part_weights, p, s, self.last, self.combine == "average")})[p]
+                    _part_weights, p, s, self.last, self.change_scale)})[p]
                 self.set_weights(w, s)
             except (WorkersLost, OSError, TimeoutError) as e:
                 recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)

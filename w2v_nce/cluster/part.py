@@ -9,10 +9,10 @@ the shared files, on a surviving worker.
 
 Synchronizations and rounds are numbered. Round s's task of every part takes every part's round s − 1 result
 as its input, so Dask moves each part's changes worker to worker (not through the driver), and it starts by
-applying them: base ← base + Σ_p Δ_p ("sum", the updates of every part kept as Hogwild threads keep them) or
-base + Σ_p Δ_p / n ("average"), added in part order, so every worker computes the same base: the global weights
-W. A round's changes Δ_p = W_p − W_base of the rows synchronized after it are rounded to bfloat16 (half the bytes
-of float32; bfloat16.py) and stay on their worker. A part keeps, before a round, a copy of its rows that differ
+applying them: base ← base + c · Σ_p Δ_p, c the job's change scale (plan.combine_factors), added in part
+order, so every worker computes the same base: the global weights W. A round's changes Δ_p = W_p − W_base of
+the rows synchronized after it are rounded to bfloat16 (half the bytes of float32; bfloat16.py) and stay on
+their worker. A part keeps, before a round, a copy of its rows that differ
 from base, to redo the round from after a failure (recovery.py).
 """
 import dataclasses
@@ -147,16 +147,15 @@ class Part:
         engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
         return engine.tally()
 
-    def apply_changes(self, s, changes, average):
-        """Synchronization s from the changes of round s of every part, in part order: base ← base + Σ_p Δ_p
-        (or + Σ_p Δ_p / n), the same additions on every worker; the synchronized rows of the local weights are
-        set to base. Nothing if s is applied already."""
+    def apply_changes(self, s, changes, scale):
+        """Synchronization s from the changes of round s of every part, in part order: base ← base + scale ·
+        Σ_p Δ_p, the same additions on every worker; the synchronized rows of the local weights are set to base.
+        Nothing if s is applied already."""
         if self.synced >= s:
             return
         if self.synced != s - 1 or self.trained != s:
             raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
                                f"{self.trained}")
-        scale = 1.0 / len(changes) if average else 1.0
         for i, (local, base) in enumerate(zip(self.weights, self.base)):
             n = len(changes[0][i])
             rows = base[:n]
@@ -230,7 +229,7 @@ def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, we
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
 
-def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, words_from, words_to, n_in, n_out):
+def _part_round(store_name, index, attempt, s, prev, scale, epoch, chunk_ids, words_from, words_to, n_in, n_out):
     """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
     train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
     part = _store(store_name).parts[index]
@@ -239,7 +238,7 @@ def _part_round(store_name, index, attempt, s, prev, average, epoch, chunk_ids, 
         if attempt != part.attempt or part.trained >= s:
             return None
         if prev is not None:
-            part.apply_changes(s - 1, [p[0] for p in prev], average)
+            part.apply_changes(s - 1, [p[0] for p in prev], scale)
         if part.synced != s - 1 or part.trained != s - 1:
             raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
         part.keep()
@@ -282,12 +281,12 @@ def _part_set_rows(store_name, index, attempt, s, push):
         return part.state()
 
 
-def _part_weights(store_name, index, s, prev, average):
+def _part_weights(store_name, index, s, prev, scale):
     """The global weights after synchronization s (applied here first from prev if needed): a copy of base."""
     part = _store(store_name).parts[index]
     with part.lock:
         if prev is not None:
-            part.apply_changes(s, [p[0] for p in prev], average)
+            part.apply_changes(s, [p[0] for p in prev], scale)
         if part.synced != s:
             raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
         return tuple(a.copy() for a in part.base)

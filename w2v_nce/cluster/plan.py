@@ -9,6 +9,20 @@ every round, a rarer one every 2, 4, ... MAX_PERIOD rounds (powers of two, so th
 a prefix of the frequency-sorted vocabulary); every row is synchronized at the end of every epoch. "full"
 synchronizes every row every round; "epoch-average" is Spark MLlib's scheme: one round per epoch, every row,
 averaged.
+
+Combining a round's changes. The n parts of a round all train from the same weights W, each on its share, and
+their changes Δ_p are added to W as c · Σ_p Δ_p, the parts having trained at m times the learning rate
+(combine_factors). Three kinds of rows ask different things of (m, c):
+- a row one part changed (a rare word): its change is all the training it had, so m·c = 1;
+- a row many parts changed a little (each Δ_p proportional to the rate and to the part's examples): training on
+  all n shares in turn would have moved it by Σ_p Δ_p / m, so m·c = 1 again;
+- a frequent row: each part's round brings it near its optimum x* given the other rows (Δ_p ≈ x* − W), and
+  c · Σ_p Δ_p ≈ n·c·(x* − W) multiplies the row's error by 1 − n·c, which grows unless n·c ≤ 2.
+"scaled" meets all three with c = min(1, 2/n) and m = 1/c, that is m = n/2, as long as a part's rate stays
+stable (m ≤ MAX_RATE_FACTOR; full softmax's default rate is already at its own limit, so m = 1 for it); beyond
+that the rate stops rising and frequent rows keep c = 2/n. With two parts it is the plain sum. "sum" (m = 1,
+c = 1) multiplies a frequent row's error by 1 − n and diverges from three or four parts on; "average" (m = 1,
+c = 1/n) is stable but moves every row as if the job had trained on one part's share.
 """
 import math
 
@@ -17,7 +31,9 @@ import numpy as np
 from ..core.errors import W2VError
 
 SYNC_MODES = ("stratified", "full", "epoch-average")
-COMBINES = ("sum", "average")
+COMBINES = ("scaled", "sum", "average")
+# The most a part's learning rate is raised by "scaled": 4 × skip-gram's default rate trained stably on 8 parts.
+MAX_RATE_FACTOR = 4
 # Raw words a part trains per round (the default round length).
 SYNC_WORDS = 200_000
 # A row is synchronized every round if its word is expected this many times in a part's round.
@@ -25,11 +41,23 @@ SYNC_EVENTS = 1.0
 MAX_PERIOD = 8
 
 
+def combine_factors(combine, n_parts, objective):
+    """(m, c): the factor m of the parts' learning rate and the scale c of the summed changes Σ_p Δ_p of a round
+    of n_parts (module description). "scaled": c = min(1, 2/n), m = min(1/c, MAX_RATE_FACTOR), m = 1 for full
+    softmax; "sum": (1, 1); "average": (1, 1/n)."""
+    if combine == "sum":
+        return 1.0, 1.0
+    if combine == "average":
+        return 1.0, 1.0 / n_parts
+    scale = min(1.0, 2.0 / n_parts)
+    return (1.0 if objective == "softmax" else min(1.0 / scale, MAX_RATE_FACTOR)), scale
+
+
 class Sync:
     """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round) and combine
-    ("sum" or "average" of the parts' changes; epoch-average always averages)."""
+    (one of COMBINES: how the parts' changes are combined; epoch-average always averages)."""
 
-    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="sum"):
+    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="scaled"):
         if mode not in SYNC_MODES:
             raise W2VError(f"unknown sync mode {mode!r} (choose from {', '.join(SYNC_MODES)})")
         if combine not in COMBINES:

@@ -15,7 +15,7 @@ import numpy as np
 from ..core import signals
 from ..core.errors import W2VError
 from ..prepare.vocab import Vocabulary
-from ..training.engine import diverged
+from ..training.engine import check_divergence
 from ..training.run import run_stats, trained_model
 from .connection import import_distributed
 from .job import ClusterJob
@@ -26,10 +26,10 @@ from .plan import SYNC_WORDS, Sync, plan_parts
 
 
 def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=SYNC_WORDS,
-                     sync_combine="sum", on_round_end=None):
+                     sync_combine="scaled", on_round_end=None):
     """w2v_nce.train on a Dask cluster (see the module's description), from a resolved start
     (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
-    words a part trains per round) and sync_combine ("sum" or "average"); on_round_end(info) is called after
+    words a part trains per round) and sync_combine (one of plan.COMBINES); on_round_end(info) is called after
     every round. The workers given are the threads per part (default: the Dask worker's threads). Returns a Model
     like a local run's, with model.stats["distributed"]."""
     import_distributed()
@@ -149,9 +149,9 @@ class _ClusterRun:
                                         self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
                 if self.round < job.rounds:
                     break
-                if not np.isfinite(self.tally[0]) or not job.finite:
-                    raise diverged(self.epoch, self.opts.alpha)
                 self.epoch_losses.append(self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
+                check_divergence(self.epoch, self.epoch_losses, self.opts.alpha, job.finite,
+                                 hint=" or --sync-combine scaled" if job.combine == "sum" else "")
                 self.epoch += 1
                 self.round = 0
                 self.tally = [0.0, 0.0]

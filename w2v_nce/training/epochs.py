@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from ..core import signals
+from .engine import check_divergence
 
 
 class Epochs:
@@ -64,6 +65,7 @@ class Epochs:
         if self.chunk < n_chunks:
             return False
         self.epoch_losses.append(engine.mean_loss())
+        check_divergence(epoch, self.epoch_losses, engine.opts.alpha)
         self.epoch += 1
         self.chunk = 0
         self.partial_tally = (0.0, 0.0)
