@@ -32,13 +32,19 @@ def piece_sentences(piece):
     return list(split_sentences([text]))
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+def local_client(n_workers):
+    """A client of a LocalCluster of n_workers one-thread worker processes, closed with it after the tests."""
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
     cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client():
+    yield from local_client(2)
 
 
 def test_pieces_split_the_file_into_its_lines_exactly(small_corpus):
@@ -169,11 +175,7 @@ def test_cluster_divergence_is_caught(client, small_corpus):
 
 @pytest.fixture(scope="module")
 def client4():
-    cluster = distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=":0")
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+    yield from local_client(4)
 
 
 FOUR = dict(FAST, epochs=5)

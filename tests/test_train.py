@@ -95,7 +95,8 @@ def test_a_loss_that_climbs_past_the_limit_is_divergence():
     with pytest.raises(W2VError, match=r"diverged in epoch 3: the mean training loss rose from 2\.3 to 3\.5\. "
                                        r"The learning rate is likely too high \(alpha 0\.04\); try a smaller --alpha$"):
         check_divergence(2, [2.5, 2.3, 3.5], 0.04)
+    check_divergence(1, [float("nan"), 2.3], 0.04)  # an epoch without examples has no mean loss
     with pytest.raises(W2VError, match="epoch 1: the loss or the weights became NaN or infinite"):
-        check_divergence(0, [float("nan")], 0.04)
+        check_divergence(0, (), 0.04, finite=False)
     with pytest.raises(W2VError, match="NaN or infinite.* or --sync-combine scaled$"):
         check_divergence(0, [1.0], 0.04, finite=False, hint=" or --sync-combine scaled")

@@ -150,7 +150,8 @@ class _ClusterRun:
                 if self.round < job.rounds:
                     break
                 self.epoch_losses.append(self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
-                check_divergence(self.epoch, self.epoch_losses, self.opts.alpha, job.finite,
+                check_divergence(self.epoch, self.epoch_losses, self.opts.alpha,
+                                 job.finite and np.isfinite(self.tally[0]),
                                  hint=" or --sync-combine scaled" if job.combine == "sum" else "")
                 self.epoch += 1
                 self.round = 0

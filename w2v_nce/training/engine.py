@@ -48,14 +48,15 @@ LOSS_RISE_LIMIT = 1.5
 
 
 def check_divergence(epoch, losses, alpha, finite=True, hint=""):
-    """W2VError if training diverged by epoch `epoch` (from 0): the last of `losses` (mean training loss of each
-    epoch so far, or the current epoch's loss sum) not finite, the weights not `finite`, or the last loss above
+    """W2VError if training diverged by epoch `epoch` (from 0): the loss sum or the weights not `finite`, or the
+    last of `losses` (the mean training loss of each epoch so far; NaN for an epoch without examples) above
     LOSS_RISE_LIMIT times the lowest earlier one. hint: a further remedy for the message."""
-    last = losses[-1]
-    rose = len(losses) > 1 and last > LOSS_RISE_LIMIT * min(losses[:-1])
-    if finite and np.isfinite(last) and not rose:
+    earlier = [x for x in losses[:-1] if np.isfinite(x)]
+    last = losses[-1] if len(losses) else float("nan")
+    rose = bool(earlier) and np.isfinite(last) and last > LOSS_RISE_LIMIT * min(earlier)
+    if finite and not rose:
         return
-    what = f"the mean training loss rose from {min(losses[:-1]):.4g} to {last:.4g}" if rose else \
+    what = f"the mean training loss rose from {min(earlier):.4g} to {last:.4g}" if rose else \
         "the loss or the weights became NaN or infinite"
     raise W2VError(f"training diverged in epoch {epoch + 1}: {what}. The learning rate is likely too high "
                    f"(alpha {alpha:g}); try a smaller --alpha{hint}")
@@ -198,7 +199,7 @@ class Engine:
         if errors:
             raise errors[0]
         taken = min(queue[1][0], len(chunk_ids))
-        finite = self.diverged is None and \
+        finite = self.diverged is None and np.isfinite(self.tally()[0]) and \
             (not check_weights or (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()))
-        check_divergence(epoch, [self.tally()[0]], self.opts.alpha, finite)
+        check_divergence(epoch, (), self.opts.alpha, finite)
         return taken
