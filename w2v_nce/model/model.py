@@ -3,7 +3,7 @@ import numpy as np
 
 from ..core.errors import W2VError
 from ..kernels.huffman import HuffmanTree
-from . import inference
+from . import gensim_model, inference
 from .export import write_word2vec
 from .file import read_model_file, write_model_file
 
@@ -15,7 +15,7 @@ class Model:
     output_vectors u_w, float32 (V × dim); output_bias b_w or None; epoch_losses: mean training loss per
     epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...);
     progress: where training stands (epoch, chunk, ...; progress["complete"] is False after an interruption);
-    tree: for hs, a Huffman tree other than the one the counts build (a gensim model's),
+    tree: for hs, a Huffman tree other than the one the counts build (a gensim model's, see gensim_model.py),
     kept in the model's file; None: the tree of the counts.
     """
 
@@ -112,6 +112,18 @@ class Model:
         kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
         kv.expandos["count"][:] = self.counts
         return kv
+
+    def to_gensim(self, bias=None):
+        """A gensim Word2Vec holding this model (copies of its arrays), on which gensim's predict_output_word,
+        score (hs) and train work. A model with an output bias needs bias="fold" (one more dimension carries it)
+        or bias="drop". See w2v_nce.model.gensim_model."""
+        return gensim_model.to_gensim(self, bias)
+
+    @classmethod
+    def from_gensim(cls, w2v, objective=None):
+        """The model of a gensim Word2Vec the caller has loaded (ns: syn1neg, hs: syn1 and its Huffman tree;
+        objective names one when it trained both). See w2v_nce.model.gensim_model."""
+        return cls(**gensim_model.from_gensim(w2v, objective))
 
     def save_word2vec_format(self, path, binary=False):
         write_word2vec(path, self.vocab, self.input_vectors, binary=binary)
