@@ -1,6 +1,9 @@
 """The model file: one .npz archive (format version, vocabulary, counts, weights, losses, and the options, stats
 and training progress as JSON), written atomically and read back without unpickling anything, every array checked
-before it is loaded."""
+before it is loaded.
+
+Format 2 adds an hs model's own Huffman tree (huffman_parent, huffman_bit: HuffmanTree.structure), which a model
+converted from gensim carries; every other model is written as format 1, which earlier versions read."""
 import json
 import os
 import struct
@@ -11,9 +14,10 @@ import numpy as np
 from ..core.errors import ModelFileError, W2VError
 from ..core.files import atomic_write
 from ..core.resources import check_memory
+from ..kernels.huffman import HuffmanTree
 from ..objectives import OBJECTIVES
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # the newest format, read and written (format 1 for a model without a tree of its own)
 
 
 def _to_bytes_array(text):
@@ -27,7 +31,7 @@ def _from_bytes_array(arr):
 def write_model_file(path, model):
     """Everything needed to evaluate or continue `model` later, as one .npz file (written atomically)."""
     arrays = dict(
-        format_version=np.array(_FORMAT_VERSION),
+        format_version=np.array(1 if model.tree is None else 2),
         vocab=_to_bytes_array("\n".join(model.vocab)),
         counts=model.counts,
         input_vectors=model.input_vectors,
@@ -39,6 +43,8 @@ def write_model_file(path, model):
     )
     if model.output_bias is not None:
         arrays["output_bias"] = model.output_bias
+    if model.tree is not None:
+        arrays["huffman_parent"], arrays["huffman_bit"] = model.tree.structure
     size = sum(a.nbytes for a in arrays.values()) + 1024 * len(arrays)  # data, plus npy and zip headers
     with atomic_write(path, size) as f:
         np.savez(f, **arrays)
@@ -157,7 +163,8 @@ _PROGRESS_NUMBERS = ("epoch", "chunk", "words_done", "train_seconds", "partial_l
 def model_file_arrays(zf):
     """The validated content of an open model archive, as a dict: format version, then every array's presence,
     dtype and shape (vectors V × d float32 with the same V and d, counts int64 and bias float32 of length V,
-    one word per count, no duplicate words), then the JSON of options, stats and progress."""
+    one word per count, no duplicate words), then the JSON of options, stats and progress; an hs model's own
+    Huffman tree, checked to be one binary tree of its words, as "tree" (a HuffmanTree)."""
     shape, dtype, _ = _array_header(zf, "format_version")
     if dtype.kind not in "iu" or shape not in ((), (1,)):
         raise _NotAModel("'format_version' is not an integer")
@@ -185,6 +192,11 @@ def model_file_arrays(zf):
     if "output_bias" in headers:
         _expect("output_bias", *headers["output_bias"][:2], (V,), "f", 4)
     _expect("epoch_losses", *headers["epoch_losses"][:2], (None,), "f", 8)
+    if ("huffman_parent" in headers) != ("huffman_bit" in headers):
+        raise _NotAModel("it holds half a Huffman tree ('huffman_parent' and 'huffman_bit' go together)")
+    if "huffman_parent" in headers:
+        _expect("huffman_parent", *headers["huffman_parent"][:2], (2 * V - 2,), "i", 4)
+        _expect("huffman_bit", *headers["huffman_bit"][:2], (2 * V - 2,), "u", 1)
     for name in ("vocab", "options", "stats", "progress"):
         if name in headers:
             _expect(name, *headers[name][:2], (None,), "u", 1)
@@ -215,6 +227,13 @@ def model_file_arrays(zf):
     if "bias" in options and bool(options["bias"]) != ("output_bias" in out):
         raise _NotAModel(f"its options say bias {options['bias']!r} but the file "
                          f"{'holds' if 'output_bias' in out else 'lacks'} an output bias")
+    if "huffman_parent" in out:
+        if objective != "hs":
+            raise _NotAModel(f"it holds a Huffman tree, which only an hs model has (its objective: {objective!r})")
+        try:
+            out["tree"] = HuffmanTree.from_structure(out["counts"], out.pop("huffman_parent"), out.pop("huffman_bit"))
+        except ValueError as e:
+            raise _NotAModel(f"its Huffman tree is damaged: {e}") from None
     progress = out.get("progress", {})
     for key in _PROGRESS_NUMBERS:
         if not _is_number(progress.get(key, 0)) or progress.get(key, 0) < 0:
@@ -230,7 +249,7 @@ def _is_number(x):
 
 
 _REQUIRED = ("vocab", "counts", "input_vectors", "output_vectors", "epoch_losses", "options", "stats")
-_OPTIONAL = ("output_bias", "progress")
+_OPTIONAL = ("output_bias", "progress", "huffman_parent", "huffman_bit")
 
 
 class _FutureFormat(Exception):

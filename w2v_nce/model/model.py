@@ -1,8 +1,9 @@
 """The trained model: vocabulary, input and output vectors, output bias, losses and the options used."""
 import numpy as np
 
+from ..core.errors import W2VError
 from ..kernels.huffman import HuffmanTree
-from . import inference
+from . import gensim_model, inference
 from .export import write_word2vec
 from .file import read_model_file, write_model_file
 
@@ -13,11 +14,13 @@ class Model:
     vocab: words in index order; counts: their corpus counts; input_vectors v_c (the word vectors) and
     output_vectors u_w, float32 (V × dim); output_bias b_w or None; epoch_losses: mean training loss per
     epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...);
-    progress: where training stands (epoch, chunk, ...; progress["complete"] is False after an interruption).
+    progress: where training stands (epoch, chunk, ...; progress["complete"] is False after an interruption);
+    tree: for hs, a Huffman tree other than the one the counts build (a gensim model's, see gensim_model.py),
+    kept in the model's file; None: the tree of the counts.
     """
 
     def __init__(self, vocab, counts, input_vectors, output_vectors, output_bias=None, epoch_losses=(),
-                 options=None, stats=None, progress=None):
+                 options=None, stats=None, progress=None, tree=None):
         self.vocab = list(vocab)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.input_vectors = input_vectors
@@ -27,8 +30,11 @@ class Model:
         self.options = dict(options or {})
         self.stats = dict(stats or {})
         self.progress = dict(progress or {})  # where training stands, for resuming (training/epochs.py)
+        if tree is not None and tree.lengths.shape[0] != len(self.vocab):
+            raise W2VError(f"the Huffman tree has {tree.lengths.shape[0]:,} words, the vocabulary {len(self.vocab):,}")
+        self.tree = tree
         self._index = None
-        self._tree = None
+        self._tree = tree
 
     @property
     def index(self):
@@ -39,7 +45,8 @@ class Model:
 
     @property
     def huffman_tree(self):
-        """The Huffman tree of the vocabulary (hierarchical softmax's output layer), built on first use."""
+        """The Huffman tree of the vocabulary (hierarchical softmax's output layer): the given tree, or the tree of
+        the counts, built on first use."""
         if self._tree is None:
             self._tree = HuffmanTree(self.counts)
         return self._tree
@@ -106,6 +113,18 @@ class Model:
         kv.expandos["count"][:] = self.counts
         return kv
 
+    def to_gensim(self, bias=None):
+        """A gensim Word2Vec holding this model (copies of its arrays), on which gensim's predict_output_word,
+        score (hs) and train work. A model with an output bias needs bias="fold" (one more dimension carries it)
+        or bias="drop". See w2v_nce.model.gensim_model."""
+        return gensim_model.to_gensim(self, bias)
+
+    @classmethod
+    def from_gensim(cls, w2v, objective=None):
+        """The model of a gensim Word2Vec the caller has loaded (ns: syn1neg, hs: syn1 and its Huffman tree;
+        objective names one when it trained both). See w2v_nce.model.gensim_model."""
+        return cls(**gensim_model.from_gensim(w2v, objective))
+
     def save_word2vec_format(self, path, binary=False):
         write_word2vec(path, self.vocab, self.input_vectors, binary=binary)
 
@@ -120,4 +139,4 @@ class Model:
         "PATH is not a w2v-nce model (reason)", or the format versions for a file of a future version."""
         a = read_model_file(path)
         return cls(a["vocab"], a["counts"], a["input_vectors"], a["output_vectors"], a.get("output_bias"),
-                   a["epoch_losses"].tolist(), a["options"], a["stats"], a.get("progress", {}))
+                   a["epoch_losses"].tolist(), a["options"], a["stats"], a.get("progress", {}), a.get("tree"))
