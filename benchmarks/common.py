@@ -73,6 +73,18 @@ def plain_copy(path, tmp, name=None):
     return out
 
 
+def split_heldout(corpus, fraction, train_path):
+    """Write all but the last `fraction` of the corpus's non-empty lines (plain or .gz) to train_path; returns
+    (the held-out lines, the number of training lines)."""
+    opener = gzip.open if corpus.endswith(".gz") else open
+    with opener(corpus, "rt", encoding="utf-8") as f:
+        lines = [line for line in f if line.strip()]
+    n_held = max(1, int(round(fraction * len(lines))))
+    with open(train_path, "w", encoding="utf-8") as f:
+        f.writelines(lines[:-n_held])
+    return lines[-n_held:], len(lines) - n_held
+
+
 def repeated(src, dst, times):
     """dst: the file src written `times` times in a row."""
     with open(dst, "wb") as out:

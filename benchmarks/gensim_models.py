@@ -17,7 +17,6 @@ Model.from_gensim(); the held-out NLL per pair (exact) by our score_text and gen
 (hs); how many of gensim's Huffman inner nodes split the words as the tree our counts build does, and the NLL
 its weights would have on that tree instead of its own.
 """
-import gzip
 import os
 import tempfile
 import time
@@ -29,16 +28,6 @@ import common
 import w2v_nce
 from w2v_nce import Model
 from w2v_nce.kernels.huffman import HuffmanTree
-
-
-def split(corpus, fraction, train_path):
-    opener = gzip.open if corpus.endswith(".gz") else open
-    with opener(corpus, "rt", encoding="utf-8") as f:
-        lines = [line for line in f if line.strip()]
-    n_held = max(1, int(round(fraction * len(lines))))
-    with open(train_path, "w", encoding="utf-8") as f:
-        f.writelines(lines[:-n_held])
-    return [line.split() for line in lines[-n_held:]], len(lines) - n_held
 
 
 def log_likelihood(model, sentences):
@@ -69,7 +58,8 @@ def main():
 
     with tempfile.TemporaryDirectory() as work:
         train_path = os.path.join(work, "train.txt")
-        held, n_train = split(args.corpus, args.heldout_fraction, train_path)
+        held, n_train = common.split_heldout(args.corpus, args.heldout_fraction, train_path)
+        held = [line.split() for line in held]
         print(f"corpus {os.path.basename(args.corpus)}: {n_train} training lines, {len(held)} held-out lines "
               f"({sum(map(len, held)):,} tokens); dim {args.dim}, {args.epochs} epochs, {args.workers} workers")
         common_options = dict(dim=args.dim, epochs=args.epochs, workers=args.workers)

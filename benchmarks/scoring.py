@@ -15,7 +15,6 @@ Then the sum of the self-normalized probabilities Σ_w exp s(w,c) over the whole
 of the held-out text that are in the vocabulary. Printed: mean, median, sd, 5th and 95th percentiles, and the
 mean of |Σ − 1|.
 """
-import gzip
 import json
 import os
 import shlex
@@ -33,15 +32,10 @@ import common
 def split_lines(corpus, fraction, train_path, heldout_path):
     """The last `fraction` of the corpus's lines to heldout_path, the others to train_path; (train, held-out)
     line counts."""
-    opener = gzip.open if corpus.endswith(".gz") else open
-    with opener(corpus, "rt", encoding="utf-8") as f:
-        lines = [line for line in f if line.strip()]
-    n_held = max(1, int(round(fraction * len(lines))))
-    with open(train_path, "w", encoding="utf-8") as f:
-        f.writelines(lines[:-n_held])
+    held, n_train = common.split_heldout(corpus, fraction, train_path)
     with open(heldout_path, "w", encoding="utf-8") as f:
-        f.writelines(lines[-n_held:])
-    return len(lines) - n_held, n_held
+        f.writelines(held)
+    return n_train, len(held)
 
 
 def cli(*args, log=True):
