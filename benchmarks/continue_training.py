@@ -19,10 +19,14 @@ import tempfile
 import time
 import warnings
 
+import numpy as np
+
 import common
 import w2v_nce
 from w2v_nce import Model
+from w2v_nce.kernels.huffman import HuffmanTree
 from w2v_nce.model.evaluation import word_vector_metrics
+from w2v_nce.training.grow import same_inner_nodes
 
 
 def read_lines(corpus):
@@ -98,6 +102,11 @@ def main():
             rows.append(measure(f"{objective} A", a, held, t_a))
             ab, t_b = timed(lambda: w2v_nce.train(paths["B"], continue_from=a, workers=args.workers))
             rows.append(measure(f"{objective} A then B (continued)", ab, held, t_a + t_b))
+            if objective == "hs":
+                old = np.array([a.index.get(w, -1) for w in ab.vocab], np.int64)
+                kept = len(same_inner_nodes(a.huffman_tree, HuffmanTree(ab.counts), old)[0])
+                rows[-1]["inner_nodes_kept"] = kept
+                print(f"  inner nodes of the new tree that kept their vector: {kept:,} of {len(ab) - 1:,}")
             both, t = timed(lambda: w2v_nce.train(paths["AB"], **opts))
             rows.append(measure(f"{objective} A + B", both, held, t))
             b, t = timed(lambda: w2v_nce.train(paths["B"], **opts))

@@ -10,7 +10,6 @@ import w2v_nce
 from w2v_nce import Model, W2VError
 from w2v_nce.kernels.huffman import HuffmanTree
 from w2v_nce.training import local
-from w2v_nce.training.grow import _inner_signatures
 
 EXE = shutil.which("w2v-nce")
 
@@ -85,21 +84,28 @@ def test_noise_distribution_rebuilt_from_the_merged_counts(models, monkeypatch):
     np.testing.assert_array_equal(seen[-1], c.counts)
 
 
-def test_hs_tree_rebuilt_and_inner_nodes_with_the_same_words_kept(models):
+def branch_words(model):
+    """Per inner node of the model's tree: (the words under its branch 0, under its branch 1)."""
+    tree = model.huffman_tree
+    sets = [(set(), set()) for _ in range(len(model) - 1)]
+    for w, word in enumerate(model.vocab):
+        for d in range(tree.lengths[w]):
+            sets[tree.points[w, d]][tree.codes[w, d]].add(word)
+    return [(frozenset(a), frozenset(b)) for a, b in sets]
+
+
+def test_hs_tree_rebuilt_and_inner_nodes_of_the_same_split_kept(models):
     a = models["hs"]
     c = frozen(a, B)
     assert c.tree is None and c.huffman_tree.same_tree(HuffmanTree(c.counts))
-    keys = np.arange(1, len(c) + 1, dtype=np.int64) * 7919
-    old_keys = np.zeros(len(a), np.int64)
-    for w, i in a.index.items():
-        old_keys[i] = keys[c.index[w]]
-    old = {s: j for j, s in enumerate(_inner_signatures(a.huffman_tree, old_keys, len(a))) if s[2]}
-    new = _inner_signatures(c.huffman_tree, keys, len(c))
-    kept = [(j, old[s]) for j, s in enumerate(new) if s in old]
-    assert kept  # the rare words' subtrees are untouched by the frequent new words
-    for j, k in kept:
-        np.testing.assert_array_equal(c.output_vectors[j], a.output_vectors[k])
-    others = sorted(set(range(len(c) - 1)) - {j for j, _ in kept})
+    old = {}
+    for j, (b0, b1) in enumerate(branch_words(a)):
+        old[(b0, b1)], old[(b1, b0)] = (j, 1), (j, -1)
+    kept = [(i, *old[split]) for i, split in enumerate(branch_words(c)) if split in old]
+    assert kept and any(sign == 1 for *_, sign in kept)
+    for i, j, sign in kept:
+        np.testing.assert_array_equal(c.output_vectors[i], sign * a.output_vectors[j])
+    others = sorted(set(range(len(c) - 1)) - {i for i, *_ in kept})
     assert others and not c.output_vectors[others].any()
 
 

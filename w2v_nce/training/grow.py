@@ -8,9 +8,9 @@ in first-seen order), and every known word's rows move with it. New words' rows 
 (init_weights), and an objective's output bias for a new word from the merged unigram (initial_bias).
 
 Hierarchical softmax's output rows belong to the Huffman tree's inner nodes, and the tree is rebuilt from the
-merged counts. An inner node of the new tree whose leaves are exactly the leaves of an inner node of the model's
-tree (the same set of known words) takes that node's output vector and bias; every other inner node starts at
-zero (its bias from the branch counts). A tree the model carries from gensim is replaced by the tree of the
+merged counts. An inner node of the new tree that splits the same known words into the same two branches as an
+inner node of the model's tree takes that node's output vector and bias (negated if its branches are swapped);
+every other inner node starts at zero (its bias from the branch counts). A tree the model carries from gensim is replaced by the tree of the
 merged counts.
 """
 from collections import Counter
@@ -76,49 +76,59 @@ def grown_weights(model, vocab, opts, fresh):
     known = old >= 0
     in_w[known] = model.input_vectors[old[known]]
     if opts.objective == "hs":
-        to, frm = _same_inner_nodes(model.huffman_tree, HuffmanTree(vocab.counts), old)
+        to, frm, sign = same_inner_nodes(model.huffman_tree, HuffmanTree(vocab.counts), old)
     else:
         to, frm = np.nonzero(known)[0], old[known]
-    out_w[to] = model.output_vectors[frm]
+        sign = np.ones(to.shape[0], np.float32)
+    out_w[to] = model.output_vectors[frm] * sign[:, None]
     if model.output_bias is not None:
-        out_b[to] = model.output_bias[frm]
+        out_b[to] = model.output_bias[frm] * sign
     return in_w, out_w, out_b
 
 
-def _same_inner_nodes(old_tree, new_tree, old_index):
-    """(new inner nodes, old inner nodes) with the same set of leaves; old_index[w]: the new word w's index in the
-    old tree, or −1. A leaf set is identified by the sum and the xor of random 64-bit keys of its words."""
+def same_inner_nodes(old_tree, new_tree, old_index):
+    """(new inner nodes, old inner nodes, signs): the inner nodes of the new tree that make the same split as one of
+    the old tree, the same known words under branch 0 and under branch 1 (sign 1), or the two branches swapped
+    (sign −1: the old vector and bias, negated, give the same probabilities). old_index[w]: the new word w's index
+    in the old tree, or −1. A set of words is identified by the sum and the xor of random 64-bit keys."""
     n_old, n_new = old_tree.lengths.shape[0], new_tree.lengths.shape[0]
     keys = np.random.default_rng(0).integers(1, 2 ** 62, size=n_new, dtype=np.int64)
     old_keys = np.zeros(n_old, np.int64)
     known = old_index >= 0
     old_keys[old_index[known]] = keys[known]
-    old_sig = _inner_signatures(old_tree, old_keys, n_old)
-    new_sig = _inner_signatures(new_tree, keys, n_new)
-    where = {s: i for i, s in enumerate(old_sig) if s[2]}  # only inner nodes with every leaf a known word
-    pairs = [(j, where[s]) for j, s in enumerate(new_sig) if s in where]
-    if not pairs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    to, frm = np.array(pairs, np.int64).T
-    return to, frm
+    old_splits = _splits(old_tree, old_keys, n_old)
+    where = {}
+    for i, (b0, b1) in enumerate(old_splits):
+        if b0[2] and b1[2]:  # only splits of known words
+            where[(b0, b1)] = (i, 1.0)
+            where[(b1, b0)] = (i, -1.0)
+    found = [(j, *where[split]) for j, split in enumerate(_splits(new_tree, keys, n_new)) if split in where]
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    to, frm, sign = zip(*found)
+    return np.array(to, np.int64), np.array(frm, np.int64), np.array(sign, np.float32)
 
 
-def _inner_signatures(tree, keys, n):
-    """Per inner node: (sum of its leaves' keys, xor of them, whether all its leaves have a key)."""
-    parent = tree.parent
+def _splits(tree, keys, n):
+    """Per inner node, the words under its branch 0 and under its branch 1, each as (sum of their keys, xor of
+    them, whether every one has a key)."""
+    parent, bit = tree.parent, tree.bit
     total = np.zeros(2 * n - 1, np.int64)
     xor = np.zeros(2 * n - 1, np.int64)
     full = np.ones(2 * n - 1, bool)
     total[:n] = keys
     xor[:n] = keys
     full[:n] = keys != 0
+    child = np.zeros((max(n - 1, 0), 2), np.int64)
     with np.errstate(over="ignore"):
         for v in range(2 * n - 2):  # parents are numbered after their children
             p = parent[v]
             total[p] += total[v]
             xor[p] ^= xor[v]
             full[p] &= full[v]
-    return list(zip(total[n:].tolist(), xor[n:].tolist(), full[n:].tolist()))
+            child[p - n, bit[v]] = v
+    sets = list(zip(total.tolist(), xor.tolist(), full.tolist()))
+    return [(sets[c0], sets[c1]) for c0, c1 in child.tolist()]
 
 
 def check_continuable(model):
