@@ -127,8 +127,10 @@ def test_the_model_defines_objective_dim_arch_bias(models, tmp_path):
         w2v_nce.train(B, continue_from=a, objective="hs")
     with pytest.raises(W2VError, match="--arch cbow conflicts"):
         w2v_nce.train(B, continue_from=a, arch="cbow")
-    with pytest.raises(W2VError, match="--bias True conflicts"):
+    with pytest.raises(W2VError, match="--bias conflicts with the model's bias"):
         w2v_nce.train(B, continue_from=a, bias=True)
+    with pytest.raises(W2VError, match="--no-bias conflicts"):
+        w2v_nce.train(B, continue_from=models["nce"], bias=False)
     c = w2v_nce.train(B, continue_from=a, dim=a.dim, objective="ns", epochs=1, workers=1)  # the same: fine
     assert c.dim == a.dim
 
@@ -147,6 +149,16 @@ def test_bad_inputs(models, tmp_path):
     broken = Model(a.vocab, a.counts, a.input_vectors[:-1], a.output_vectors[:-1])
     with pytest.raises(W2VError, match="differ in size"):
         w2v_nce.train(B, continue_from=broken)
+
+
+def test_an_interrupted_continued_run_resumes_on_the_new_text(models, tmp_path):
+    saved = tmp_path / "checkpoint.npz"
+    w2v_nce.train(B, continue_from=models["ns"], epochs=2, workers=1, checkpoint_every=1, checkpoint_path=str(saved))
+    checkpoint = Model.load(saved)
+    assert not checkpoint.progress["complete"] and "newword" in checkpoint.index
+    done = w2v_nce.train(B, resume=checkpoint, workers=1)
+    assert done.progress["complete"] and done.vocab == checkpoint.vocab
+    np.testing.assert_array_equal(done.counts, checkpoint.counts)
 
 
 def _write(path, sentences):

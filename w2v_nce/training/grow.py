@@ -31,9 +31,11 @@ def continued_options(model, options, option_fields):
     option that differs from the model's."""
     saved = {k: v for k, v in model.options.items() if k in option_fields and k != "workers"}
     for name in MODEL_OPTIONS:
-        if name in options and options[name] is not None and name in saved and options[name] != saved[name]:
-            raise W2VError(f"--{name} {options[name]} conflicts with the model's {name} ({saved[name]}): a continued "
-                           f"run keeps the model's {', '.join(MODEL_OPTIONS)}; drop --{name}")
+        given = options.get(name)
+        if given is not None and name in saved and given != saved[name]:
+            flag = f"--{name} {given}" if not isinstance(given, bool) else f"--{'' if given else 'no-'}{name}"
+            raise W2VError(f"{flag} conflicts with the model's {name} ({saved[name]}): a continued run keeps the "
+                           f"model's {', '.join(MODEL_OPTIONS)}; drop {flag.split()[0]}")
     return {**saved, **{k: v for k, v in options.items() if v is not None or k not in saved}}
 
 
