@@ -52,13 +52,16 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
               help="Cluster training: how the workers' updates of a round are combined: scaled (twice their mean, "
                    "the workers training at up to 4 times the rate; with two workers the sum), summed or averaged.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
-def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler, dask_local,
-                  dask_timeout, sync, sync_words, sync_combine, **options):
+def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler,
+                  dask_local, dask_timeout, sync, sync_words, sync_combine, **options):
     """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
 
     Ctrl-C, SIGTERM or SIGHUP stops at the next chunk and saves the training so far (to --save-model, or
     OUTPUT.checkpoint.npz); `--resume` continues it, on the same corpus, exactly where it stopped. A second signal
     stops at once without saving.
+
+    `--continue-from MODEL` trains a saved model further on the new text CORPUS: its counts merged with the new
+    ones, new words joining, known words keeping their vectors, the learning rate's schedule run again.
     """
     ctx = click.get_current_context()
     if dask_scheduler and dask_local:

@@ -10,8 +10,8 @@ in first-seen order), and every known word's rows move with it. New words' rows 
 Hierarchical softmax's output rows belong to the Huffman tree's inner nodes, and the tree is rebuilt from the
 merged counts. An inner node of the new tree that splits the same known words into the same two branches as an
 inner node of the model's tree takes that node's output vector and bias (negated if its branches are swapped);
-every other inner node starts at zero (its bias from the branch counts). A tree the model carries from gensim is replaced by the tree of the
-merged counts.
+every other inner node starts at zero (its bias from the branch counts). A tree the model carries from gensim is
+replaced by the tree of the merged counts.
 """
 from collections import Counter
 
