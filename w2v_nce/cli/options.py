@@ -52,11 +52,11 @@ def training_options(f):
     return f
 
 
-def resolve(options, resume=None):
+def resolve(options, resume=None, continue_from=None):
     """The training's Start (training.run.resolve_start): its options resolved, once; a value that is invalid
     with another one is a usage error naming it."""
     try:
-        return resolve_start(resume, options)
+        return resolve_start(resume, options, continue_from)
     except OptionError as e:
         raise click.BadParameter(e.detail, param_hint=f"'--{e.option.replace('_', '-')}'") from None
 

@@ -23,6 +23,9 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
 @click.option("-o", "--output", default="vectors.txt", show_default=True, type=click.Path(),
               help="Word vectors in word2vec format.")
 @click.option("--resume", type=click.Path(), help="Continue the training saved in this model (.npz) on CORPUS.")
+@click.option("--continue-from", type=click.Path(),
+              help="Train this model (.npz) further on the new text CORPUS: counts merged, new words join, known "
+                   "words keep their vectors; the model's objective, arch, dim, bias and lowercase are kept.")
 @click.option("--checkpoint-every", type=POS_INT, default=None,
               help="Save a resumable model every N epochs (to --save-model, or OUTPUT.checkpoint.npz).")
 @click.option("--binary", is_flag=True, help="Write word2vec binary format instead of text.")
@@ -49,13 +52,16 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
               help="Cluster training: how the workers' updates of a round are combined: scaled (twice their mean, "
                    "the workers training at up to 4 times the rate; with two workers the sum), summed or averaged.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
-def train_command(corpus, output, resume, checkpoint_every, binary, save_model, quiet, dask_scheduler, dask_local,
-                  dask_timeout, sync, sync_words, sync_combine, **options):
+def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler,
+                  dask_local, dask_timeout, sync, sync_words, sync_combine, **options):
     """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
 
     Ctrl-C, SIGTERM or SIGHUP stops at the next chunk and saves the training so far (to --save-model, or
     OUTPUT.checkpoint.npz); `--resume` continues it, on the same corpus, exactly where it stopped. A second signal
     stops at once without saving.
+
+    `--continue-from MODEL` trains a saved model further on the new text CORPUS: its counts merged with the new
+    ones, new words joining, known words keeping their vectors, the learning rate's schedule run again.
     """
     ctx = click.get_current_context()
     if dask_scheduler and dask_local:
@@ -67,7 +73,13 @@ def train_command(corpus, output, resume, checkpoint_every, binary, save_model, 
     checkpoint = save_model or output + ".checkpoint.npz"
     for path in (output, checkpoint):
         check_writable(path)
-    if resume:
+    if resume and continue_from:
+        raise click.UsageError("give --resume or --continue-from, not both")
+    if continue_from:
+        given = {name: value for name, value in options.items()
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
+        start = resolve(given, continue_from=continue_from)
+    elif resume:
         given = [name for name in options if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
                  and name != "workers"]
         if given:

@@ -16,6 +16,7 @@ from ..prepare.stream import EncodedCorpus
 from ..prepare.vocab import Vocabulary
 from .engine import Engine, uses_blocked_softmax
 from .epochs import Epochs
+from .grow import grown_vocabulary, token_counts
 from .run import run_stats, trained_model
 
 # Counted before the whole corpus to refuse early a vocabulary that cannot fit (see check_memory_before_counting).
@@ -81,14 +82,20 @@ def _encode(sentences, vocab, start, tmp_root, stream_path, pruning):
         with disk_errors(stream_path, stream_size, TMP_HINT):
             counted = CountedCorpus(sentences.path, stream_path, opts.lowercase, opts.max_vocab_size)
         pruning.update(pruned=counted.pruned, max_pruned_count=counted.max_pruned_count)
-        if vocab is None:
+        if start.grow is not None:
+            vocab = grown_vocabulary(start.grow, counted.word_counts(), opts.min_count, opts.max_vocab,
+                                     counted.raw_words, counted.raw_sentences)
+        elif vocab is None:
             vocab = counted.vocabulary(opts.min_count, opts.max_vocab)
         check_training_memory(vocab, opts)
         return vocab, counted.encode(vocab)
-    if vocab is None:
+    if start.grow is not None:
+        counts, raw_words, raw_sentences = token_counts(sentences)
+        vocab = grown_vocabulary(start.grow, counts, opts.min_count, opts.max_vocab, raw_words, raw_sentences)
+    elif vocab is None:
         vocab = Vocabulary.build(sentences, opts.min_count, opts.max_vocab, opts.max_vocab_size, pruning)
     check_training_memory(vocab, opts)
-    kept = int(vocab.counts.sum())
+    kept = vocab.raw_words if start.grow is not None else int(vocab.counts.sum())
     if vocab.raw_sentences is not None:
         n_sentences = vocab.raw_sentences
     else:  # resumed: the stream's sentences as saved (at least one per MAX_SENTENCE kept tokens)

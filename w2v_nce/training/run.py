@@ -7,19 +7,22 @@ from ..core.errors import W2VError
 from ..core.progress import ProgressBar
 from ..kernels.huffman import HuffmanTree
 from ..model.model import Model
+from .grow import check_continuable, continued_options, grown_weights
 from .options import TrainOptions
 
 
 class Start:
     """Where a training starts: opts, its resolved options; resume, the model it continues (None for a new run),
     and record, that model's progress record ({} for a new run); workers_given, the workers as the caller gave
-    them (None: all cores here, or on a cluster each Dask worker's threads)."""
+    them (None: all cores here, or on a cluster each Dask worker's threads); grow, the model a run on new text
+    continues (grow.py: its vocabulary grown by the new text's counts), or None."""
 
-    def __init__(self, opts, resume=None, record=None, workers_given=None):
+    def __init__(self, opts, resume=None, record=None, workers_given=None, grow=None):
         self.opts = opts
         self.resume = resume
         self.record = dict(record or {})
         self.workers_given = workers_given
+        self.grow = grow
 
     def check_corpus(self, raw_words):
         """A resumed run trains on the corpus it started on (compared by its raw words)."""
@@ -37,19 +40,29 @@ class Start:
                          for a in (r.input_vectors, r.output_vectors, bias))
         opts = self.opts
         bias = initial_bias(vocab.counts, opts.objective, opts.bias_init) if opts.bias else None
-        return init_weights(len(vocab), opts.dim, opts.seed, bias)
+        fresh = init_weights(len(vocab), opts.dim, opts.seed, bias)
+        return fresh if self.grow is None else grown_weights(self.grow, vocab, opts, fresh)
 
 
-def resolve_start(resume=None, options=None):
+def resolve_start(resume=None, options=None, continue_from=None):
     """The Start of a run from the caller's options (named like the CLI's long options; TypeError for an
     unknown one) and the model to resume (a Model or an .npz path, or None): its options are the model's own,
-    only `workers` may be given. The options are resolved here, once."""
+    only `workers` may be given; or the model to continue on new text (continue_from): its options, with the
+    given ones over them save those that define the model (grow.MODEL_OPTIONS). The options are resolved here,
+    once."""
     options = dict(options or {})
     unknown = set(options) - set(TrainOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
     workers_given = options.get("workers")
     record = None
+    if resume is not None and continue_from is not None:
+        raise W2VError("give a model to resume or a model to continue on new text, not both")
+    if continue_from is not None:
+        grow = continue_from if isinstance(continue_from, Model) else Model.load(continue_from)
+        check_continuable(grow)
+        options = continued_options(grow, options, TrainOptions.__dataclass_fields__)
+        return Start(TrainOptions(**options).resolved(), workers_given=workers_given, grow=grow)
     if resume is not None:
         resume = resume if isinstance(resume, Model) else Model.load(resume)
         if not resume.progress:
