@@ -25,8 +25,9 @@ FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
 def piece_sentences(piece):
     """The sentences of a piece's text alone, split by the reference path (Python's decoding and splitting)."""
     if piece["end"] is None:
-        return list(TextCorpus(piece["path"]))
-    with open(piece["path"], "rb") as f:
+        return list(TextCorpus(piece["paths"]))
+    [path] = piece["paths"]
+    with open(path, "rb") as f:
         f.seek(piece["start"])
         text = f.read(piece["end"] - piece["start"]).decode("utf-8", errors="replace")
     return list(split_sentences([text]))
