@@ -1,12 +1,14 @@
 """Corpus preparation (counting, vocabulary and the encoded id stream): the compiled one-pass path against the
 Python reference path (TextCorpus → Vocabulary.build → EncodedCorpus.encode), alternately, medians of --reps.
 
-    python benchmarks/prepare.py --reps 3                  # speed on text8_2m × 10, plain and .gz; peak RSS
+    python benchmarks/prepare.py --reps 3                  # speed on text8_2m × 10: plain, .gz, 100 files; RSS
+    python benchmarks/prepare.py --paths new --corpora split --no-rss   # the directory of 100 files only
     python benchmarks/prepare.py --distinct 4000000        # bytes per entry of the counting table
     python benchmarks/prepare.py --train                   # the share of preparation in `w2v-nce train`
 
 Speed is raw corpus words per second of wall time (the preparation of train(), without training). Peak RSS
-is measured in a fresh process per preparation (ru_maxrss, including the interpreter and libraries).
+is measured in a fresh process per preparation (ru_maxrss, including the interpreter and libraries). The split
+corpus is the plain one cut at line starts into --split files of a directory, read as one corpus.
 """
 import gzip
 import os
@@ -62,12 +64,23 @@ def prepare(path, work, how, *extra):
     return int(words), int(vocab), float(seconds), int(rss), float(cpu)
 
 
-def build_corpora(source, repeat, work):
+def build_corpora(source, repeat, work, n_files):
     base = common.plain_copy(source, work, "base.txt")
     big = common.repeated(base, os.path.join(work, f"x{repeat}.txt"), repeat)
     with open(big, "rb") as f, gzip.open(big + ".gz", "wb") as out:
         shutil.copyfileobj(f, out)
-    return base, big, big + ".gz"
+    return base, big, big + ".gz", split_lines(big, os.path.join(work, f"x{repeat}-{n_files}files"), n_files)
+
+
+def split_lines(path, directory, n_files):
+    """The file at path cut at line starts into n_files files of about equal lines, in `directory`."""
+    os.makedirs(directory)
+    with open(path, "rb") as f:
+        lines = f.readlines()
+    for i in range(n_files):
+        with open(os.path.join(directory, f"part-{i:04d}.txt"), "wb") as out:
+            out.writelines(lines[i * len(lines) // n_files:(i + 1) * len(lines) // n_files])
+    return directory
 
 
 def speed(corpora, work, reps, hows):
@@ -92,11 +105,11 @@ def speed(corpora, work, reps, hows):
                   f"{words / cpu:>12,.0f}", flush=True)
 
 
-def peak_rss(base, big, work):
+def peak_rss(base, big, split, work, hows):
     print(f"\n{'corpus':<14} {'path':<6} {'words':>12} {'vocabulary':>10} {'peak RSS':>10}")
-    for how in ("new", "old"):
+    for how in hows:
         sizes = []
-        for path in (base, big):
+        for path in (base, big) + ((split,) if how == "new" else ()):
             words, vocab, _, rss, _ = prepare(path, work, how)
             sizes.append(rss)
             print(f"{os.path.basename(path):<14} {how:<6} {words:>12,} {vocab:>10,} {rss / 2**20:>8.1f} MB")
@@ -142,6 +155,8 @@ def main():
     ap = common.parser(__doc__, reps=3, whole_doc=True)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--paths", default="old,new,new-1thread", help="old, new, new-1thread (no read-ahead thread)")
+    ap.add_argument("--corpora", default="plain,gz,split", help="plain, gz, split (the plain one in --split files)")
+    ap.add_argument("--split", type=int, default=100, help="files of the split corpus")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--distinct", type=int, default=0, help="measure the table's bytes per entry with N tokens")
     ap.add_argument("--train", action="store_true", help="time `w2v-nce train` on the repeated corpus")
@@ -154,13 +169,14 @@ def main():
         if args.distinct:
             distinct(args.distinct, work)
             return
-        base, big, big_gz = build_corpora(args.corpus, args.repeat, work)
+        base, big, big_gz, split = build_corpora(args.corpus, args.repeat, work, args.split)
         if args.train:
             train_share(big, work, args.reps)
             return
-        speed([big, big_gz], work, args.reps, args.paths.split(","))
+        corpora = dict(plain=big, gz=big_gz, split=split)
+        speed([corpora[c] for c in args.corpora.split(",")], work, args.reps, args.paths.split(","))
         if not args.no_rss:
-            peak_rss(base, big, work)
+            peak_rss(base, big, split, work, [h for h in ("new", "old") if h in args.paths.split(",")])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -65,8 +65,9 @@ def test_bad_corpora_fail_in_one_line(tmp_path):
     empty.write_text("\n  \n")
     rare = tmp_path / "rare.txt"
     rare.write_text("a b c d\n")
+    (tmp_path / "no_files").mkdir()
     for corpus, message in [(tmp_path / "missing.txt", "corpus not found"), (empty, "corpus is empty"),
-                            (rare, "vocabulary is empty"), (tmp_path, "directory")]:
+                            (rare, "vocabulary is empty"), (tmp_path / "no_files", "directory has no files")]:
         r = run("train", corpus, "-o", out)
         _assert_clean_failure(r, out, 1)
         lines = r.stderr.strip().splitlines()

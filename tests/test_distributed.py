@@ -25,8 +25,9 @@ FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
 def piece_sentences(piece):
     """The sentences of a piece's text alone, split by the reference path (Python's decoding and splitting)."""
     if piece["end"] is None:
-        return list(TextCorpus(piece["path"]))
-    with open(piece["path"], "rb") as f:
+        return list(TextCorpus(piece["paths"]))
+    [path] = piece["paths"]
+    with open(path, "rb") as f:
         f.seek(piece["start"])
         text = f.read(piece["end"] - piece["start"]).decode("utf-8", errors="replace")
     return list(split_sentences([text]))
@@ -53,6 +54,31 @@ def test_pieces_split_the_file_into_its_lines_exactly(small_corpus):
     assert all(a["end"] == b["start"] for a, b in zip(pieces, pieces[1:]))
     joined = [s for p in pieces for s in piece_sentences(p)]
     assert joined == list(TextCorpus(small_corpus))
+
+
+def shard_files(small_corpus, directory, bounds):
+    """The small corpus's lines cut at these line numbers into files of a directory (shard0.txt, ...)."""
+    lines = open(small_corpus).read().splitlines(keepends=True)
+    directory.mkdir(exist_ok=True)
+    paths = []
+    for i, (a, b) in enumerate(zip([0] + bounds, bounds + [len(lines)])):
+        (directory / f"shard{i}.txt").write_text("".join(lines[a:b]))
+        paths.append(str(directory / f"shard{i}.txt"))
+    return paths
+
+
+def test_pieces_of_several_files_are_runs_of_whole_files(small_corpus, tmp_path):
+    files = shard_files(small_corpus, tmp_path / "shards", [5, 20, 22, 30, 41, 52])
+    pieces = plan_pieces([str(tmp_path / "shards")], 3)
+    # cut where the bytes before come nearest to a third and two thirds (lines 20 and 41 of 60)
+    assert [p["paths"] for p in pieces] == [files[:2], files[2:5], files[5:]]
+    assert all(p["start"] == 0 and p["end"] is None for p in pieces)
+    assert [s for p in pieces for s in piece_sentences(p)] == list(TextCorpus(small_corpus))
+    assert [p["paths"] for p in plan_pieces(files[:2], 3)] == [files[:1], files[1:2]]
+    counted = [count_piece(p)[0] for p in pieces]
+    local = Vocabulary.build(TextCorpus(small_corpus), 2)
+    mine = Vocabulary.from_counts(merge_counts(c[0] for c in counted), 2)
+    assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
 
 
 @pytest.mark.parametrize("n_pieces", [1, 2, 3, 5, 8])
@@ -134,6 +160,17 @@ def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, s
     assert kv.index_to_key == local.words
     m.save(tmp_path / "m.npz")
     np.testing.assert_array_equal(Model.load(tmp_path / "m.npz").input_vectors, m.input_vectors)
+
+
+def test_cluster_training_on_a_directory_and_a_file_matches_the_local_vocabulary(client, small_corpus, tmp_path):
+    files = shard_files(small_corpus, tmp_path / "shards", [10, 25, 45])
+    os.rename(files[-1], tmp_path / "last.txt")
+    m = train([str(tmp_path / "shards"), str(tmp_path / "last.txt")], client=client, sync_words=10_000, **FAST)
+    local = Vocabulary.build(TextCorpus(small_corpus), FAST["min_count"])
+    assert m.vocab == local.words and m.counts.tolist() == local.counts.tolist()
+    assert m.progress["complete"] and sum(m.stats["distributed"]["part_words"]) == 60_000
+    with pytest.raises(W2VError, match=r"not from standard input \(-\)"):
+        train("-", client=client, **FAST)
 
 
 @pytest.mark.parametrize("arch", ["sg", "cbow"])
@@ -275,13 +312,20 @@ def test_cli_diverging_cluster_run_writes_nothing(small_corpus, tmp_path):
 
 
 @pytest.mark.skipif(EXE is None, reason="w2v-nce is not installed")
-def test_cli_local_cluster_trains_shards(small_corpus, tmp_path):
+@pytest.mark.parametrize("named_by", ["glob", "directory and file"])
+def test_cli_local_cluster_trains_shards(small_corpus, tmp_path, named_by):
     from gensim.models import KeyedVectors
 
     lines = open(small_corpus).read().splitlines(keepends=True)
     for i in range(3):
         (tmp_path / f"shard{i}.txt").write_text("".join(lines[i * 20:(i + 1) * 20]))
-    r = subprocess.run([EXE, "train", str(tmp_path / "shard*.txt"), "-o", str(tmp_path / "v.txt"), "--dask-local",
+    corpus = [str(tmp_path / "shard*.txt")]
+    if named_by == "directory and file":
+        (tmp_path / "dir").mkdir()
+        for i in range(2):
+            os.rename(tmp_path / f"shard{i}.txt", tmp_path / "dir" / f"shard{i}.txt")
+        corpus = [str(tmp_path / "dir"), str(tmp_path / "shard2.txt")]
+    r = subprocess.run([EXE, "train", *corpus, "-o", str(tmp_path / "v.txt"), "--dask-local",
                         "2", "--dim", "8", "--epochs", "1", "--min-count", "3", "-q"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

@@ -10,7 +10,9 @@ CLUSTER_KEYWORDS = ("sync", "sync_words", "sync_combine", "on_round_end")
 
 def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=None, checkpoint_path=None,
           on_epoch_end=None, client=None, continue_from=None, **options):
-    """Train word vectors on `corpus` (a path to plain or .gz text, or a re-iterable of token lists).
+    """Train word vectors on `corpus`: plain or .gz text named by a path, a directory (its files, recursively, in
+    sorted order; hidden ones skipped), a glob, "-" (standard input) or a list of them, read in that order as one
+    corpus; or a re-iterable of token lists.
 
     Options are named like the CLI's long options (objective, arch, dim, window, negative, sample, min_count,
     max_vocab, max_vocab_size, epochs, alpha, min_alpha, noise_exponent, workers, seed, fixed_window, bias,
@@ -24,8 +26,8 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     schedule again; the options defining the model (objective, arch, dim, bias, lowercase) are its own.
     checkpoint_every=N saves a resumable model to checkpoint_path after every N epochs. Returns a Model;
     after Ctrl-C the model holds the training so far and model.progress["complete"] is False.
-    client: a dask.distributed Client: train data-parallel on its cluster (corpus: a path or glob readable by
-    every worker; more keywords in w2v_nce.cluster.run.train_on_cluster).
+    client: a dask.distributed Client: train data-parallel on its cluster (corpus: named inputs readable by every
+    worker, not standard input; more keywords in w2v_nce.cluster.run.train_on_cluster).
     """
     cluster = {k: options.pop(k) for k in CLUSTER_KEYWORDS if k in options} if client is not None else {}
     start = resolve_start(resume, options, continue_from)

@@ -81,7 +81,7 @@ def write_report(directory, rows, info):
     summary = summarize(rows)
     write_bytes(os.path.join(directory, "summary.json"), json.dumps(summary, indent=1).encode("utf-8"))
     if has_matplotlib():
-        figures = write_figures(summary, directory, info.get("corpus"))
+        figures = write_figures(summary, directory, info.get("corpus_name") or info.get("corpus"))
     else:
         figures = None
     failures = [f"- {r['objective']} k={r.get('negative')} max_vocab={r.get('max_vocab')} seed {r.get('seed')}: "

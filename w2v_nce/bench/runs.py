@@ -8,6 +8,7 @@ finish and a re-run of the same command skips them.
 """
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,8 @@ from ..core.resources import TMP_HINT, check_free_space, disk_errors, temporary_
 from ..model.evaluation import heldout_metrics, word_vector_metrics
 from ..model.model import Model
 from ..objectives import OBJECTIVES
-from ..prepare.corpus import as_corpus
+from ..prepare.corpus import TextCorpus, as_corpus, is_named
+from ..prepare.inputs import plain_size, resolve_inputs
 from ..prepare.counting import CountedCorpus
 from ..training.options import TrainOptions
 from ..training.run import Hooks, Start
@@ -56,43 +58,59 @@ def bench_grid(objectives, negatives, max_vocabs, seeds, gensim=True):
 def split_corpus(corpus, out_path, heldout_fraction=0.01, heldout=None, lowercase=False):
     """Write the training sentences to out_path (one per line) and return the held-out ones.
 
-    Held out: the file `heldout`, or else the last `heldout_fraction` of the corpus's sentences, which are then
-    left out of training.
+    Held out: the file `heldout`, or else the last `heldout_fraction` of the corpus's sentences (over all its
+    inputs, in order), which are then left out of training.
     """
     return _split(corpus, out_path, heldout_fraction, heldout, lowercase)[0]
 
 
 def _split(corpus, out_path, heldout_fraction, heldout, lowercase):
-    """split_corpus's work; returns (held-out sentences, training sentences, training tokens)."""
+    """split_corpus's work, in one pass over the corpus (standard input is read once): every sentence is written,
+    then the held-out ones are read back from the end of the file and cut off. Returns (held-out sentences,
+    training sentences, training tokens)."""
     sentences = as_corpus(corpus, lowercase=lowercase)
-    if heldout is not None:
-        held = list(as_corpus(heldout, lowercase=lowercase))
-        n_train = None
-    else:
-        n = sum(1 for _ in sentences)
-        n_held = int(round(n * heldout_fraction))
-        if heldout_fraction > 0 and n_held == 0 and n > 1:
-            n_held = 1
-        if n_held >= n:
-            raise W2VError(f"the corpus has {n} sentences: too few to hold out {heldout_fraction:.0%} and train")
-        n_train = n - n_held
-        held = []
-    train_sentences = train_tokens = 0
-    # the training part, its tokens joined by single spaces, takes at most the bytes of a plain-text corpus
-    size = os.path.getsize(corpus) if isinstance(corpus, (str, os.PathLike)) and \
-        not os.fspath(corpus).endswith(".gz") else None
+    held = list(as_corpus(heldout, lowercase=lowercase)) if heldout is not None else None
+    # the sentences, their tokens joined by single spaces, take at most the bytes of a plain-text corpus
+    size = plain_size(sentences.inputs) if isinstance(sentences, TextCorpus) else None
     if size is not None:
         check_free_space(os.path.dirname(os.path.abspath(out_path)), size, "the training part of the corpus",
                          TMP_HINT)
+    n = tokens = 0
     with disk_errors(out_path, size, TMP_HINT), open(out_path, "w", encoding="utf-8") as out:
-        for i, sent in enumerate(sentences):
-            if n_train is None or i < n_train:
-                out.write(" ".join(sent) + "\n")
-                train_sentences += 1
-                train_tokens += len(sent)
-            else:
-                held.append(sent)
-    return held, train_sentences, train_tokens
+        for sent in sentences:
+            out.write(" ".join(sent) + "\n")
+            n += 1
+            tokens += len(sent)
+    if held is not None:
+        return held, n, tokens
+    n_held = int(round(n * heldout_fraction))
+    if heldout_fraction > 0 and n_held == 0 and n > 1:
+        n_held = 1
+    if n_held >= n:
+        raise W2VError(f"the corpus has {n} sentences: too few to hold out {heldout_fraction:.0%} and train")
+    held = [line.split() for line in _cut_after_lines(out_path, n - n_held).split("\n")[:-1]] if n_held else []
+    return held, n - n_held, tokens - sum(map(len, held))
+
+
+def _cut_after_lines(path, n_lines):
+    """Truncate the file at path after its first n_lines lines (≥ 1); returns the text cut off."""
+    with open(path, "r+b") as f:
+        seen = offset = 0
+        while True:
+            block = f.read(1 << 20)
+            in_block = block.count(b"\n")
+            if seen + in_block >= n_lines:
+                at = -1
+                for _ in range(n_lines - seen):
+                    at = block.index(b"\n", at + 1)
+                offset += at + 1
+                break
+            seen += in_block
+            offset += len(block)
+        f.seek(offset)
+        tail = f.read()
+        f.truncate(offset)
+    return tail.decode("utf-8")
 
 
 def _row(objective, arch, vocab_size, settings):
@@ -244,6 +262,20 @@ def _file_identity(path):
     return dict(path=os.path.abspath(path), bytes=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
+def corpus_identity(inputs, train_path, held):
+    """What identifies a bench's corpus: each file's path, size and time (one file: its identity alone); with
+    standard input or a pipe, the SHA-256 of the sentences read (the training part and the held-out ones)."""
+    if inputs.rereadable:
+        ids = [_file_identity(p) for p in inputs.paths]
+        return ids[0] if len(ids) == 1 else ids
+    digest = hashlib.sha256()
+    with open(train_path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    digest.update("\n".join(" ".join(s) for s in held).encode("utf-8"))
+    return dict(sentences_sha256=digest.hexdigest())
+
+
 def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
     """What identifies a run: everything that changes what it trains or measures (k is None where unused).
     opts: the run's options; lowercase: whether the bench lowercases the corpus."""
@@ -260,8 +292,8 @@ def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
 def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gensim=True, progress=True,
               log=None, tmp_dir=None, seeds=1, negatives=None, max_vocabs=None, curves=True, report_dir=None,
               command=None):
-    """Train the bench grid (see bench_grid) on the training part of `corpus` and evaluate every run; returns the
-    run rows in grid order.
+    """Train the bench grid (see bench_grid) on the training part of `corpus` (named inputs, as train() takes them,
+    or a re-iterable of token lists) and evaluate every run; returns the run rows in grid order.
 
     opts: the TrainOptions shared by all runs (alpha None: each objective's default rate; each run's options
     are run_options of them, resolved there); seeds: runs per configuration, with seeds opts.seed, opts.seed + 1,
@@ -276,12 +308,12 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     seed_list = [opts.seed + i for i in range(seeds)]
     jobs = bench_grid(objectives, negatives, max_vocabs, seed_list, gensim)
     if report_dir:
-        os.makedirs(report_dir, exist_ok=True)
         if not has_matplotlib():
             warnings.warn(f"the report's figures need matplotlib ({PLOT_EXTRA}); the report is written without "
                           f"them", W2VWarning)
     store = RunStore(report_dir)
-    corpus_id = _file_identity(corpus) if isinstance(corpus, (str, os.PathLike)) else None
+    inputs = resolve_inputs(corpus) if is_named(corpus) else None
+    corpus = inputs if inputs is not None else corpus
     heldout_id = _file_identity(heldout) if heldout is not None else dict(fraction=heldout_fraction)
     started = time.strftime("%Y-%m-%d %H:%M:%S %z")
     tmp_dir = temporary_directory(tmp_dir)
@@ -291,8 +323,10 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
         cleanup.callback(shutil.rmtree, work, ignore_errors=True)
         cleanup.enter_context(signals.temporary(work, is_dir=True))  # removed by a second signal too
         train_path = os.path.join(work, "train.txt")
-        held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout,
-                                                     opts.lowercase)
+        held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout, opts.lowercase)
+        corpus_id = corpus_identity(inputs, train_path, held) if inputs is not None else None
+        if report_dir:  # once the corpus is read: a corpus that cannot be read leaves nothing behind
+            os.makedirs(report_dir, exist_ok=True)
         log(f"held out {len(held):,} sentences ({sum(map(len, held)):,} tokens); training on "
             f"{train_sentences:,} sentences ({train_tokens:,} tokens)")
         rows = []
@@ -337,7 +371,9 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
             store.add(row)
             rows.append(row)
         if report_dir:
-            info = dict(corpus=os.fspath(corpus) if corpus_id else "(in memory)", command=command, started=started,
+            named = inputs is not None
+            info = dict(corpus=str(inputs) if named else "(in memory)", corpus_name=inputs.name if named else None,
+                        command=command, started=started,
                         finished=time.strftime("%Y-%m-%d %H:%M:%S %z"), heldout_sentences=len(held),
                         heldout_tokens=sum(map(len, held)), heldout=heldout, heldout_fraction=heldout_fraction,
                         train_sentences=train_sentences, train_tokens=train_tokens, seeds=seed_list,

@@ -15,7 +15,7 @@ from ..bench.runs import RUNS_FILE, run_bench
 from ..bench.summary import format_table, json_rows
 from ..core import signals
 from ..core.files import check_writable, write_bytes
-from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_options
+from .options import OBJECTIVE_NAMES, POS_INT, corpus_inputs, resolve, training_options
 
 
 def _objective_list(ctx, param, value):
@@ -59,7 +59,7 @@ def _sweep_options(f):
 
 
 @click.command("bench")
-@click.argument("corpus", required=False, type=click.Path(dir_okay=True))
+@click.argument("corpus", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("--objectives", default=",".join(OBJECTIVE_NAMES), show_default=True, callback=_objective_list,
               help="Comma-separated objectives to compare.")
 @_sweep_options
@@ -80,12 +80,13 @@ def _sweep_options(f):
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (the table is still printed).")
 def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curves, json_path, plot_path,
                   report_dir, quiet, **options):
-    """Compare objectives (and gensim) on CORPUS: speed, held-out likelihood, normalization, vector quality.
+    """Compare objectives (and gensim) on CORPUS... (read as `train` reads it; default: the bundled sample): speed,
+    held-out likelihood, normalization, vector quality.
 
     Sweeps the grid objective × k × vocabulary size, each SEEDS times. With --report, an interrupted bench
     keeps its finished runs and the same command continues it.
     """
-    corpus = corpus_path(corpus)
+    corpus = corpus_inputs(corpus)
     tmp_dir = options.pop("tmp_dir")
     negatives, max_vocabs = options.pop("negative"), options.pop("max_vocab") or [None]
     # the settings of every run, checked; without --alpha, every objective of the bench trains at its own default
@@ -118,4 +119,4 @@ def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensi
     if json_path:
         write_bytes(json_path, json.dumps(json_rows(rows), indent=1).encode("utf-8"))
     if plot_path:
-        plot(rows, plot_path, corpus)
+        plot(rows, plot_path, corpus.name)

@@ -2,7 +2,7 @@
 import click
 
 from ..objectives import OBJECTIVES
-from ..prepare.corpus import check_corpus_path
+from ..prepare.inputs import resolve_inputs
 from ..prepare.sample import bundled_corpus_path
 from ..training.options import OptionError
 from ..training.run import resolve_start
@@ -61,7 +61,11 @@ def resolve(options, resume=None, continue_from=None):
         raise click.BadParameter(e.detail, param_hint=f"'--{e.option.replace('_', '-')}'") from None
 
 
-def corpus_path(corpus):
-    corpus = corpus or bundled_corpus_path()
-    check_corpus_path(corpus)
-    return corpus
+def corpus_names(corpus):
+    """The CORPUS arguments as given (files, directories, globs, "-"), or the bundled sample's path."""
+    return list(corpus) or [bundled_corpus_path()]
+
+
+def corpus_inputs(corpus):
+    """The inputs the CORPUS arguments name (prepare.inputs.Inputs), resolved and checked here."""
+    return resolve_inputs(corpus_names(corpus))

@@ -1,7 +1,6 @@
 """`w2v-nce train`: train word vectors, locally or on a Dask cluster; an interrupted training is saved and says
 how to resume it."""
 import contextlib
-import glob
 import shlex
 import signal
 import time
@@ -15,11 +14,11 @@ from ..core import signals
 from ..core.files import check_writable
 from ..model.model import Model
 from ..training.run import Hooks
-from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_options
+from .options import OBJECTIVE_NAMES, POS_INT, corpus_inputs, corpus_names, resolve, training_options
 
 
 @click.command("train")
-@click.argument("corpus", required=False, type=click.Path(dir_okay=True))
+@click.argument("corpus", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("-o", "--output", default="vectors.txt", show_default=True, type=click.Path(),
               help="Word vectors in word2vec format.")
 @click.option("--resume", type=click.Path(), help="Continue the training saved in this model (.npz) on CORPUS.")
@@ -34,8 +33,8 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
 @click.option("--bias/--no-bias", default=None, help="Output bias b_w [on for softmax/nce/infonce, off for ns/hs].")
 @training_options
 @click.option("--dask-scheduler", metavar="ADDRESS",
-              help="Train data-parallel on the Dask cluster of this scheduler (e.g. tcp://head:8786); CORPUS may "
-                   "then be a glob of shard files, readable by every worker. --workers: threads per Dask worker.")
+              help="Train data-parallel on the Dask cluster of this scheduler (e.g. tcp://head:8786); CORPUS must be "
+                   "readable by every worker (not standard input). --workers: threads per Dask worker.")
 @click.option("--dask-local", type=POS_INT, metavar="N",
               help="Train data-parallel on a local Dask cluster of N worker processes (--workers threads each, "
                    "default 1).")
@@ -54,7 +53,9 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_path, resolve, training_op
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler,
                   dask_local, dask_timeout, sync, sync_words, sync_combine, **options):
-    """Train word vectors on CORPUS (plain text or .gz, one sentence per line; default: the bundled sample).
+    """Train word vectors on CORPUS... (default: the bundled sample): files, directories (their files,
+    recursively, in sorted order; hidden ones skipped), globs, or - for standard input, read in that order as one
+    corpus; each plain UTF-8 text or gzip, one sentence per line.
 
     Ctrl-C, SIGTERM or SIGHUP stops at the next chunk and saves the training so far (to --save-model, or
     OUTPUT.checkpoint.npz); `--resume` continues it, on the same corpus, exactly where it stopped. A second signal
@@ -67,8 +68,9 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
     if dask_scheduler and dask_local:
         raise click.UsageError("give --dask-scheduler or --dask-local, not both")
     cluster = dask_scheduler or dask_local
-    if not (cluster and corpus and glob.has_magic(corpus)):  # a glob is expanded by a worker
-        corpus = corpus_path(corpus)
+    names = corpus_names(corpus)
+    # on a cluster, a worker resolves the names: they are paths of a file system the workers share
+    corpus = names if cluster else corpus_inputs(corpus)
     tmp_dir = options.pop("tmp_dir")
     checkpoint = save_model or output + ".checkpoint.npz"
     for path in (output, checkpoint):
@@ -108,7 +110,7 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
             model.save(checkpoint)
         p = model.progress
         signum = signals.received() or signal.SIGINT
-        command = ["w2v-nce", "train", corpus, "--resume", checkpoint, "-o", output] + \
+        command = ["w2v-nce", "train", *names, "--resume", checkpoint, "-o", output] + \
             (["--binary"] if binary else []) + (["--save-model", save_model] if save_model else []) + \
             (["--tmp-dir", tmp_dir] if tmp_dir else []) + \
             (["--dask-scheduler", dask_scheduler] if dask_scheduler else []) + \

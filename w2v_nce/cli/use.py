@@ -10,7 +10,7 @@ from ..core.files import atomic_write, check_writable
 from ..model import inference
 from ..model.evaluation import check_analogies_file, check_pairs_file, evaluate_files
 from ..model.vectors import check_readable, load_keyed_vectors, load_model
-from ..prepare.corpus import check_readable_file
+from ..prepare.inputs import check_readable_file
 from .options import POS_INT
 
 

@@ -1,15 +1,16 @@
 """The corpus cut into pieces, counted piece by piece and merged, and a part's id stream encoded from its pieces:
 the adapter of cluster training to corpus preparation.
 
-The pieces are the files of a glob, or byte ranges of one plain-text file cut at line starts (a line never
-straddles two pieces, so the sentences are exactly those of a local run); a .gz file is one piece. Each piece is
-counted with the compiled one-pass preparation of a local run (prepare/counting.py). The driver merges the counts
-in piece order: a word first seen in an earlier piece comes first, and within a piece words keep their
-first-seen order, so the merged counter lists the words in the whole corpus's first-seen order and the vocabulary
-(ties in first-seen order) equals a local run's exactly. The merged counter holds every distinct word once: it
-grows with the vocabulary, not with the corpus.
+The pieces follow the files the corpus names (prepare/inputs.py: files, directories, globs): runs of whole files of
+about equal size, one per part, or, for a corpus of one plain-text file, byte ranges of it cut at line starts (a
+line never straddles two pieces, and every file ends a line, so the sentences are exactly those of a local run); a
+.gz file is read whole by one piece. Each piece is counted with the compiled one-pass preparation of a local run
+(prepare/counting.py). The driver merges the counts in piece order: a word first seen in an earlier piece comes
+first, and within a piece words keep their first-seen order, so the merged counter lists the words in the whole
+corpus's first-seen order and the vocabulary (ties in first-seen order) equals a local run's exactly. The merged
+counter holds every distinct word once: it grows with the vocabulary, not with the corpus.
 """
-import glob
+import bisect
 import os
 import shutil
 from collections import Counter
@@ -17,15 +18,26 @@ from collections import Counter
 import numpy as np
 
 from ..core.errors import W2VError
-from ..prepare.corpus import check_corpus_path
+from ..prepare.corpus import is_named
 from ..prepare.counting import DEFAULT_MAX_VOCAB_SIZE, CountedCorpus
+from ..prepare.inputs import STDIN, Inputs, is_gzip, resolve_inputs, uncompressed_size
 from ..prepare.stream import EncodedCorpus
 from ..prepare.vocab import Vocabulary, require_tokens
 
 
-def _is_gzip(path):
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"
+def cluster_names(corpus):
+    """The names of a corpus trained on a cluster, as a list to hand to a worker (which resolves them: the workers
+    share the file system); refused: standard input and corpora that are not named by paths."""
+    if isinstance(corpus, Inputs):
+        corpus = corpus.given
+    if not is_named(corpus):
+        raise W2VError("training on a Dask cluster needs the corpus named by paths (files, directories or globs) "
+                       "readable by every worker")
+    names = [os.fspath(c) for c in ([corpus] if isinstance(corpus, (str, bytes, os.PathLike)) else corpus)]
+    if STDIN in names:
+        raise W2VError("training on a Dask cluster reads the corpus on the workers, not from standard input (-): "
+                       "write it to a file every worker reads")
+    return names
 
 
 def _line_start_at_or_after(f, pos, size):
@@ -46,27 +58,44 @@ def _line_start_at_or_after(f, pos, size):
 
 
 def plan_pieces(corpus, n_pieces):
-    """The pieces of a corpus path or glob, in corpus order: dicts of path, start, end (end None: the whole
-    file). One plain-text file is cut into up to n_pieces byte ranges at line starts."""
-    paths = sorted(glob.glob(os.fspath(corpus))) if glob.has_magic(os.fspath(corpus)) else [os.fspath(corpus)]
-    if not paths:
-        raise W2VError(f"corpus not found: no file matches {corpus}")
-    for p in paths:
-        check_corpus_path(p)
-    if len(paths) > 1 or _is_gzip(paths[0]) or n_pieces <= 1:
-        return [dict(path=p, start=0, end=None) for p in paths]
+    """The pieces of a corpus (its names: cluster_names), in corpus order: dicts of paths (files read one after the
+    other), start, end (end None: the whole files). Up to n_pieces pieces: runs of whole files of about equal
+    size, or byte ranges of a corpus of one plain-text file cut at line starts."""
+    paths = resolve_inputs(cluster_names(corpus)).paths
+    if len(paths) > n_pieces:
+        return [dict(paths=group, start=0, end=None) for group in _file_runs(paths, n_pieces)]
+    if len(paths) > 1 or is_gzip(paths[0]) or n_pieces <= 1:
+        return [dict(paths=[p], start=0, end=None) for p in paths]
     path = paths[0]
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         cuts = sorted({0, size} | {_line_start_at_or_after(f, size * i // n_pieces, size) for i in range(1, n_pieces)})
-    return [dict(path=path, start=a, end=b) for a, b in zip(cuts, cuts[1:]) if b > a] or \
-        [dict(path=path, start=0, end=None)]
+    return [dict(paths=[path], start=a, end=b) for a, b in zip(cuts, cuts[1:]) if b > a] or \
+        [dict(paths=[path], start=0, end=None)]
+
+
+def _file_runs(paths, n):
+    """paths cut into up to n runs of consecutive files, each cut where the bytes before it come nearest to a
+    multiple of the total / n."""
+    before = [0]
+    for p in paths:
+        before.append(before[-1] + uncompressed_size(p))
+    total = before[-1]
+    cuts = {0, len(paths)}
+    for k in range(1, n):
+        target = total * k / n
+        i = min(max(bisect.bisect_left(before, target, 1, len(paths)), 1), len(paths) - 1)
+        cuts.add(i if abs(before[i] - target) <= abs(before[i - 1] - target) or i == 1 else i - 1)
+    cuts = sorted(cuts)
+    return [paths[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 def counted_piece(piece, lowercase=False, stream_path=None, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE):
     """The CountedCorpus of one piece (tokenized and counted by the compiled one-pass preparation)."""
     byte_range = None if piece["end"] is None else (piece["start"], piece["end"])
-    return CountedCorpus(piece["path"], stream_path, lowercase, max_vocab_size, warn=False, byte_range=byte_range)
+    paths = piece["paths"]  # resolved already: files, read as they are
+    return CountedCorpus(Inputs(paths, paths, rereadable=True), stream_path, lowercase, max_vocab_size, warn=False,
+                         byte_range=byte_range)
 
 
 def count_piece(piece, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, stream_path=None):

@@ -1,13 +1,13 @@
 """Data-parallel training on a Dask cluster: shards → counts merged on the driver → vocabulary → each worker
 encodes and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
 
-Corpus: one path or a glob of shard files, readable by every worker (a shared file system), cut into pieces and
-counted on the workers (pieces.py). Parts: one contiguous part of the pieces per worker (plan.py), kept on its
-worker (part.py). Rounds: an epoch is R rounds; in each, every part trains its share of its chunks from the
-global weights with threads inside the worker, and the changes of the rows synchronized after the round go
-worker to worker (part.py, job.py). Faults: a lost worker costs at most a round (recovery.py).
+Corpus: named by paths (files, directories, globs) readable by every worker (a shared file system), resolved by a
+worker, cut into pieces that follow the files and counted on the workers (pieces.py). Parts: one contiguous part of
+the pieces per worker (plan.py), kept on its worker (part.py). Rounds: an epoch is R rounds; in each, every part
+trains its share of its chunks from the global weights with threads inside the worker, and the changes of the rows
+synchronized after the round go worker to worker (part.py, job.py). Faults: a lost worker costs at most a round
+(recovery.py).
 """
-import os
 import time
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..training.run import run_stats, trained_model
 from .connection import import_distributed
 from .job import ClusterJob
 from .part import _count_piece_kept, close_store, new_store
-from .pieces import build_vocabulary, merge_counts, plan_pieces
+from .pieces import build_vocabulary, cluster_names, merge_counts, plan_pieces
 from .placement import Placement, workers_of
 from .plan import SYNC_WORDS, Sync, plan_parts
 
@@ -34,8 +34,7 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
     like a local run's, with model.stats["distributed"]."""
     import_distributed()
     sync = Sync(sync, sync_words, sync_combine)
-    if not isinstance(corpus, (str, os.PathLike)):
-        raise W2VError("training on a Dask cluster needs the corpus as a path or glob readable by every worker")
+    names = cluster_names(corpus)
     if int(start.record.get("chunk", 0)):
         raise W2VError("this model was interrupted in the middle of an epoch of local training; resume it "
                        "locally (without a Dask cluster)")
@@ -44,7 +43,7 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
     n_parts = int(saved.get("parts", len(workers_of(client))))
     store = new_store(client)
     try:
-        job, vocab = _open_job(Placement(client, store), corpus, start, n_parts, sync, tmp_dir)
+        job, vocab = _open_job(Placement(client, store), names, start, n_parts, sync, tmp_dir)
         opts = start.opts
         prep_seconds = time.perf_counter() - t_start
         run = _ClusterRun(job, opts, start.record, hooks.display(job.total_words, opts.epochs), on_round_end)
@@ -60,12 +59,12 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
         close_store(client, store)
 
 
-def _open_job(placement, corpus, start, n_parts, sync, tmp_dir):
+def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     """Count the pieces on the workers, build the vocabulary (or take the resumed model's), open the parts from
     the starting weights and plan the epochs: (the ClusterJob, the vocabulary)."""
     client, opts = placement.client, start.opts
     saved = start.record.get("distributed") or {}
-    pieces = client.submit(plan_pieces, os.fspath(corpus), n_parts, pure=False).result()
+    pieces = client.submit(plan_pieces, names, n_parts, pure=False).result()
     alive = placement.alive()
     # piece i counted on worker i·W/n (contiguous runs of pieces, as the parts are), which keeps its stream
     counted = client.gather([client.submit(

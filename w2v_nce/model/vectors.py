@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 
 from ..core.errors import W2VError
-from ..prepare.corpus import check_readable_file
+from ..prepare.inputs import check_readable_file
 from .model import Model
 
 MODEL, TEXT, BINARY = "w2v-nce model", "word2vec text", "word2vec binary"

@@ -1,9 +1,9 @@
-"""One-pass preparation of a corpus file: the text is read once, tokenized and counted by compiled kernels
-(tokens.py), and every token's provisional id (its entry in the counting table, in first-seen order) is written
-to the id stream file while counting. Once the vocabulary is known, one pass over that file, in place and in
-blocks, turns provisional ids into final ones (frequency order; words below min_count, beyond max_vocab or
-pruned dropped) and cuts the chunk table. The result is exactly what Vocabulary.build and EncodedCorpus.encode
-make of the same file read by TextCorpus (the reference path, which token-list corpora still take).
+"""One-pass preparation of a corpus (one file or several: inputs.py): the text is read once, tokenized and counted by
+compiled kernels (tokens.py), and every token's provisional id (its entry in the counting table, in first-seen
+order) is written to the id stream file while counting. Once the vocabulary is known, one pass over that file, in
+place and in blocks, turns provisional ids into final ones (frequency order; words below min_count, beyond max_vocab
+or pruned dropped) and cuts the chunk table. The result is exactly what Vocabulary.build and EncodedCorpus.encode
+make of the same corpus read by TextCorpus (the reference path, which token-list corpora still take).
 
 Bounded counting: the table holds at most max_vocab_size distinct tokens. When a new token finds it full, the
 rarest entries are pruned as word2vec's ReduceVocab does: every entry counted ≤ a threshold is dropped, and the
@@ -16,16 +16,15 @@ Pass 1 is here (CountedCorpus: counting, then the vocabulary); the table's Pytho
 (the remap of the stream) remap.py.
 """
 import contextlib
-import os
 import queue
 import threading
-import warnings
 
 import numpy as np
 
-from ..core.errors import W2VError, W2VWarning
+from ..core.errors import W2VError
 from . import table as T
-from .corpus import BLOCK_BYTES, MAX_SENTENCE, check_corpus_path, read_blocks
+from .corpus import MAX_SENTENCE
+from .inputs import BLOCK_BYTES, read_blocks, resolve_inputs, warn_invalid_utf8
 from .remap import Generations, remap_stream
 from .stream import CHUNK_WORDS
 from .tokens import (GROW, PRUNE, SCAN_FIELDS, SCAN_INVALID, SCAN_SENTENCES, SCAN_TOKENS, count_tokens, new_table,
@@ -84,27 +83,30 @@ def read_ahead(blocks, depth=2):
             yield b
     finally:
         stop.set()
-        reader.join()
+        # not waited for long: a reader blocked on standard input or a pipe that gives nothing more is left behind
+        # (a daemon thread), so that a signal or an error stops the run at once
+        reader.join(timeout=0.5)
 
 
 class CountedCorpus:
-    """A corpus file counted in one pass, with its stream of provisional ids written to stream_path (None:
-    counting only, for vocabulary()).
+    """A corpus (what inputs.resolve_inputs takes: paths, directories, globs, "-", or Inputs) counted in one pass,
+    with its stream of provisional ids written to stream_path (None: counting only, for vocabulary()).
 
     vocabulary(min_count, max_vocab) gives the Vocabulary (as Vocabulary.build would); encode(vocab) rewrites
     the stream in place into the EncodedCorpus of that vocabulary (as EncodedCorpus.encode would).
-    byte_range=(start, end): only those bytes of a plain text file (both at line starts, or the file's end).
-    Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a token pruned
-    twice counts twice), max_pruned_count (the highest count an entry had when pruned).
+    byte_range=(start, end): only those bytes of a corpus of one plain text file (both at line starts, or the
+    file's end). Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a
+    token pruned twice counts twice), max_pruned_count (the highest count an entry had when pruned).
     """
 
-    def __init__(self, path, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
+    def __init__(self, corpus, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
                  max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True, byte_range=None):
-        check_corpus_path(path)
+        self.inputs = resolve_inputs(corpus)
+        if byte_range is not None and len(self.inputs) != 1:
+            raise ValueError("a byte range is read from a corpus of one file")
         self.byte_range = byte_range
         if not isinstance(max_vocab_size, int) or max_vocab_size < 1:
             raise W2VError(f"max_vocab_size must be an integer ≥ 1, got {max_vocab_size!r}")
-        self.path = os.fspath(path)
         self.stream_path = stream_path
         self.lowercase = lowercase
         self.bound = max_vocab_size
@@ -116,14 +118,14 @@ class CountedCorpus:
         self.max_pruned_count = 0
         self.generations = Generations(stream_path)
         self._entries = None  # entry indices of the words of the vocabulary built here
-        self._count(block_bytes)
-        if warn and self.invalid_utf8:
-            warnings.warn(f"{self.path}: {self.invalid_utf8:,} invalid UTF-8 byte sequence(s) replaced by U+FFFD",
-                          W2VWarning, stacklevel=2)
+        invalid = self._count(block_bytes)
+        if warn:
+            warn_invalid_utf8(invalid)
 
     # --- pass ------------------------------------------------------------------------------------------
 
     def _count(self, block_bytes):
+        """Count the corpus and write its stream; returns the invalid UTF-8 sequences replaced, by input."""
         lower = T.lowercase_map() if self.lowercase else np.zeros(1, np.int32)
         scan = np.zeros(SCAN_FIELDS, np.int64)
         carry = np.zeros(0, np.uint8)
@@ -148,18 +150,29 @@ class CountedCorpus:
                     else:
                         return pos
 
-            blocks = read_blocks(self.path, block_bytes, self.byte_range)
-            for block in (read_ahead(blocks) if self.read_ahead else blocks):
+            paths = self.inputs.paths
+            if self.byte_range is None:
+                blocks = self.inputs.blocks(block_bytes)
+            else:
+                blocks = ((0, b) for b in read_blocks(paths[0], block_bytes, self.byte_range))
+            invalid = dict.fromkeys(paths, 0)
+            current, seen = 0, 0  # the input being read; the invalid sequences before it
+            for i, block in (read_ahead(blocks) if self.read_ahead else blocks):
+                if i != current:  # the inputs before end with a newline: nothing of them is carried
+                    invalid[paths[current]] += int(scan[SCAN_INVALID]) - seen
+                    current, seen = i, int(scan[SCAN_INVALID])
                 buf = np.frombuffer(block, np.uint8)
                 if carry.shape[0]:
                     buf = np.concatenate([carry, buf])
                 pos = run(buf, False)
                 carry = buf[pos:].copy()
             run(carry, True)
+            invalid[paths[current]] += int(scan[SCAN_INVALID]) - seen
         self.stream_ids = written
         self.raw_words = int(scan[SCAN_TOKENS])
         self.raw_sentences = int(scan[SCAN_SENTENCES])
         self.invalid_utf8 = int(scan[SCAN_INVALID])
+        return invalid
 
     def _prune(self, stream_position):
         """Drop the rarest entries until a quarter of the table is free; the renumbering is kept for the remap."""

@@ -24,9 +24,10 @@ PREFIX_TOKENS = 1_000_000
 
 
 def train_locally(corpus, start, hooks, tmp_dir=None):
-    """Train on `corpus` (a path to plain or .gz text, or a re-iterable of token lists) from `start` (a
-    run.Start: resolved options, and the model to resume), with the run's hooks (run.Hooks). Returns a Model;
-    after Ctrl-C the model holds the training so far and model.progress["complete"] is False."""
+    """Train on `corpus` (named inputs: a path, directory, glob or "-" of plain or .gz text, a list of them, or
+    prepare.inputs.Inputs; or a re-iterable of token lists) from `start` (a run.Start: resolved options, and the
+    model to resume), with the run's hooks (run.Hooks). Returns a Model; after Ctrl-C the model holds the training
+    so far and model.progress["complete"] is False."""
     if start.record.get("round"):
         raise W2VError("this model was interrupted in the middle of an epoch of training on a Dask cluster; "
                        "resume it on a cluster (--dask-scheduler or --dask-local)")
@@ -39,7 +40,7 @@ def train_locally(corpus, start, hooks, tmp_dir=None):
         vocab = Vocabulary(resume.vocab, resume.counts)
         if len(vocab) != resume.input_vectors.shape[0]:
             raise W2VError("the model's vocabulary and vectors differ in size")
-    else:
+    elif getattr(sentences, "rereadable", True):  # standard input or a pipe is read once, by the counting
         check_memory_before_counting(sentences, opts)
     pruning = dict(pruned=0, max_pruned_count=0)
     with contextlib.ExitStack() as finished, contextlib.ExitStack() as cleanup:
@@ -77,10 +78,12 @@ def _encode(sentences, vocab, start, tmp_root, stream_path, pruning):
     opts = start.opts
     if isinstance(sentences, TextCorpus):
         # one compiled pass: count and write provisional ids (every token), then remap them in place
-        stream_size = 4 * estimated_stream_ids(sentences.path)
-        check_free_space(tmp_root, stream_size, "the encoded corpus", TMP_HINT)
+        ids = estimated_stream_ids(sentences.inputs)  # None from standard input: its size is not known
+        stream_size = None if ids is None else 4 * ids
+        if stream_size is not None:
+            check_free_space(tmp_root, stream_size, "the encoded corpus", TMP_HINT)
         with disk_errors(stream_path, stream_size, TMP_HINT):
-            counted = CountedCorpus(sentences.path, stream_path, opts.lowercase, opts.max_vocab_size)
+            counted = CountedCorpus(sentences.inputs, stream_path, opts.lowercase, opts.max_vocab_size)
         pruning.update(pruned=counted.pruned, max_pruned_count=counted.max_pruned_count)
         if start.grow is not None:
             vocab = grown_vocabulary(start.grow, counted.word_counts(), opts.min_count, opts.max_vocab,
