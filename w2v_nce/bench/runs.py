@@ -307,10 +307,6 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     max_vocabs = list(max_vocabs or [opts.max_vocab])
     seed_list = [opts.seed + i for i in range(seeds)]
     jobs = bench_grid(objectives, negatives, max_vocabs, seed_list, gensim)
-    if report_dir:
-        if not has_matplotlib():
-            warnings.warn(f"the report's figures need matplotlib ({PLOT_EXTRA}); the report is written without "
-                          f"them", W2VWarning)
     store = RunStore(report_dir)
     inputs = resolve_inputs(corpus) if is_named(corpus) else None
     corpus = inputs if inputs is not None else corpus
@@ -325,8 +321,11 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
         train_path = os.path.join(work, "train.txt")
         held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout, opts.lowercase)
         corpus_id = corpus_identity(inputs, train_path, held) if inputs is not None else None
-        if report_dir:  # once the corpus is read: a corpus that cannot be read leaves nothing behind
+        if report_dir:  # once the corpus is read: a corpus that cannot be read leaves nothing, and one line
             os.makedirs(report_dir, exist_ok=True)
+            if not has_matplotlib():
+                warnings.warn(f"the report's figures need matplotlib ({PLOT_EXTRA}); the report is written "
+                              f"without them", W2VWarning)
         log(f"held out {len(held):,} sentences ({sum(map(len, held)):,} tokens); training on "
             f"{train_sentences:,} sentences ({train_tokens:,} tokens)")
         rows = []
