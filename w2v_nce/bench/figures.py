@@ -18,6 +18,7 @@ from .summary import config_label, samples_noise, summarize
 COLORS = {"ns": "tab:blue", "nce": "tab:orange", "infonce": "tab:green", "softmax": "tab:red", "hs": "tab:purple",
           "gensim": "tab:gray"}
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
+MODEL_COLOR = "tab:brown"  # existing models' bars (hatched)
 
 
 # How to get matplotlib, in every message that misses it.
@@ -95,10 +96,17 @@ def _marker(summary, k):
     return MARKERS[ks.index(k) % len(MARKERS)] if k in ks else "o"
 
 
+def _trained(summary):
+    """The entries of trained configurations: the figures of training (time, k, epoch cost) leave out existing
+    models, which appear in the figures of normalization and word vectors."""
+    return [g for g in summary if g.get("trained", True)] or summary
+
+
 def learning_curves(summary, path, corpus=None):
     """Held-out NLL after each epoch against cumulative training seconds (log scale), one line per objective
     with a ± sd band over seeds; one panel per k (objectives without k in every panel) and vocabulary size."""
     plt = _pyplot()
+    summary = _trained(summary)
     vocabs, ks = _vocab_values(summary), _k_values(summary) or [None]
     fig, axes = plt.subplots(len(vocabs), len(ks), figsize=(5.2 * len(ks) + 1.0, 4.2 * len(vocabs)),
                              squeeze=False, sharey="row")
@@ -164,6 +172,7 @@ def nll_vs_k(summary, path, corpus=None):
     ns's NLL is usually far above the others' (its scores are not normalized), which would flatten their
     differences: when ns is present, a second panel per vocabulary size shows the others alone."""
     plt = _pyplot()
+    summary = _trained(summary)
     vocabs = _vocab_values(summary)
     zoom = any(g["objective"] == "ns" for g in summary) and \
         any(g["objective"] in ("nce", "infonce", "softmax", "hs") for g in summary)
@@ -183,6 +192,7 @@ def nll_vs_k(summary, path, corpus=None):
 def epoch_seconds_vs_vocab(summary, path, corpus=None):
     """Seconds per training epoch against vocabulary size, one line per objective (and k), log–log."""
     plt = _pyplot()
+    summary = _trained(summary)
     fig, ax = plt.subplots(figsize=(7.5, 5.0))
     lines = {}
     for g in summary:
@@ -218,8 +228,11 @@ def _bars(ax, summary, metric, scale=1.0, annotate="{:.3f}"):
     x = np.arange(len(summary))
     means = np.array([_mean(g["metrics"][metric]) for g in summary]) * scale
     sds = np.array([_sd(g["metrics"][metric]) for g in summary]) * scale
-    ax.bar(x, np.nan_to_num(means), yerr=sds, capsize=3, color=[COLORS.get(g["objective"]) for g in summary],
-           error_kw=dict(lw=1))
+    bars = ax.bar(x, np.nan_to_num(means), yerr=sds, capsize=3,
+                  color=[COLORS.get(g["objective"], MODEL_COLOR) for g in summary], error_kw=dict(lw=1))
+    for bar, g in zip(bars, summary):
+        if not g.get("trained", True):
+            bar.set_hatch("//")
     labels = [config_label(g["objective"], g["negative"]) + (f"\n{_vocab_text(g)}" if many_vocabs else "")
               for g in summary]
     ax.set_xticks(x, labels, rotation=45 if len(summary) > 6 else 0, ha="right" if len(summary) > 6 else "center",

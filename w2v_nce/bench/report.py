@@ -6,7 +6,7 @@ import os
 
 from ..core.files import write_bytes
 from .figures import PLOT_EXTRA, has_matplotlib, write_figures
-from .summary import DERIVED, METRICS, summarize, table_cells
+from .summary import DERIVED, METRICS, model_note, summarize, table_cells
 
 CAPTIONS = {
     "fig1_heldout_nll_vs_time.png": "Held-out NLL after each epoch against cumulative training seconds (log "
@@ -26,6 +26,8 @@ GLOSSARY = """\
 - *train s*: training seconds (epochs only; the per-epoch held-out evaluation is not counted); *words/s*: raw
   corpus words per training second.
 - *MI bound*: infonce only, log(k+1) − final training loss (nats).
+- *model:NAME*: an existing model given to the bench, evaluated without training (*n/a* for train s, words/s
+  and train loss).
 - Each cell is the mean ± sample standard deviation over the runs (seeds); a single run shows its value.
 """
 
@@ -63,6 +65,8 @@ def _settings_lines(info, summary):
         f"({info['train_tokens']:,} tokens); held out {info['heldout_sentences']:,} sentences "
         f"({info['heldout_tokens']:,} tokens): {held}",
         f"- Objectives: {objectives}",
+        f"- Existing models (not trained here, evaluated on the same held-out sentences; held-out words outside "
+        f"a model's vocabulary are skipped and counted): {', '.join(info['models'])}" if info.get("models") else None,
         f"- Sweep: k ∈ {{{ks}}} (sampling objectives and gensim; softmax and hs once per vocabulary size); "
         f"max vocabulary ∈ {{{vocabs}}}; seeds {', '.join(map(str, info['seeds']))}",
         f"- Training: {arch}, dim {o['dim']}, window {o['window']}"
@@ -86,9 +90,12 @@ def write_report(directory, rows, info):
         figures = None
     failures = [f"- {r['objective']} k={r.get('negative')} max_vocab={r.get('max_vocab')} seed {r.get('seed')}: "
                 f"{r['error']}" for r in rows if "error" in r]
+    notes = [f"- {note}" for note in map(model_note, rows) if note]
     text = ["# w2v-nce bench report", ""]
     text += [line for line in _settings_lines(info, summary) if line]
     text += ["", "## Summary (mean ± sd over seeds)", "", markdown_tables(summary)]
+    if notes:
+        text += ["## Existing models", ""] + notes + [""]
     if failures:
         text += ["## Failed runs", ""] + failures + [""]
     text += ["## Figures", ""]

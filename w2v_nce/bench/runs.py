@@ -31,6 +31,7 @@ from ..prepare.inputs import plain_size, resolve_inputs
 from ..prepare.counting import CountedCorpus
 from ..training.options import TrainOptions
 from ..training.run import Hooks, Start
+from .existing import load_models, run_model
 from .figures import PLOT_EXTRA, has_matplotlib
 from .report import write_report
 from .summary import METRICS, json_rows, samples_noise
@@ -224,6 +225,24 @@ def run_gensim(train_path, heldout, opts, curves=True):
     return row
 
 
+def _model_row(name, model, source, held, opts, log, what):
+    """run_model of one existing model, a failure recorded in its row (key "error") as a trained run's is."""
+    log(f"{what} {name}: evaluated as it is, not trained")
+    if model.options.get("arch") not in (None, opts.arch):
+        log(f"{what} {name} was trained as {model.options['arch']}; it is scored on the bench's {opts.arch} pairs")
+    try:
+        with signals.as_interrupt():
+            return run_model(name, model, held, opts.arch, opts.window, SETTINGS, source)
+    except (KeyboardInterrupt, NoSpaceError):
+        raise
+    except Exception as e:
+        row = dict(_row(name, opts.arch, len(model), {k: model.options.get(k) for k in SETTINGS}),
+                   trained=False, model=source, seed=None, negative=None, max_vocab=None, curve=[])
+        row["error"] = f"{type(e).__name__}: {e}"
+        log(f"{what} {name} failed: {row['error']}")
+        return row
+
+
 class RunStore:
     """The finished runs of a report directory (its runs.json), rewritten atomically after every run.
 
@@ -291,7 +310,7 @@ def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
 
 def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gensim=True, progress=True,
               log=None, tmp_dir=None, seeds=1, negatives=None, max_vocabs=None, curves=True, report_dir=None,
-              command=None):
+              command=None, models=()):
     """Train the bench grid (see bench_grid) on the training part of `corpus` (named inputs, as train() takes them,
     or a re-iterable of token lists) and evaluate every run; returns the run rows in grid order.
 
@@ -301,6 +320,10 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     run is recorded in its row (key "error") and the others still run. report_dir: keep every finished run in
     report_dir/runs.json as it finishes, skip runs already there, and at the end write the report (summary.json,
     report.md, figures; see report.write_report). Ctrl-C stops the bench and loses only the run in progress.
+    models: existing models (paths of saved models, or Model objects, e.g. Model.from_gensim of a gensim
+    Word2Vec), one row each after the grid, evaluated on the same held-out split without training (see
+    existing.py); they are loaded first, so a path that is not a model fails before anything is read or
+    written. Their rows are evaluated again on every run of the bench (not kept in runs.json).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     negatives = list(negatives or [opts.negative])
@@ -308,6 +331,7 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
     seed_list = [opts.seed + i for i in range(seeds)]
     jobs = bench_grid(objectives, negatives, max_vocabs, seed_list, gensim)
     store = RunStore(report_dir)
+    existing = load_models(models)
     inputs = resolve_inputs(corpus) if is_named(corpus) else None
     corpus = inputs if inputs is not None else corpus
     heldout_id = _file_identity(heldout) if heldout is not None else dict(fraction=heldout_fraction)
@@ -369,6 +393,8 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
             trained += 1
             store.add(row)
             rows.append(row)
+        for i, (name, model, source) in enumerate(existing, 1):
+            rows.append(_model_row(name, model, source, held, opts, log, f"[model {i}/{len(existing)}]"))
         if report_dir:
             named = inputs is not None
             info = dict(corpus=str(inputs) if named else "(in memory)", corpus_name=inputs.name if named else None,
@@ -377,7 +403,8 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
                         heldout_tokens=sum(map(len, held)), heldout=heldout, heldout_fraction=heldout_fraction,
                         train_sentences=train_sentences, train_tokens=train_tokens, seeds=seed_list,
                         negatives=negatives, max_vocabs=max_vocabs, objectives=list(objectives), gensim=gensim,
-                        options=opts.as_dict(), runs_trained=trained, runs_kept=len(rows) - trained,
+                        models=[source for _, _, source in existing],
+                        options=opts.as_dict(), runs_trained=trained, runs_kept=len(rows) - trained - len(existing),
                         bench_seconds=time.perf_counter() - t_bench)
             write_report(report_dir, json_rows(rows, config=True), info)
             log(f"report written to {report_dir}")

@@ -10,16 +10,24 @@ CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "selfnorm_nll", "log_z_me
 # the keys of a run row in JSON, in order (plus "error" on a failed run)
 ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["seed", "negative", "max_vocab", "curve",
                                                                        "epoch_losses"]
+# the keys a row of an existing model (bench/existing.py) adds; its objective is "model:<name>"
+MODEL_KEYS = ["trained", "model", "heldout_tokens", "heldout_oov_tokens", "heldout_pairs"]
+MODEL_PREFIX = "model:"
+
+
+def is_model_row(row):
+    """Whether a row (or a summary entry) is of an existing model, evaluated without training."""
+    return row.get("trained") is False or str(row.get("objective", "")).startswith(MODEL_PREFIX)
 
 
 def samples_noise(objective):
     """Whether k (noise words per example) applies: the sampling objectives and gensim's negative sampling."""
-    return objective == "gensim" or OBJECTIVES[objective].samples_noise
+    return objective == "gensim" or (objective in OBJECTIVES and OBJECTIVES[objective].samples_noise)
 
 
 def json_rows(rows, config=False):
-    """Rows with the documented keys (ROW_KEYS, plus "error" on a failed row, and "config" if asked for);
-    non-finite numbers become null."""
+    """Rows with the documented keys (ROW_KEYS, plus "error" on a failed row, MODEL_KEYS on a row of an
+    existing model, and "config" if asked for); non-finite numbers become null."""
     keys = ROW_KEYS + (["config"] if config else [])
     out = []
     for r in rows:
@@ -29,6 +37,7 @@ def json_rows(rows, config=False):
                 d[k] = None
         d["curve"] = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in p.items()}
                       for p in (d["curve"] or [])]
+        d.update({k: r.get(k) for k in MODEL_KEYS if is_model_row(r)})
         if "error" in r:
             d["error"] = r["error"]
         out.append(d)
@@ -86,6 +95,7 @@ def summarize(rows):
             curve.append(dict(epoch=e, **{k: mean_sd([p.get(k) for p in points]) for k in CURVE_KEYS[1:]}))
         sizes = sorted({r["vocab_size"] for r in ok if r.get("vocab_size") is not None})
         out.append(dict(objective=objective, negative=negative, max_vocab=max_vocab, arch=runs[0].get("arch"),
+                        trained=not is_model_row(runs[0]),
                         settings=(ok or runs)[0].get("settings"),
                         vocab_size=sizes[0] if len(sizes) == 1 else (sizes or None), runs=len(runs),
                         failed=len(runs) - len(ok), seeds=[r.get("seed") for r in ok],
@@ -100,6 +110,10 @@ TABLE_COLUMNS = [("train s", "train_seconds", "{:.1f}"), ("words/s", "words_per_
                  ("log Z mean", "log_z_mean", "{:.3f}"), ("log Z std", "log_z_std", "{:.3f}"),
                  ("analogy", "analogy_accuracy", "{:.2%}"), ("WS353", "ws353_spearman", "{:.3f}"),
                  ("SimLex", "simlex_spearman", "{:.3f}"), ("MI bound", "mi_lower_bound", "{:.3f}")]
+
+
+# the columns that do not apply to an existing model's row (nothing trained): "n/a" in the table
+UNTRAINED = ("train_seconds", "words_per_second", "train_loss")
 
 
 def _cell(stat, fmt):
@@ -120,7 +134,8 @@ def table_cells(summary):
         size = "-" if size is None else (f"{size:,}" if isinstance(size, int) else "/".join(map(str, size)))
         runs = f"{g['runs'] - g['failed']}" + (f" ({g['failed']} failed)" if g["failed"] else "")
         lines.append([g["objective"], "-" if g["negative"] is None else str(g["negative"]), size, runs] +
-                     [_cell(g["metrics"][key], fmt) for _, key, fmt in TABLE_COLUMNS])
+                     [("n/a" if key in UNTRAINED and not g.get("trained", True) else _cell(g["metrics"][key], fmt))
+                      for _, key, fmt in TABLE_COLUMNS])
     return header, lines
 
 
@@ -133,5 +148,18 @@ def format_table(rows):
             for line in cells]
     for r in rows:
         if "error" in r:
-            text.append(f"{config_label(r['objective'], r.get('negative'))} seed {r.get('seed')}: {r['error']}")
+            seed = f" seed {r['seed']}" if r.get("seed") is not None else ""
+            text.append(f"{config_label(r['objective'], r.get('negative'))}{seed}: {r['error']}")
+    text += [note for note in map(model_note, rows) if note]
     return "\n".join(text)
+
+
+def model_note(row):
+    """One line on an existing model's row: not trained here, and what of the held-out text it skipped."""
+    if "error" in row or not is_model_row(row):
+        return None
+    tokens, oov = row.get("heldout_tokens") or 0, row.get("heldout_oov_tokens") or 0
+    share = f" ({oov / tokens:.1%})" if tokens else ""
+    return (f"{row['objective']}: an existing model, not trained here (no training time); {oov:,} of "
+            f"{tokens:,} held-out tokens{share} outside its vocabulary of {row.get('vocab_size') or 0:,} words "
+            f"skipped, {row.get('heldout_pairs') or 0:,} held-out pairs scored")

@@ -70,6 +70,9 @@ def _sweep_options(f):
               help="Fraction of the corpus's sentences, from its end, held out (never trained on).")
 @click.option("--heldout", type=click.Path(exists=True, dir_okay=False), help="Held-out corpus file instead.")
 @click.option("--no-gensim", is_flag=True, help="Leave out the gensim reference row.")
+@click.option("--model", "models", multiple=True, type=click.Path(),
+              help="A saved w2v-nce model (e.g. one converted from gensim) to add as a row, evaluated on the same "
+                   "held-out sentences without training; repeat for more.")
 @click.option("--curves/--no-curves", default=True, show_default=True,
               help="Evaluate the held-out metrics after every epoch (off the training clock).")
 @click.option("--json", "json_path", type=click.Path(), help="Write the run rows as JSON here.")
@@ -78,13 +81,14 @@ def _sweep_options(f):
               help="Keep finished runs here as they finish (the same command again skips them) and write "
                    "summary.json, report.md and the figures (with matplotlib).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (the table is still printed).")
-def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, curves, json_path, plot_path,
-                  report_dir, quiet, **options):
+def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, models, curves, json_path,
+                  plot_path, report_dir, quiet, **options):
     """Compare objectives (and gensim) on CORPUS... (read as `train` reads it; default: the bundled sample): speed,
     held-out likelihood, normalization, vector quality.
 
-    Sweeps the grid objective × k × vocabulary size, each SEEDS times. With --report, an interrupted bench
-    keeps its finished runs and the same command continues it.
+    Sweeps the grid objective × k × vocabulary size, each SEEDS times; each --model adds a row of an existing
+    model, not trained. With --report, an interrupted bench keeps its finished runs and the same command
+    continues it.
     """
     corpus = corpus_inputs(corpus)
     tmp_dir = options.pop("tmp_dir")
@@ -105,7 +109,7 @@ def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensi
         rows = run_bench(corpus, objectives, opts, heldout_fraction, heldout, gensim=not no_gensim,
                            progress=not quiet, log=log, seeds=seeds, negatives=negatives, max_vocabs=max_vocabs,
                            curves=curves, report_dir=report_dir, command=shlex.join(["w2v-nce"] + sys.argv[1:]),
-                           tmp_dir=tmp_dir)
+                           tmp_dir=tmp_dir, models=list(models))
     except KeyboardInterrupt:
         signum = signals.received() or signal.SIGINT
         if report_dir:
