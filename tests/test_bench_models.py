@@ -85,7 +85,7 @@ def test_rows_of_existing_models_through_the_api(small_corpus, saved_ns, from_ge
     kept = json.loads((report / "runs.json").read_text())
     assert [r["objective"] for r in kept] == ["ns"]  # existing models are evaluated, not kept as runs
     text = (report / "report.md").read_text()
-    assert "## Existing models" in text and "| model:2 |" in text and "1 trained by this command, 0 kept" in text
+    assert "## Existing models" in text and "| model:2 |" in text and "### existing models (each with" in text and "1 trained by this command, 0 kept" in text
     summary = json.loads((report / "summary.json").read_text())
     assert summary[1]["objective"] == "model:ns40.npz" and summary[1]["trained"] is False
     if HAS_MATPLOTLIB:

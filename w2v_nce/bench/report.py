@@ -42,6 +42,8 @@ def markdown_tables(summary):
         title = f"vocabulary {size:,} words" if isinstance(size, int) else "vocabulary"
         if max_vocab is not None:
             title += f" (--max-vocab {max_vocab})"
+        if not any(g.get("trained", True) for g in summary if g["max_vocab"] == max_vocab):
+            title = "existing models (each with its own vocabulary)"
         out.append(f"### {title}\n")
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
