@@ -239,6 +239,7 @@ def test_four_workers_train_to_the_local_loss(client4, small_corpus):
     m = train(small_corpus, client=client4, sync_words=5_000, **FOUR)
     d = m.stats["distributed"]
     assert d["parts"] == 4 and (d["rate_factor"], d["change_scale"]) == (2.0, 0.5) and d["rounds"] == 15
+    assert d["workers"] == 4 and d["bytes_per_worker_round"] == d["bytes_per_round"] / 4 > 0
     assert np.isfinite(m.input_vectors).all() and np.isfinite(m.output_vectors).all()
     local = train(small_corpus, workers=1, **FOUR)
     assert abs(m.epoch_losses[-1] - local.epoch_losses[-1]) <= 0.08 * local.epoch_losses[-1]

@@ -188,8 +188,11 @@ class _ClusterRun:
 def _model(job, run, vocab, opts, prep_seconds):
     s = job.stats
     rounds = max(s["rounds"], 1)
-    cluster = dict(s, bytes_per_round=s["sync_bytes"] / rounds, rounds_per_epoch=job.rounds,
-                   workers=len(set(job.hosts.values())),
+    workers = len(set(job.hosts.values()))
+    # bytes of changes sent in a round by all workers, and by each (each receives as many)
+    per_round = s["sync_bytes"] / rounds
+    cluster = dict(s, bytes_per_round=per_round, bytes_per_worker_round=per_round / workers,
+                   rounds_per_epoch=job.rounds, workers=workers,
                    part_words=[int(np.sum(job.part_raw[p])) for p in range(job.n_parts)])
     stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,
                       vocab_size=len(vocab), train_seconds=run.train_seconds, prep_seconds=prep_seconds)
