@@ -284,6 +284,37 @@ def test_a_signal_during_the_held_out_evaluation_is_an_interrupt():
     assert signals.received() is None  # the handlers are restored
 
 
+@posix_signals
+def test_a_signal_while_numba_compiles_is_raised_once_the_kernel_is_built():
+    """A KeyboardInterrupt in the middle of Numba's compiler would leave half-built LLVM objects behind: the signal
+    is held until the compile is over, then raised, and the kernel is complete and usable."""
+    import numba
+    from numba.core import event
+
+    class SignalWhenTypingStarts(event.Listener):
+        sent = False
+
+        def on_start(self, ev):
+            if not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)  # handled in the main thread, at Numba's next Python line
+
+        def on_end(self, ev):
+            pass
+
+    @numba.njit(cache=False)
+    def add_one(x):
+        return x + 1
+
+    listener = SignalWhenTypingStarts()
+    with signals.stop_on_signals():
+        with event.install_listener("numba:run_pass", listener), pytest.raises(KeyboardInterrupt):
+            add_one(1)
+        assert listener.sent and signals.received() == signal.SIGTERM
+    assert len(add_one.overloads) == 1 and add_one(41) == 42  # compiled to the end, not recompiled on this call
+    assert len(add_one.overloads) == 1
+
+
 def test_disk_full_while_encoding_the_corpus(small_corpus, tmp_path):
     tmp, out = tmp_path / "tmp", tmp_path / "v.txt"
     tmp.mkdir()

@@ -10,11 +10,21 @@ every other file is either complete or untouched (all writes go to a temporary f
 
 A KeyboardInterrupt raised while a compiled (Numba) function is calling back into Python reaches its caller as a
 SystemError ("... returned a result with an exception set") caused by it; as_interrupt() turns it back.
+
+Numba's compiler (compiling a kernel or loading it from the on-disk cache) is held the same way: an exception
+raised in the middle of it leaves half-built LLVM objects behind (their destructors then fail at exit), so a
+first signal that arrives while Numba holds its compiler lock is raised once the lock is released.
 """
 import contextlib
 import os
 import shutil
 import signal
+import threading
+
+try:  # Numba's event API (numba.core.event), present since Numba 0.53
+    from numba.core.event import Listener as _NumbaListener, register as _register, unregister as _unregister
+except ImportError:
+    _NumbaListener = None
 
 HANDLED = ("SIGINT", "SIGTERM", "SIGHUP")
 
@@ -97,6 +107,43 @@ def as_interrupt():
         raise
 
 
+if _NumbaListener is not None:
+    class _HoldWhileCompiling(_NumbaListener):
+        """The main thread's sections under Numba's compiler lock (compiling, loading from the cache) are held()
+        sections. Numba takes the lock re-entrantly, so only the outermost section may raise."""
+
+        def __init__(self):
+            self.depth = 0  # sections entered since this listener was registered
+
+        def on_start(self, event):
+            if threading.current_thread() is threading.main_thread():
+                self.depth += 1
+                _state.hold_depth += 1
+
+        def on_end(self, event):
+            if threading.current_thread() is not threading.main_thread() or self.depth == 0:
+                return
+            self.depth -= 1
+            _state.hold_depth -= 1
+            if _state.hold_depth == 0 and _state.pending:  # the outermost held section: raise the held signal
+                _state.pending = False
+                raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _held_while_compiling():
+    if _NumbaListener is None:  # another Numba layout: compiling stays interruptible
+        yield
+        return
+    listener = _HoldWhileCompiling()
+    _register("numba:compiler_lock", listener)
+    try:
+        yield
+    finally:
+        _unregister("numba:compiler_lock", listener)
+        _state.hold_depth -= listener.depth
+
+
 @contextlib.contextmanager
 def stop_on_signals():
     """Handle SIGINT, SIGTERM and SIGHUP as described above for the duration of the block (main thread only;
@@ -111,7 +158,8 @@ def stop_on_signals():
         pass
     _state.received, _state.pending = None, False
     try:
-        yield
+        with _held_while_compiling() if previous else contextlib.nullcontext():
+            yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
