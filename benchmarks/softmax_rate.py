@@ -1,7 +1,7 @@
 """The blocked full softmax's speed against the machine's matrix-product rate, measured in the same run.
 
     python benchmarks/softmax_rate.py [--corpus PATH] [--arch sg] [--chunks 1] [--reps 5] [--gemm-size 2048]
-                                      [--block-rows 256] [--min-count 5]
+                                      [--block-rows 256] [--min-count 5] [--softmax-step adagrad]
 
 The corpus is prepared as `w2v-nce train` prepares it (min_count 5: text8_2m gives V = 22,541 words). Each
 repetition then times numpy's SGEMM on two square float32 matrices (n × n, 2·n³ flops, median of three calls)
@@ -69,7 +69,7 @@ class PhaseClock:
 PHASES = [("collect_rows", "rows of the chunk (once per chunk)"), ("gather_inputs", "gather H"),
           ("scores_into", "S = H Uᵀ (sgemm)"), ("row_pass", "row pass: shift, exp, Σ, db"),
           ("input_gradient_into", "dH = diag(c) E' U (sgemm)"),
-          ("update_output", "U −= lr E'ᵀ diag(c) H (sgemm, in place), b −= lr db"),
+          ("update_output", "output step: dU = E'ᵀ diag(c) H (sgemm), then U, b"),
           ("scatter_inputs", "scatter dH")]
 
 
@@ -81,6 +81,7 @@ def main(argv=None):
     p.add_argument("--block-rows", type=int, default=256)
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--softmax-step", default="adagrad", choices=["adagrad", "sgd"], help="the output rows' step")
     s = p.parse_args(argv)
     import w2v_nce.kernels.blocked as blocked
     from w2v_nce.kernels.noise import NoiseDistribution
@@ -98,12 +99,13 @@ def main(argv=None):
             trainer = Trainer(opts, vocab, encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                               init_weights(len(vocab), opts.dim, opts.seed))
             model = blocked.BlockedSoftmax(trainer.arch, trainer.in_w, trainer.out_w, trainer.out_b, opts.bias,
-                                           rows=s.block_rows)
+                                           opts.alpha, s.softmax_step, rows=s.block_rows)
             state = trainer.states[0]
             V, d = trainer.out_w.shape
             chunks = encoded.chunks
             lr = trainer.learning_rate(0)
             print(f"corpus {s.corpus}: V = {V:,}, d = {d}, {s.arch}, {s.block_rows} rows per block, "
+                  f"output step {s.softmax_step}, "
                   f"{s.chunks} chunk(s) per repetition; SGEMM {s.gemm_size}³", flush=True)
 
             def train(first):

@@ -37,7 +37,8 @@ from .report import write_report
 from .summary import METRICS, json_rows, samples_noise
 
 SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "max_vocab_size",
-            "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init"]
+            "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init",
+            "softmax_step"]
 RUNS_FILE = "runs.json"
 
 
@@ -303,6 +304,8 @@ def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
         settings["negative"] = None
     if objective == "gensim" or not OBJECTIVES[objective].default_bias:  # no output bias to initialize
         settings["bias_init"] = None
+    if objective != "softmax":
+        settings["softmax_step"] = None
     config = dict(objective=objective, arch=opts.arch, lowercase=lowercase, corpus=corpus_id,
                   heldout=heldout_id, curves=bool(curves), **settings)
     return json.loads(json.dumps(config))  # as it reads back from runs.json

@@ -37,6 +37,9 @@ _TRAINING_OPTIONS = [
     click.option("--bias-init", type=click.Choice(["unigram", "zero"]), default="unigram", show_default=True,
                  help="Output bias at step 0 (objectives with a bias): log unigram probabilities, so training "
                       "starts from the normalized unigram model, or zero."),
+    click.option("--softmax-step", type=click.Choice(["adagrad", "sgd"]), default="adagrad", show_default=True,
+                 help="Full softmax on blocks (vocabularies above 512 words): the output rows' step, row-wise "
+                      "AdaGrad (reaches the likelihood's optimum) or word2vec-style SGD."),
     click.option("--workers", type=POS_INT, default=None, help="Threads [all cores]."),
     click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True),
     click.option("--lowercase", is_flag=True, help="Lowercase the corpus."),

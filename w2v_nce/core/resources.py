@@ -140,7 +140,8 @@ def training_memory(vocab_size, dim, objective, negative=5, workers=1, blocked=F
     Weights: input and output float32 matrices (V × dim) and the bias; the noise tables (alias table, log Q and
     log kQ: 28 bytes a word) and subsampling probabilities; each thread's buffers (a float64 scratch row of V,
     vectors, a sentence); hs: the Huffman paths (5 bytes per word and level); blocked softmax: a block of scores
-    (256 × V float32) and the output-step temporaries (2 × V × dim float32); resume: the loaded weights too.
+    (256 × V float32), the output-step temporaries (2 × V × dim float32, one of them AdaGrad's gradient) and
+    AdaGrad's sums (16 bytes a word); resume: the loaded weights too.
     """
     V, d = int(vocab_size), int(dim)
     items = {"input and output vectors": 2 * 4 * V * d, "bias, noise and subsampling tables": (4 + 28 + 4) * V,
@@ -149,7 +150,7 @@ def training_memory(vocab_size, dim, objective, negative=5, workers=1, blocked=F
         depth = hs_depth if hs_depth is not None else max(V.bit_length() * 2, 1)
         items["Huffman tree"] = 5 * V * depth + 64 * V
     if objective == "softmax" and blocked:
-        items["softmax blocks"] = 4 * 256 * V + 2 * 4 * V * d + 2 * 4 * 256 * d
+        items["softmax blocks"] = 4 * 256 * V + 2 * 4 * V * d + 2 * 4 * 256 * d + 16 * V
     if resume:
         items["the resumed model's weights"] = 2 * 4 * V * d + 4 * V
     return items

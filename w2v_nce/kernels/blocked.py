@@ -106,6 +106,30 @@ def softmax_rows(scores, h, out_w, out_b, use_bias, tg_off, tg_ids, r0, row_scal
         part_loss[p] = loss
 
 
+@nb.njit(cache=True, nogil=True, fastmath=True)
+def adagrad_rows(out_w, grad, acc, out_b, db, acc_b, use_bias, rate, p0, p1, parts):
+    """Row-wise AdaGrad on the output rows of parts p0..p1−1 (of `parts` contiguous parts of the vocabulary):
+
+    a_w ← a_w + |g_w|²/dim,  u_w ← u_w − rate·g_w/√(a_w + ε);  with use_bias, per word, a'_w ← a'_w + db_w²,
+    b_w ← b_w − rate·db_w/√(a'_w + ε). g = dU (grad), db the bias gradient; a, a' float64 accumulators.
+    """
+    V, dim = out_w.shape
+    eps = 1e-12
+    for w in range(V * p0 // parts, V * p1 // parts):
+        g = grad[w]
+        sq = 0.0
+        for t in range(dim):
+            sq += g[t] * g[t]
+        acc[w] += sq / dim
+        step = np.float32(rate / np.sqrt(acc[w] + eps))
+        u = out_w[w]
+        for t in range(dim):
+            u[t] -= step * g[t]
+        if use_bias:
+            acc_b[w] += db[w] * db[w]
+            out_b[w] -= np.float32(rate / np.sqrt(acc_b[w] + eps)) * db[w]
+
+
 class PartThreads:
     """Runs fn(p0, p1) over the parts 0..parts−1 split into one contiguous range per thread: the calling thread
     takes the first range, helper threads the others, and the call returns when all are done.
@@ -164,23 +188,41 @@ def _gemm_into(c, alpha, a, b, beta=0.0, trans_a=0, trans_b=0):
         raise RuntimeError("sgemm did not write in place")
 
 
+# The output rows' AdaGrad rate at the start of training (it falls with the learning-rate schedule); chosen on
+# in-sample and held-out likelihood over a grid, on two corpora (docs/objectives.md, Full softmax's step).
+ADAGRAD_RATE = 0.1
+OUTPUT_STEPS = ("adagrad", "sgd")
+
+
 class BlockedSoftmax:
     """Trains chunks of the id stream with full softmax on blocks of rows.
 
-    A block's summed gradient is one SGD step, whose curvature grows with the number of examples it sums
-    (a frequent word's output row collects p_w·h from every row); plain SGD on it is stable while the output
-    step stays below about c/(examples in the block), so the output-side learning rate of a block is
-    min(lr, c/examples). Blocks hold `rows` rows; the row pass runs on `threads` threads (default: all
-    cores), the matrix products on BLAS's.
+    The input rows take plain SGD steps, −lr·dH_r, like word2vec's. The output rows take one of two steps:
+
+    "adagrad" (the default): row-wise AdaGrad on the block's summed gradient (adagrad_rows) at the rate
+    ADAGRAD_RATE·lr/alpha. A frequent word's row collects p_w·h from every row of the block and a rare word's
+    little; AdaGrad scales each row's step by its own gradients' history, so rare words' rows move as much as
+    frequent ones' and no step grows with the block's size. Its sums (state) continue in a resumed run.
+    "sgd": plain SGD on the summed gradient, whose curvature grows with the number of examples it sums; it is
+    stable while the output step stays below about c/(examples in the block), so the step is min(lr, c/examples):
+    word2vec-style, but slow to converge (rare words' rows barely move).
+
+    Blocks hold `rows` rows; the row pass runs on `threads` threads (default: all cores), the matrix products on
+    BLAS's.
     """
 
-    def __init__(self, arch, in_w, out_w, out_b, use_bias, c=1.0, rows=256, threads=None):
+    def __init__(self, arch, in_w, out_w, out_b, use_bias, alpha, step="adagrad", state=None, c=1.0, rows=256,
+                 threads=None):
         self.arch = arch
         self.in_w, self.out_w, self.out_b = in_w, out_w, out_b
         for a in (in_w, out_w, out_b):
             if a.dtype != np.float32 or not a.flags.c_contiguous:
                 raise ValueError("weights must be C-contiguous float32 arrays (updated in place)")
+        if step not in OUTPUT_STEPS:
+            raise ValueError(f"unknown output step {step!r}")
         self.use_bias = use_bias
+        self.alpha = alpha
+        self.step = step
         self.c = c
         self.rows = rows
         vocab_size, dim = out_w.shape
@@ -190,8 +232,21 @@ class BlockedSoftmax:
         self.row_scale = np.empty(rows, np.float32)
         self.db_parts = np.zeros((ROW_PARTS, vocab_size), np.float32)
         self.part_loss = np.zeros(ROW_PARTS)
+        if step == "adagrad":
+            self.out_grad = np.empty((vocab_size, dim), np.float32)
+            state = state or {}
+            self.sums = tuple(np.array(state.get(name, np.zeros(vocab_size)), np.float64)
+                              for name in ("adagrad_output", "adagrad_bias"))
+            if any(a.shape != (vocab_size,) for a in self.sums):
+                raise ValueError("the AdaGrad sums do not fit the vocabulary")
         self.threads = PartThreads(min(available_cores(), ROW_PARTS) if threads is None else threads, ROW_PARTS)
         weakref.finalize(self, self.threads.close)
+
+    def optimizer_state(self):
+        """The AdaGrad sums a resumed run continues from (copies), {} for "sgd"."""
+        if self.step != "adagrad":
+            return {}
+        return dict(adagrad_output=self.sums[0].copy(), adagrad_bias=self.sums[1].copy())
 
     def block_end(self, tg_off, r0, lr):
         return min(r0 + self.rows, tg_off.shape[0] - 1)
@@ -214,7 +269,7 @@ class BlockedSoftmax:
             self.scores_into(h, s)
             loss += self.row_pass(s, tg_off, tg_ids, r0)
             self.input_gradient_into(s, dh)
-            self.update_output(s, h, min(lr, self.c / (tg_off[r1] - tg_off[r0])))
+            self.update_output(s, h, lr, tg_off[r1] - tg_off[r0])
             scatter_inputs(self.in_w, in_off, in_ids, r0, r1, dh, -lr)
             r0 = r1
         state.tally[0] += loss
@@ -241,9 +296,17 @@ class BlockedSoftmax:
         _gemm_into(dh.T, 1.0, self.out_w.T, s.T)
         dh *= self.row_scale[:dh.shape[0], None]
 
-    def update_output(self, s, h, lr_out):
-        """U ← U − lr_out·E'ᵀ diag(c) H and b ← b − lr_out·db (h is scaled in place)."""
+    def update_output(self, s, h, lr, examples):
+        """The output step (see the class) from E' (s) and H (h, scaled in place by c): dU = E'ᵀ diag(c) H."""
         h *= self.row_scale[:h.shape[0], None]
+        if self.step == "adagrad":
+            _gemm_into(self.out_grad.T, 1.0, h.T, s.T, trans_b=1)
+            db = self.db_parts.sum(axis=0) if self.use_bias else self.out_b
+            args = (self.out_w, self.out_grad, self.sums[0], self.out_b, db, self.sums[1], self.use_bias,
+                    ADAGRAD_RATE * lr / self.alpha)
+            self.threads.run(lambda p0, p1: adagrad_rows(*args, p0, p1, ROW_PARTS))
+            return
+        lr_out = min(lr, self.c / examples)  # U ← U − lr_out·dU, b ← b − lr_out·db
         _gemm_into(self.out_w.T, -lr_out, h.T, s.T, beta=1.0, trans_b=1)
         if self.use_bias:
             self.out_b -= np.float32(lr_out) * self.db_parts.sum(axis=0)

@@ -17,7 +17,8 @@ from ..core.resources import check_memory
 from ..kernels.huffman import HuffmanTree
 from ..objectives import OBJECTIVES
 
-_FORMAT_VERSION = 2  # the newest format, read and written (format 1 for a model without a tree of its own)
+_FORMAT_VERSION = 3  # the newest format, read and written: 1 for a model without a tree or optimizer state of
+# its own, 2 with an hs tree of its own (a gensim model's), 3 with the optimizer state of an unfinished run
 
 
 def _to_bytes_array(text):
@@ -31,7 +32,7 @@ def _from_bytes_array(arr):
 def write_model_file(path, model):
     """Everything needed to evaluate or continue `model` later, as one .npz file (written atomically)."""
     arrays = dict(
-        format_version=np.array(1 if model.tree is None else 2),
+        format_version=np.array(3 if model.optimizer_state else 1 if model.tree is None else 2),
         vocab=_to_bytes_array("\n".join(model.vocab)),
         counts=model.counts,
         input_vectors=model.input_vectors,
@@ -45,6 +46,7 @@ def write_model_file(path, model):
         arrays["output_bias"] = model.output_bias
     if model.tree is not None:
         arrays["huffman_parent"], arrays["huffman_bit"] = model.tree.structure
+    arrays.update(model.optimizer_state)
     size = sum(a.nbytes for a in arrays.values()) + 1024 * len(arrays)  # data, plus npy and zip headers
     with atomic_write(path, size) as f:
         np.savez(f, **arrays)
@@ -200,6 +202,9 @@ def model_file_arrays(zf):
     for name in ("vocab", "options", "stats", "progress"):
         if name in headers:
             _expect(name, *headers[name][:2], (None,), "u", 1)
+    for name in OPTIMIZER_STATE:
+        if name in headers:
+            _expect(name, *headers[name][:2], (V,), "f", 8)
     check_memory({"the model's arrays": sum(h[2] for h in headers.values())}, "loading the model",
                  "free some memory or load it on a larger machine")
 
@@ -234,6 +239,10 @@ def model_file_arrays(zf):
             out["tree"] = HuffmanTree.from_structure(out["counts"], out.pop("huffman_parent"), out.pop("huffman_bit"))
         except ValueError as e:
             raise _NotAModel(f"its Huffman tree is damaged: {e}") from None
+    state = {name: out.pop(name) for name in OPTIMIZER_STATE if name in out}
+    if any(not np.isfinite(a).all() or (a < 0).any() for a in state.values()):
+        raise _NotAModel("its optimizer state holds negative or non-finite sums")
+    out["optimizer_state"] = state
     progress = out.get("progress", {})
     for key in _PROGRESS_NUMBERS:
         if not _is_number(progress.get(key, 0)) or progress.get(key, 0) < 0:
@@ -248,8 +257,10 @@ def _is_number(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+# An unfinished run's optimizer state, resumed with it: the blocked softmax's AdaGrad sums (kernels/blocked.py)
+OPTIMIZER_STATE = ("adagrad_output", "adagrad_bias")
 _REQUIRED = ("vocab", "counts", "input_vectors", "output_vectors", "epoch_losses", "options", "stats")
-_OPTIONAL = ("output_bias", "progress", "huffman_parent", "huffman_bit")
+_OPTIONAL = ("output_bias", "progress", "huffman_parent", "huffman_bit") + OPTIMIZER_STATE
 
 
 class _FutureFormat(Exception):

@@ -16,11 +16,12 @@ class Model:
     epoch; options: the training options; stats: measured figures of the run (seconds, words/s, ...);
     progress: where training stands (epoch, chunk, ...; progress["complete"] is False after an interruption);
     tree: for hs, a Huffman tree other than the one the counts build (a gensim model's, see gensim_model.py),
-    kept in the model's file; None: the tree of the counts.
+    kept in the model's file; None: the tree of the counts. optimizer_state: what an unfinished run's optimizer
+    carries over to its resumption (file.OPTIMIZER_STATE: name → array of length V), {} otherwise.
     """
 
     def __init__(self, vocab, counts, input_vectors, output_vectors, output_bias=None, epoch_losses=(),
-                 options=None, stats=None, progress=None, tree=None):
+                 options=None, stats=None, progress=None, tree=None, optimizer_state=None):
         self.vocab = list(vocab)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.input_vectors = input_vectors
@@ -33,6 +34,7 @@ class Model:
         if tree is not None and tree.lengths.shape[0] != len(self.vocab):
             raise W2VError(f"the Huffman tree has {tree.lengths.shape[0]:,} words, the vocabulary {len(self.vocab):,}")
         self.tree = tree
+        self.optimizer_state = dict(optimizer_state or {})
         self._index = None
         self._tree = tree
 
@@ -139,4 +141,5 @@ class Model:
         "PATH is not a w2v-nce model (reason)", or the format versions for a file of a future version."""
         a = read_model_file(path)
         return cls(a["vocab"], a["counts"], a["input_vectors"], a["output_vectors"], a.get("output_bias"),
-                   a["epoch_losses"].tolist(), a["options"], a["stats"], a.get("progress", {}), a.get("tree"))
+                   a["epoch_losses"].tolist(), a["options"], a["stats"], a.get("progress", {}), a.get("tree"),
+                   a["optimizer_state"])

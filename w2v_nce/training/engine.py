@@ -71,7 +71,7 @@ class Engine:
     chunk_key + c). words_done and train_seconds count what it trained and how long.
     """
 
-    def __init__(self, opts, vocab, encoded, noise, weights, total_words=None, chunk_key=0):
+    def __init__(self, opts, vocab, encoded, noise, weights, total_words=None, chunk_key=0, optimizer_state=None):
         self.opts = opts
         self.vocab = vocab
         self.encoded = encoded
@@ -86,7 +86,8 @@ class Engine:
             # the matrix products run on all cores through BLAS: one driving thread
             from ..kernels.blocked import BlockedSoftmax  # BLAS (scipy) is loaded only for this path
 
-            self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias)
+            self.blocked = BlockedSoftmax(self.arch, self.in_w, self.out_w, self.out_b, opts.bias, opts.alpha,
+                                          opts.softmax_step, optimizer_state)
             self.workers = 1
         self.raw_per_epoch = int(encoded.chunks[:, 2].sum())
         self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
@@ -100,6 +101,11 @@ class Engine:
         self.diverged = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+
+    def optimizer_state(self):
+        """What a resumed run's optimizer continues from (model.Model.optimizer_state): the blocked softmax's
+        AdaGrad sums, or {}."""
+        return self.blocked.optimizer_state() if self.blocked is not None else {}
 
     def learning_rate(self, words_done):
         return self.opts.learning_rate(words_done / max(self.total_words, 1))

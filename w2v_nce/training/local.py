@@ -58,13 +58,14 @@ def train_locally(corpus, start, hooks, tmp_dir=None):
         weights = start.weights(vocab)
         bar = hooks.display(encoded.raw_words * opts.epochs, opts.epochs)
         prep_seconds = time.perf_counter() - t_start
-        epochs = Epochs(Engine(opts, vocab, encoded, noise, weights), bar, start.record)
+        engine = Engine(opts, vocab, encoded, noise, weights, optimizer_state=start.optimizer_state())
+        epochs = Epochs(engine, bar, start.record)
 
         def model_now():
-            engine = epochs.engine
             stats = run_stats(opts, epochs.epoch_losses, engine.raw_per_epoch, engine.words_done, len(vocab),
                               engine.train_seconds, prep_seconds, pruning)
-            return trained_model(opts, vocab, weights, epochs.epoch_losses, stats, epochs.progress_record())
+            return trained_model(opts, vocab, weights, epochs.epoch_losses, stats, epochs.progress_record(),
+                                 engine.optimizer_state())
 
         epochs.run(lambda run: hooks.epoch_end(run, model_now))
         finished.enter_context(signals.held(raise_after=False))

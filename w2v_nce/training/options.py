@@ -19,6 +19,7 @@ class OptionError(W2VError):
 
 
 BIAS_INITS = ("unigram", "zero")
+SOFTMAX_STEPS = ("adagrad", "sgd")  # kernels/blocked.py OUTPUT_STEPS
 
 
 @dataclass
@@ -44,6 +45,7 @@ class TrainOptions:
     lowercase: bool = False
     shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
+    softmax_step: str = "adagrad"  # blocked full softmax's output-row step: "adagrad" or "sgd" (kernels/blocked.py)
 
     def resolved(self):
         """A checked copy with the defaults that depend on other options filled in."""
@@ -77,6 +79,8 @@ class TrainOptions:
             raise OptionError("seed", f"must be an integer ≥ 0, got {o.seed!r}")
         if o.bias is None:
             o.bias = OBJECTIVES[o.objective].default_bias
+        if o.softmax_step not in SOFTMAX_STEPS:
+            raise OptionError("softmax_step", f"unknown step {o.softmax_step!r} (choose adagrad or sgd)")
         if o.bias_init not in BIAS_INITS:
             raise OptionError("bias_init", f"unknown bias initialization {o.bias_init!r} (choose unigram or zero)")
         return o

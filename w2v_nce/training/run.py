@@ -30,6 +30,10 @@ class Start:
             raise W2VError(f"the corpus differs from the one this model was trained on "
                            f"({raw_words:,} words, the model saw {int(self.record.get('raw_words', 0)):,})")
 
+    def optimizer_state(self):
+        """The optimizer state a resumed run continues from (the model's; {} for a new run)."""
+        return self.resume.optimizer_state if self.resume is not None else {}
+
     def weights(self, vocab):
         """The input vectors, output vectors and output bias to start from: the resumed model's (copies), or new
         ones (init_weights, with the initial bias of objectives that have one)."""
@@ -150,9 +154,10 @@ def run_stats(opts, epoch_losses, raw_words, train_words, vocab_size, train_seco
     return stats
 
 
-def trained_model(opts, vocab, weights, epoch_losses, stats, record):
+def trained_model(opts, vocab, weights, epoch_losses, stats, record, optimizer_state=None):
     """The Model of a run: its vocabulary and weights (no output bias without opts.bias), losses, options, stats
-    and progress record."""
+    and progress record; an unfinished run's optimizer_state (kept only while the record is not complete)."""
     in_w, out_w, out_b = weights
+    state = optimizer_state if optimizer_state and not record.get("complete", True) else None
     return Model(vocab.words, vocab.counts, in_w, out_w, out_b if opts.bias else None, epoch_losses,
-                 opts.as_dict(), stats, progress=record)
+                 opts.as_dict(), stats, progress=record, optimizer_state=state)
