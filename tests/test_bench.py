@@ -24,7 +24,7 @@ TODAYS_KEYS = {"objective", "arch", "vocab_size", "settings"} | set(METRICS)
 # without it hide it (without_matplotlib), so that they run whether it is installed or not
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 FIGURES = ("fig1_heldout_nll_vs_time.png", "fig2_heldout_nll_vs_k.png", "fig3_epoch_seconds_vs_vocab.png",
-           "fig4_log_z.png", "fig5_word_vectors.png")
+           "fig4_log_z.png", "fig5_word_vectors.png", "fig6_insample_nll_vs_epoch.png")
 PNG = b"\x89PNG\r\n\x1a\n"
 # `python -m w2v_nce ARGS` as where matplotlib is not installed: `import matplotlib` raises ImportError
 WITHOUT_MATPLOTLIB = ("import runpy, sys; sys.modules['matplotlib'] = None; "
@@ -341,6 +341,9 @@ def test_runs_stored_before_the_insample_nll_are_trained_again(small_corpus, tmp
     assert [r["insample_nll"] for r in run()] == [r["insample_nll"] for r in rows] and calls == []
     text = (report / "report.md").read_text()
     assert "insample NLL" in text and "- In-sample pairs: 1 training sentence in " in text
+    if HAS_MATPLOTLIB:
+        assert "In-sample NLL after each epoch" in text
+        assert (report / "fig6_insample_nll_vs_epoch.png").read_bytes()[:8] == PNG
 
 
 def test_a_report_without_matplotlib_warns_and_says_so(small_corpus, tmp_path, without_matplotlib):

@@ -90,7 +90,7 @@ def test_rows_of_existing_models_through_the_api(small_corpus, saved_ns, from_ge
     summary = json.loads((report / "summary.json").read_text())
     assert summary[1]["objective"] == "model:ns40.npz" and summary[1]["trained"] is False
     if HAS_MATPLOTLIB:
-        assert len(list(report.glob("*.png"))) == 5
+        assert len(list(report.glob("*.png"))) == 6
     else:
         assert figures_warnings(recwarn) and "need matplotlib" in text
 

@@ -1,6 +1,6 @@
 """The bench report directory: runs.json (every run, kept as runs finish), summary.json (per objective × k ×
 vocabulary size: mean, sd and n of every metric), report.md (summary tables, settings, corpus, date, command
-line) and the five figures."""
+line) and the six figures."""
 import json
 import os
 
@@ -16,6 +16,10 @@ CAPTIONS = {
     "fig3_epoch_seconds_vs_vocab.png": "Training seconds per epoch against vocabulary size (log–log).",
     "fig4_log_z.png": "|mean log Z| over held-out contexts: 0 means exp(score) is already a probability.",
     "fig5_word_vectors.png": "Analogy accuracy, WS353 and SimLex-999 Spearman ρ (± sd error bars).",
+    "fig6_insample_nll_vs_epoch.png": "In-sample NLL after each epoch: the exact NLL on a fixed sample of training "
+                                      "pairs, drawn as training draws them (the likelihood each objective trains "
+                                      "on), mean over seeds with a ± sd band; compare with figure 1's held-out "
+                                      "NLL.",
 }
 
 GLOSSARY = """\
