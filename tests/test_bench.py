@@ -170,15 +170,18 @@ def test_curves_do_not_change_what_is_trained(small_corpus, tmp_path, objective)
     train_path = str(tmp_path / "train.txt")
     held = split_corpus(small_corpus, train_path, heldout_fraction=0.05)
     opts = TrainOptions(dim=16, epochs=3, min_count=3, max_vocab=600, workers=1, negative=3).resolved()
-    with_curve, curve, final = train_with_curve(objective, train_path, held, opts, curves=True)
-    without, none, final_without = train_with_curve(objective, train_path, held, opts, curves=False)
+    with open(train_path, encoding="utf-8") as f:
+        insample = [line.split() for line in f][::10]
+    with_curve, curve, final = train_with_curve(objective, train_path, held, opts, curves=True, insample=insample)
+    without, none, final_without = train_with_curve(objective, train_path, held, opts, curves=False,
+                                                    insample=insample)
     assert len(curve) == 3 and none == []
     np.testing.assert_array_equal(with_curve.input_vectors, without.input_vectors)
     np.testing.assert_array_equal(with_curve.output_vectors, without.output_vectors)
     if with_curve.output_bias is not None:
         np.testing.assert_array_equal(with_curve.output_bias, without.output_bias)
     assert with_curve.epoch_losses == without.epoch_losses
-    assert final == final_without
+    assert final == final_without and math.isfinite(final["insample_nll"]) and final["insample_pairs"] > 0
 
 
 def test_mean_sd():
