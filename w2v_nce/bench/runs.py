@@ -3,9 +3,9 @@ same held-out pairs: speed, training loss, held-out and in-sample likelihood, se
 quality.
 
 A bench is a grid of runs: seed × vocabulary size × objective × k (k only for the objectives that sample
-noise; softmax and hs run once per vocabulary size). Every run records its learning curve, held-out and in-sample
-(evaluated after each epoch, off the training clock; see measures.py). With a report directory, finished runs are kept there as they
-finish and a re-run of the same command skips them.
+noise; softmax and hs run once per vocabulary size). Every run records its learning curve, held-out and
+in-sample (evaluated after each epoch, off the training clock; see measures.py). With a report directory,
+finished runs are kept there as they finish and a re-run of the same command skips them.
 """
 import contextlib
 import dataclasses

@@ -107,7 +107,8 @@ def summarize(rows):
 # (column title, metric, format of the mean and of the sd)
 TABLE_COLUMNS = [("train s", "train_seconds", "{:.1f}"), ("words/s", "words_per_second", "{:,.0f}"),
                  ("train loss", "train_loss", "{:.4f}"), ("heldout NLL", "heldout_nll", "{:.4f}"),
-                 ("insample NLL", "insample_nll", "{:.4f}"), ("perplexity", "heldout_perplexity", "{:.1f}"), ("selfnorm NLL", "selfnorm_nll", "{:.4f}"),
+                 ("insample NLL", "insample_nll", "{:.4f}"), ("perplexity", "heldout_perplexity", "{:.1f}"),
+                 ("selfnorm NLL", "selfnorm_nll", "{:.4f}"),
                  ("log Z mean", "log_z_mean", "{:.3f}"), ("log Z std", "log_z_std", "{:.3f}"),
                  ("analogy", "analogy_accuracy", "{:.2%}"), ("WS353", "ws353_spearman", "{:.3f}"),
                  ("SimLex", "simlex_spearman", "{:.3f}"), ("MI bound", "mi_lower_bound", "{:.3f}")]
