@@ -10,6 +10,7 @@ import pytest
 
 import w2v_nce.bench.runs as bench
 from w2v_nce import Model
+from w2v_nce.bench.measures import insample_sentences
 from w2v_nce.bench.runs import bench_grid, run_bench, split_corpus, train_with_curve
 from w2v_nce.bench.summary import CURVE_KEYS, METRICS, format_table, json_rows, mean_sd, summarize
 from w2v_nce.core.errors import W2VWarning
@@ -23,7 +24,7 @@ TODAYS_KEYS = {"objective", "arch", "vocab_size", "settings"} | set(METRICS)
 # without it hide it (without_matplotlib), so that they run whether it is installed or not
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 FIGURES = ("fig1_heldout_nll_vs_time.png", "fig2_heldout_nll_vs_k.png", "fig3_epoch_seconds_vs_vocab.png",
-           "fig4_log_z.png", "fig5_word_vectors.png")
+           "fig4_log_z.png", "fig5_word_vectors.png", "fig6_insample_nll_vs_epoch.png")
 PNG = b"\x89PNG\r\n\x1a\n"
 # `python -m w2v_nce ARGS` as where matplotlib is not installed: `import matplotlib` raises ImportError
 WITHOUT_MATPLOTLIB = ("import runpy, sys; sys.modules['matplotlib'] = None; "
@@ -107,7 +108,7 @@ def test_bench_runs_every_objective_and_gensim(bench_rows):
     for r in rows:
         assert "error" not in r, r["error"]
         assert TODAYS_KEYS <= set(r)
-        assert set(r) == TODAYS_KEYS | {"seed", "negative", "max_vocab", "curve", "epoch_losses"}
+        assert set(r) == TODAYS_KEYS | {"insample_pairs", "seed", "negative", "max_vocab", "curve", "epoch_losses"}
         assert r["vocab_size"] == 800 and r["arch"] == "sg" and r["settings"]["dim"] == 16
         assert r["seed"] == 1 and r["max_vocab"] == 800
         assert r["negative"] == (5 if r["objective"] in ("ns", "nce", "infonce", "gensim") else None)
@@ -135,8 +136,33 @@ def test_every_run_has_a_heldout_curve_per_epoch(bench_rows):
         assert 0 < curve[0]["train_seconds"] <= curve[1]["train_seconds"]
         # the training clock excludes the evaluation: the last point is the row's training time and metrics
         assert curve[-1]["train_seconds"] == pytest.approx(r["train_seconds"], rel=1e-9)
-        for k in ("heldout_nll", "selfnorm_nll", "log_z_mean"):
+        for k in ("heldout_nll", "insample_nll", "selfnorm_nll", "log_z_mean"):
             assert curve[-1][k] == pytest.approx(r[k], rel=1e-9)
+
+
+def test_every_run_has_an_insample_nll_on_the_same_training_pairs(bench_rows):
+    rows = {r["objective"]: r for r in json_rows(bench_rows)}
+    for objective, r in rows.items():
+        assert isinstance(r["insample_nll"], float) and math.isfinite(r["insample_nll"]), objective
+        assert all(math.isfinite(p["insample_nll"]) for p in r["curve"]), objective
+    # one draw of pairs for every run: gensim's own word order included
+    assert len({r["insample_pairs"] for r in rows.values()}) == 1 and rows["ns"]["insample_pairs"] > 1000
+    # the objectives learn the training pairs: the in-sample NLL falls from epoch 1 to epoch 2
+    for objective in ("nce", "hs"):
+        first, last = (p["insample_nll"] for p in rows[objective]["curve"])
+        assert last < first, objective
+
+
+def test_the_insample_sentences_are_spread_over_the_training_part(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text("".join(f"s{i} w w\n" for i in range(1000)))
+    tokens = 3000
+    sentences, every = insample_sentences(str(path), tokens, 30)  # as many tokens as a held-out part of 30
+    assert every == 100 and sentences == [[f"s{i}", "w", "w"] for i in range(0, 1000, 100)]
+    sentences, every = insample_sentences(str(path), tokens, 0)  # nothing held out: 1% of the training tokens
+    assert every == 100 and len(sentences) == 10
+    sentences, every = insample_sentences(str(path), tokens, 10 * tokens)  # never fewer than every sentence
+    assert every == 1 and len(sentences) == 1000
 
 
 @pytest.mark.parametrize("objective", ["nce", "softmax", "hs"])
@@ -144,15 +170,18 @@ def test_curves_do_not_change_what_is_trained(small_corpus, tmp_path, objective)
     train_path = str(tmp_path / "train.txt")
     held = split_corpus(small_corpus, train_path, heldout_fraction=0.05)
     opts = TrainOptions(dim=16, epochs=3, min_count=3, max_vocab=600, workers=1, negative=3).resolved()
-    with_curve, curve, final = train_with_curve(objective, train_path, held, opts, curves=True)
-    without, none, final_without = train_with_curve(objective, train_path, held, opts, curves=False)
+    with open(train_path, encoding="utf-8") as f:
+        insample = [line.split() for line in f][::10]
+    with_curve, curve, final = train_with_curve(objective, train_path, held, opts, curves=True, insample=insample)
+    without, none, final_without = train_with_curve(objective, train_path, held, opts, curves=False,
+                                                    insample=insample)
     assert len(curve) == 3 and none == []
     np.testing.assert_array_equal(with_curve.input_vectors, without.input_vectors)
     np.testing.assert_array_equal(with_curve.output_vectors, without.output_vectors)
     if with_curve.output_bias is not None:
         np.testing.assert_array_equal(with_curve.output_bias, without.output_bias)
     assert with_curve.epoch_losses == without.epoch_losses
-    assert final == final_without
+    assert final == final_without and math.isfinite(final["insample_nll"]) and final["insample_pairs"] > 0
 
 
 def test_mean_sd():
@@ -280,6 +309,44 @@ def test_report_keeps_finished_runs_and_a_rerun_skips_them(small_corpus, tmp_pat
     else:  # the report is written without its figures and says so, and the bench warns beforehand
         assert "need matplotlib" in (report / "report.md").read_text() and list(report.glob("*.png")) == []
         assert figures_warnings(recwarn)
+
+
+def test_runs_stored_before_the_insample_nll_are_trained_again(small_corpus, tmp_path, monkeypatch):
+    report = tmp_path / "report"
+    opts = TrainOptions(dim=8, epochs=1, min_count=3, max_vocab=300, workers=1).resolved()
+    real, calls = bench.run_objective, []
+
+    def counting(name, *args, **kwargs):
+        calls.append(name)
+        return real(name, *args, **kwargs)
+
+    def run():
+        return run_bench(small_corpus, ["ns", "hs"], opts, heldout_fraction=0.05, gensim=False, progress=False,
+                         log=lambda m: None, report_dir=str(report))
+
+    monkeypatch.setattr(bench, "run_objective", counting)
+    run()
+    runs_file = report / "runs.json"
+    stored = json.loads(runs_file.read_text())
+    assert [r["config"]["format"] for r in stored] == [bench.RUN_FORMAT] * 2 and bench.RUN_FORMAT >= 2
+    # the rows as the bench stored them before the in-sample NLL: no such keys, a configuration without a format
+    for r in stored:
+        del r["config"]["format"], r["insample_nll"], r["insample_pairs"]
+        for p in r["curve"]:
+            del p["insample_nll"]
+    runs_file.write_text(json.dumps(stored))
+    calls[:] = []
+    rows = run()
+    assert calls == ["ns", "hs"]  # not kept: trained again, with the in-sample NLL
+    assert all(isinstance(r["insample_nll"], float) and r["curve"][0]["insample_nll"] == r["insample_nll"]
+               for r in rows)
+    calls[:] = []
+    assert [r["insample_nll"] for r in run()] == [r["insample_nll"] for r in rows] and calls == []
+    text = (report / "report.md").read_text()
+    assert "insample NLL" in text and "- In-sample pairs: 1 training sentence in " in text
+    if HAS_MATPLOTLIB:
+        assert "In-sample NLL after each epoch" in text
+        assert (report / "fig6_insample_nll_vs_epoch.png").read_bytes()[:8] == PNG
 
 
 def test_a_report_without_matplotlib_warns_and_says_so(small_corpus, tmp_path, without_matplotlib):

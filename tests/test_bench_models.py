@@ -50,6 +50,7 @@ def check_model_row(row, model, held, name):
     assert row["objective"] == name and row["trained"] is False
     assert row["train_seconds"] is None and row["words_per_second"] is None and row["train_loss"] is None
     assert row["vocab_size"] == len(model) and row["curve"] == [] and "error" not in row
+    assert row["insample_nll"] is None and row.get("insample_pairs") is None  # not trained on the bench's text
     expected = heldout_metrics(model, held, "sg", 5)  # the same held-out sentences, the bench's pairs
     assert row["heldout_nll"] == pytest.approx(expected["heldout_nll"])
     assert row["log_z_mean"] == pytest.approx(expected["log_z_mean"])
@@ -75,7 +76,7 @@ def test_rows_of_existing_models_through_the_api(small_corpus, saved_ns, from_ge
     assert rows[1]["settings"]["max_vocab"] == 200 and rows[2]["settings"]["min_count"] == 5
 
     out = json_rows(rows)
-    assert set(out[0]) == TODAYS_KEYS | {"seed", "negative", "max_vocab", "curve", "epoch_losses"}  # unchanged
+    assert set(out[0]) == TODAYS_KEYS | {"insample_pairs", "seed", "negative", "max_vocab", "curve", "epoch_losses"}
     assert all(set(r) == set(out[0]) | set(MODEL_KEYS) for r in out[1:])
     table = format_table(rows)
     assert "model:ns40.npz" in table and "n/a" in table
@@ -89,7 +90,7 @@ def test_rows_of_existing_models_through_the_api(small_corpus, saved_ns, from_ge
     summary = json.loads((report / "summary.json").read_text())
     assert summary[1]["objective"] == "model:ns40.npz" and summary[1]["trained"] is False
     if HAS_MATPLOTLIB:
-        assert len(list(report.glob("*.png"))) == 5
+        assert len(list(report.glob("*.png"))) == 6
     else:
         assert figures_warnings(recwarn) and "need matplotlib" in text
 

@@ -6,6 +6,7 @@ seeds with ± sd. Without matplotlib, has_matplotlib() says so and require_matpl
 3 epoch_seconds_vs_vocab: seconds per training epoch against vocabulary size (log–log).
 4 normalization: |mean log Z| per objective (0 = self-normalized scores).
 5 word_vectors: analogy accuracy, WS353 and SimLex-999 Spearman ρ with error bars.
+6 insample_curves: in-sample NLL (training pairs, see measures.py) against epochs, per objective.
 """
 import os
 
@@ -105,7 +106,27 @@ def _trained(summary):
 def learning_curves(summary, path, corpus=None):
     """Held-out NLL after each epoch against cumulative training seconds (log scale), one line per objective
     with a ± sd band over seeds; one panel per k (objectives without k in every panel) and vocabulary size."""
+    _curve_panels(summary, path, corpus, "heldout_nll", by_time=True,
+                  x_label="cumulative training time (s, log scale; evaluation not counted)",
+                  y_label="held-out NLL (nats per pair)",
+                  title="Held-out NLL after each epoch against training time")
+
+
+def insample_curves(summary, path, corpus=None):
+    """In-sample NLL (the exact NLL on the fixed sample of training pairs, drawn as training draws them) after
+    each epoch, one line per objective with a ± sd band over seeds; panels as in learning_curves."""
+    _curve_panels(summary, path, corpus, "insample_nll", by_time=False, x_label="epoch",
+                  y_label="in-sample NLL (nats per training pair)",
+                  title="In-sample NLL (training pairs) after each epoch")
+
+
+def _curve_panels(summary, path, corpus, key, by_time, x_label, y_label, title):
+    """A learning-curve figure: the curve value `key` against training seconds (by_time, log scale) or epochs,
+    one line per objective with a ± sd band; one panel per k (objectives without k in every panel) and
+    vocabulary size."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     summary = _trained(summary)
     vocabs, ks = _vocab_values(summary), _k_values(summary) or [None]
     fig, axes = plt.subplots(len(vocabs), len(ks), figsize=(5.2 * len(ks) + 1.0, 4.2 * len(vocabs)),
@@ -117,28 +138,35 @@ def learning_curves(summary, path, corpus=None):
                 if g["max_vocab"] != v or (g["negative"] is not None and g["negative"] != k):
                     continue
                 color = COLORS.get(g["objective"])
-                if g["curve"]:
-                    t = np.array([_mean(p["train_seconds"]) for p in g["curve"]])
-                    y = np.array([_mean(p["heldout_nll"]) for p in g["curve"]])
-                    sd = np.array([_sd(p["heldout_nll"]) for p in g["curve"]])
-                else:  # no curve recorded: the final point only
-                    t = np.array([_mean(g["metrics"]["train_seconds"])])
-                    y = np.array([_mean(g["metrics"]["heldout_nll"])])
-                    sd = np.array([_sd(g["metrics"]["heldout_nll"])])
-                ax.plot(t, y, marker="o", ms=4, color=color, label=config_label(g["objective"], g["negative"]))
-                ax.fill_between(t, y - sd, y + sd, color=color, alpha=0.2, linewidth=0)
-            ax.set_xscale("log")
-            ax.set_xlabel("cumulative training time (s, log scale; evaluation not counted)")
+                x, y, sd = _curve_points(g, key, by_time)
+                ax.plot(x, y, marker="o", ms=4, color=color, label=config_label(g["objective"], g["negative"]))
+                ax.fill_between(x, y - sd, y + sd, color=color, alpha=0.2, linewidth=0)
+            if by_time:
+                ax.set_xscale("log")
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel(x_label)
             if j == 0:
-                ax.set_ylabel("held-out NLL (nats per pair)")
+                ax.set_ylabel(y_label)
             where = [f"k = {k}" if k is not None else None, _vocab_text(next(g for g in summary
                                                                           if g["max_vocab"] == v))]
             ax.set_title(", ".join(w for w in where if w), fontsize=10)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
-    fig.suptitle(f"Held-out NLL after each epoch against training time — {_settings_text(summary, corpus)}",
-                 fontsize=11)
+    fig.suptitle(f"{title} — {_settings_text(summary, corpus)}", fontsize=11)
     _save(fig, path)
+
+
+def _curve_points(g, key, by_time):
+    """(x, mean, sd) of a summary entry's curve value `key`, x its training seconds (by_time) or epochs; without
+    a recorded curve, the final value only (at the run's training time or last epoch)."""
+    if g["curve"]:
+        x = [_mean(p["train_seconds"]) if by_time else p["epoch"] for p in g["curve"]]
+        points = [p.get(key) for p in g["curve"]]
+    else:
+        x = [_mean(g["metrics"]["train_seconds"]) if by_time else (g.get("settings") or {}).get("epochs")]
+        points = [g["metrics"].get(key)]
+    return (np.array(x, dtype=float), np.array([_mean(p) for p in points]), np.array([_sd(p) for p in points]))
 
 
 def _nll_vs_k_panel(ax, groups, objectives):
@@ -273,11 +301,11 @@ def word_vectors(summary, path, corpus=None):
 
 FIGURES = [("fig1_heldout_nll_vs_time.png", learning_curves), ("fig2_heldout_nll_vs_k.png", nll_vs_k),
            ("fig3_epoch_seconds_vs_vocab.png", epoch_seconds_vs_vocab), ("fig4_log_z.png", normalization),
-           ("fig5_word_vectors.png", word_vectors)]
+           ("fig5_word_vectors.png", word_vectors), ("fig6_insample_nll_vs_epoch.png", insample_curves)]
 
 
 def write_figures(summary, directory, corpus=None):
-    """All five figures into `directory`; returns their file names."""
+    """All six figures into `directory`; returns their file names."""
     for name, draw in FIGURES:
         draw(summary, os.path.join(directory, name), corpus)
     return [name for name, _ in FIGURES]

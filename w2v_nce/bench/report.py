@@ -1,6 +1,6 @@
 """The bench report directory: runs.json (every run, kept as runs finish), summary.json (per objective × k ×
 vocabulary size: mean, sd and n of every metric), report.md (summary tables, settings, corpus, date, command
-line) and the five figures."""
+line) and the six figures."""
 import json
 import os
 
@@ -16,14 +16,23 @@ CAPTIONS = {
     "fig3_epoch_seconds_vs_vocab.png": "Training seconds per epoch against vocabulary size (log–log).",
     "fig4_log_z.png": "|mean log Z| over held-out contexts: 0 means exp(score) is already a probability.",
     "fig5_word_vectors.png": "Analogy accuracy, WS353 and SimLex-999 Spearman ρ (± sd error bars).",
+    "fig6_insample_nll_vs_epoch.png": "In-sample NLL after each epoch: the exact NLL on a fixed sample of training "
+                                      "pairs, drawn as training draws them (the likelihood each objective trains "
+                                      "on), mean over seeds with a ± sd band; compare with figure 1's held-out "
+                                      "NLL.",
 }
 
 GLOSSARY = """\
 - *heldout NLL*: nats per held-out (context, target) pair with exact normalization, log Σ_w' exp s(w',c) − s(w,c);
   *perplexity* = exp(heldout NLL).
+- *insample NLL*: the same exact NLL on a fixed sample of training pairs (the in-sample sentences above, their
+  pairs drawn as training draws them: subsampled, shrunk windows, one seed for every run). It weights the pairs
+  as training does (frequent words subsampled, near pairs more often), so it can lie above the held-out NLL,
+  which weights every pair of the full window; how the two move over the epochs is what compares. *n/a* for
+  existing models (not trained on this corpus).
 - *selfnorm NLL*: −s(w,c), the NLL if exp s is taken as a probability without normalizing.
 - *log Z mean / std*: mean and standard deviation of log Σ_w exp s(w,c) over the held-out pairs' contexts.
-- *train s*: training seconds (epochs only; the per-epoch held-out evaluation is not counted); *words/s*: raw
+- *train s*: training seconds (epochs only; the per-epoch evaluation is not counted); *words/s*: raw
   corpus words per training second.
 - *MI bound*: infonce only, log(k+1) − final training loss (nats).
 - *model:NAME*: an existing model given to the bench, evaluated without training (*n/a* for train s, words/s
@@ -66,6 +75,7 @@ def _settings_lines(info, summary):
         f"- Corpus: {info['corpus']}: training on {info['train_sentences']:,} sentences "
         f"({info['train_tokens']:,} tokens); held out {info['heldout_sentences']:,} sentences "
         f"({info['heldout_tokens']:,} tokens): {held}",
+        f"- In-sample pairs: {info['insample']}" if info.get("insample") else None,
         f"- Objectives: {objectives}",
         f"- Existing models (not trained here, evaluated on the same held-out sentences; held-out words outside "
         f"a model's vocabulary are skipped and counted): {', '.join(info['models'])}" if info.get("models") else None,

@@ -1,10 +1,11 @@
 """`w2v-nce bench`: the objectives (and gensim) trained on one corpus with one vocabulary and compared on the
-same held-out pairs: speed, training loss, held-out likelihood, self-normalization and word-vector quality.
+same held-out pairs: speed, training loss, held-out and in-sample likelihood, self-normalization and word-vector
+quality.
 
 A bench is a grid of runs: seed × vocabulary size × objective × k (k only for the objectives that sample
-noise; softmax and hs run once per vocabulary size). Every run records its held-out learning curve (evaluated
-after each epoch, off the training clock). With a report directory, finished runs are kept there as they
-finish and a re-run of the same command skips them.
+noise; softmax and hs run once per vocabulary size). Every run records its learning curve, held-out and
+in-sample (evaluated after each epoch, off the training clock; see measures.py). With a report directory,
+finished runs are kept there as they finish and a re-run of the same command skips them.
 """
 import contextlib
 import dataclasses
@@ -23,7 +24,7 @@ from ..core import signals
 from ..core.errors import NoSpaceError, W2VError, W2VWarning
 from ..core.files import write_bytes
 from ..core.resources import TMP_HINT, check_free_space, disk_errors, temporary_directory
-from ..model.evaluation import heldout_metrics, word_vector_metrics
+from ..model.evaluation import word_vector_metrics
 from ..model.model import Model
 from ..objectives import OBJECTIVES
 from ..prepare.corpus import TextCorpus, as_corpus, is_named
@@ -33,6 +34,7 @@ from ..training.options import TrainOptions
 from ..training.run import Hooks, Start
 from .existing import load_models, run_model
 from .figures import PLOT_EXTRA, has_matplotlib
+from .measures import Measures, insample_sentences
 from .report import write_report
 from .summary import METRICS, json_rows, samples_noise
 
@@ -40,6 +42,9 @@ SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", 
             "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init",
             "softmax_step"]
 RUNS_FILE = "runs.json"
+# The format of a run's row, part of its configuration: a row stored in an earlier format (1: without the in-sample
+# NLL) matches no configuration, so its run is trained again.
+RUN_FORMAT = 2
 
 
 def bench_grid(objectives, negatives, max_vocabs, seeds, gensim=True):
@@ -127,7 +132,14 @@ def _settings(opts):
 
 def _curve_point(epoch, train_seconds, metrics):
     return dict(epoch=epoch, train_seconds=train_seconds, heldout_nll=metrics["heldout_nll"],
-                selfnorm_nll=metrics["selfnorm_nll"], log_z_mean=metrics["log_z_mean"])
+                insample_nll=metrics["insample_nll"], selfnorm_nll=metrics["selfnorm_nll"],
+                log_z_mean=metrics["log_z_mean"])
+
+
+def _add_metrics(row, final):
+    """The final metrics into a run's row: METRICS, and the number of in-sample pairs."""
+    row.update({k: v for k, v in final.items() if k in METRICS})
+    row["insample_pairs"] = final["insample_pairs"]
 
 
 def run_options(objective, opts):
@@ -138,18 +150,20 @@ def run_options(objective, opts):
                         **_settings(opts)).resolved()
 
 
-def train_with_curve(objective, train_path, heldout, opts, curves=True, progress=False, tmp_dir=None):
+def train_with_curve(objective, train_path, heldout, opts, curves=True, progress=False, tmp_dir=None, insample=()):
     """Train one objective with the bench's settings opts (its options: run_options); after every epoch, off the
-    training clock, evaluate the held-out metrics.
+    training clock, evaluate the held-out metrics on the sentences `heldout` and the in-sample NLL on the
+    training sentences `insample` (measures.py).
 
-    Returns (model, curve, final held-out metrics). The evaluation only reads the weights (through a Model
-    view of the run's arrays) and draws no random numbers, so the trained vectors are the same with and
+    Returns (model, curve, final metrics). The evaluation only reads the weights (through a Model view of the
+    run's arrays) and draws random numbers of its own only, so the trained vectors are the same with and
     without curves. Raises KeyboardInterrupt if training was interrupted (Ctrl-C).
     """
-    return _curve_run(run_options(objective, opts), train_path, heldout, curves, progress, tmp_dir)
+    return _curve_run(run_options(objective, opts), train_path, Measures(heldout, list(insample)), curves, progress,
+                      tmp_dir)
 
 
-def _curve_run(opts, train_path, heldout, curves, progress, tmp_dir):
+def _curve_run(opts, train_path, measures, curves, progress, tmp_dir):
     """train_with_curve of a run's resolved options."""
     curve = []
     last = {}
@@ -158,21 +172,21 @@ def _curve_run(opts, train_path, heldout, curves, progress, tmp_dir):
         view = Model(run.vocab.words, run.vocab.counts, run.in_w, run.out_w, run.out_b if opts.bias else None,
                      options={"objective": opts.objective})
         last.clear()
-        last.update(heldout_metrics(view, heldout, opts.arch, opts.window))
+        last.update(measures.metrics(view, opts))
         curve.append(_curve_point(run.epoch, run.train_seconds, last))
 
     model = train_from(train_path, Start(opts), Hooks(progress, on_epoch_end=evaluate_epoch if curves else None),
                        tmp_dir)
     if not model.progress.get("complete", True) or (curves and len(curve) != opts.epochs):
         raise KeyboardInterrupt
-    final = last if curves else heldout_metrics(model, heldout, opts.arch, opts.window)
+    final = last if curves else measures.metrics(model, opts)
     return model, curve, dict(final)
 
 
-def run_objective(objective, train_path, heldout, opts, progress=True, curves=True, tmp_dir=None):
+def run_objective(objective, train_path, measures, opts, progress=True, curves=True, tmp_dir=None):
     """One run of one of our objectives with its resolved options (run_options): its row (settings, timings,
-    held-out metrics, curve, word vectors)."""
-    model, curve, final = _curve_run(opts, train_path, heldout, curves, progress, tmp_dir)
+    held-out and in-sample metrics on measures (a measures.Measures), curve, word vectors)."""
+    model, curve, final = _curve_run(opts, train_path, measures, curves, progress, tmp_dir)
     row = _row(objective, opts.arch, len(model), _settings(opts))
     row.update(train_seconds=model.stats["train_seconds"], words_per_second=model.stats["words_per_second"],
                train_loss=float(model.epoch_losses[-1]))
@@ -180,15 +194,16 @@ def run_objective(objective, train_path, heldout, opts, progress=True, curves=Tr
         row["mi_lower_bound"] = model.stats["mi_lower_bound"][-1]
     row["epoch_losses"] = [float(x) for x in model.epoch_losses]
     row["curve"] = curve
-    row.update({k: v for k, v in final.items() if k in METRICS})
+    _add_metrics(row, final)
     row.update(word_vector_metrics(model.to_keyedvectors()))
     return row
 
 
-def run_gensim(train_path, heldout, opts, curves=True):
+def run_gensim(train_path, measures, opts, curves=True):
     """gensim Word2Vec with the same settings and vocabulary (corpus_file mode, negative sampling); likelihood
-    metrics from its input and output (syn1neg) weights, which have no bias. The curve is evaluated in gensim's
-    epoch-end callback; gensim's training clock (total_train_time) counts epochs only."""
+    metrics (on measures, a measures.Measures) from its input and output (syn1neg) weights, which have no bias.
+    The curve is evaluated in gensim's epoch-end callback; gensim's training clock (total_train_time) counts
+    epochs only. gensim may order the words otherwise than ours: the in-sample pairs are the same word pairs."""
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
 
@@ -203,7 +218,7 @@ def run_gensim(train_path, heldout, opts, curves=True):
     class HeldoutCurve(CallbackAny2Vec):
         def on_epoch_end(self, m):
             last.clear()
-            last.update(heldout_metrics(view(m), heldout, opts.arch, opts.window))
+            last.update(measures.metrics(view(m), opts))
             curve.append(_curve_point(len(curve) + 1, m.total_train_time, last))
 
     vocab = CountedCorpus(train_path, None, max_vocab_size=opts.max_vocab_size, warn=False).vocabulary(
@@ -220,8 +235,7 @@ def run_gensim(train_path, heldout, opts, curves=True):
     row.update(train_seconds=model.total_train_time,
                words_per_second=vocab.raw_words * opts.epochs / model.total_train_time)
     row["curve"] = curve
-    final = last if curves else heldout_metrics(ours, heldout, opts.arch, opts.window)
-    row.update({k: v for k, v in final.items() if k in METRICS})
+    _add_metrics(row, last if curves else measures.metrics(ours, opts))
     row.update(word_vector_metrics(ours.to_keyedvectors()))
     return row
 
@@ -297,8 +311,9 @@ def corpus_identity(inputs, train_path, held):
 
 
 def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
-    """What identifies a run: everything that changes what it trains or measures (k is None where unused).
-    opts: the run's options; lowercase: whether the bench lowercases the corpus."""
+    """What identifies a run: everything that changes what it trains or measures (k is None where unused), and
+    the format of its row (RUN_FORMAT). opts: the run's options; lowercase: whether the bench lowercases the
+    corpus."""
     settings = _settings(opts)
     if not samples_noise(objective):
         settings["negative"] = None
@@ -306,7 +321,7 @@ def run_config(objective, opts, corpus_id, heldout_id, curves, lowercase):
         settings["bias_init"] = None
     if objective != "softmax":
         settings["softmax_step"] = None
-    config = dict(objective=objective, arch=opts.arch, lowercase=lowercase, corpus=corpus_id,
+    config = dict(format=RUN_FORMAT, objective=objective, arch=opts.arch, lowercase=lowercase, corpus=corpus_id,
                   heldout=heldout_id, curves=bool(curves), **settings)
     return json.loads(json.dumps(config))  # as it reads back from runs.json
 
@@ -348,13 +363,14 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
         train_path = os.path.join(work, "train.txt")
         held, train_sentences, train_tokens = _split(corpus, train_path, heldout_fraction, heldout, opts.lowercase)
         corpus_id = corpus_identity(inputs, train_path, held) if inputs is not None else None
+        measures = Measures(held, *insample_sentences(train_path, train_tokens, sum(map(len, held))))
         if report_dir:  # once the corpus is read: a corpus that cannot be read leaves nothing, and one line
             os.makedirs(report_dir, exist_ok=True)
             if not has_matplotlib():
                 warnings.warn(f"the report's figures need matplotlib ({PLOT_EXTRA}); the report is written "
                               f"without them", W2VWarning)
         log(f"held out {len(held):,} sentences ({sum(map(len, held)):,} tokens); training on "
-            f"{train_sentences:,} sentences ({train_tokens:,} tokens)")
+            f"{train_sentences:,} sentences ({train_tokens:,} tokens); in-sample: {measures.describe()}")
         rows = []
         trained = 0
         for i, (name, k, max_vocab, seed) in enumerate(jobs, 1):
@@ -374,9 +390,9 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
             try:
                 with signals.as_interrupt():
                     if name == "gensim":
-                        row = run_gensim(train_path, held, run_opts, curves)
+                        row = run_gensim(train_path, measures, run_opts, curves)
                     else:
-                        row = run_objective(name, train_path, held, run_opts, progress, curves, tmp_dir)
+                        row = run_objective(name, train_path, measures, run_opts, progress, curves, tmp_dir)
             except KeyboardInterrupt:
                 kept = f"; the {len(rows)} finished runs are kept in {store.path}: run the same command " \
                        f"again to continue" if report_dir else ""
@@ -404,7 +420,8 @@ def run_bench(corpus, objectives, opts, heldout_fraction=0.01, heldout=None, gen
                         command=command, started=started,
                         finished=time.strftime("%Y-%m-%d %H:%M:%S %z"), heldout_sentences=len(held),
                         heldout_tokens=sum(map(len, held)), heldout=heldout, heldout_fraction=heldout_fraction,
-                        train_sentences=train_sentences, train_tokens=train_tokens, seeds=seed_list,
+                        train_sentences=train_sentences, train_tokens=train_tokens, insample=measures.describe(),
+                        seeds=seed_list,
                         negatives=negatives, max_vocabs=max_vocabs, objectives=list(objectives), gensim=gensim,
                         models=[source for _, _, source in existing],
                         options=opts.as_dict(), runs_trained=trained, runs_kept=len(rows) - trained - len(existing),

@@ -4,12 +4,13 @@ import math
 
 from ..objectives import OBJECTIVES
 
-METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "heldout_perplexity", "selfnorm_nll",
-           "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "mi_lower_bound"]
-CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "selfnorm_nll", "log_z_mean"]
+METRICS = ["train_seconds", "words_per_second", "train_loss", "heldout_nll", "insample_nll", "heldout_perplexity",
+           "selfnorm_nll", "log_z_mean", "log_z_std", "analogy_accuracy", "ws353_spearman", "simlex_spearman",
+           "mi_lower_bound"]
+CURVE_KEYS = ["epoch", "train_seconds", "heldout_nll", "insample_nll", "selfnorm_nll", "log_z_mean"]
 # the keys of a run row in JSON, in order (plus "error" on a failed run)
-ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["seed", "negative", "max_vocab", "curve",
-                                                                       "epoch_losses"]
+ROW_KEYS = ["objective", "arch", "vocab_size", "settings"] + METRICS + ["insample_pairs", "seed", "negative",
+                                                                       "max_vocab", "curve", "epoch_losses"]
 # the keys a row of an existing model (bench/existing.py) adds; its objective is "model:<name>"
 MODEL_KEYS = ["trained", "model", "heldout_tokens", "heldout_oov_tokens", "heldout_pairs"]
 MODEL_PREFIX = "model:"
@@ -106,14 +107,15 @@ def summarize(rows):
 # (column title, metric, format of the mean and of the sd)
 TABLE_COLUMNS = [("train s", "train_seconds", "{:.1f}"), ("words/s", "words_per_second", "{:,.0f}"),
                  ("train loss", "train_loss", "{:.4f}"), ("heldout NLL", "heldout_nll", "{:.4f}"),
-                 ("perplexity", "heldout_perplexity", "{:.1f}"), ("selfnorm NLL", "selfnorm_nll", "{:.4f}"),
+                 ("insample NLL", "insample_nll", "{:.4f}"), ("perplexity", "heldout_perplexity", "{:.1f}"),
+                 ("selfnorm NLL", "selfnorm_nll", "{:.4f}"),
                  ("log Z mean", "log_z_mean", "{:.3f}"), ("log Z std", "log_z_std", "{:.3f}"),
                  ("analogy", "analogy_accuracy", "{:.2%}"), ("WS353", "ws353_spearman", "{:.3f}"),
                  ("SimLex", "simlex_spearman", "{:.3f}"), ("MI bound", "mi_lower_bound", "{:.3f}")]
 
 
-# the columns that do not apply to an existing model's row (nothing trained): "n/a" in the table
-UNTRAINED = ("train_seconds", "words_per_second", "train_loss")
+# the columns that do not apply to an existing model's row (nothing trained, so no training pairs either): "n/a"
+UNTRAINED = ("train_seconds", "words_per_second", "train_loss", "insample_nll")
 
 
 def _cell(stat, fmt):

@@ -74,7 +74,7 @@ def _sweep_options(f):
               help="A saved w2v-nce model (e.g. one converted from gensim) to add as a row, evaluated on the same "
                    "held-out sentences without training; repeat for more.")
 @click.option("--curves/--no-curves", default=True, show_default=True,
-              help="Evaluate the held-out metrics after every epoch (off the training clock).")
+              help="Evaluate the held-out and in-sample metrics after every epoch (off the training clock).")
 @click.option("--json", "json_path", type=click.Path(), help="Write the run rows as JSON here.")
 @click.option("--plot", "plot_path", type=click.Path(), help="Write the main figure (PNG) here (needs matplotlib).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
@@ -84,7 +84,7 @@ def _sweep_options(f):
 def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensim, models, curves, json_path,
                   plot_path, report_dir, quiet, **options):
     """Compare objectives (and gensim) on CORPUS... (read as `train` reads it; default: the bundled sample): speed,
-    held-out likelihood, normalization, vector quality.
+    held-out and in-sample likelihood, normalization, vector quality.
 
     Sweeps the grid objective × k × vocabulary size, each SEEDS times; each --model adds a row of an existing
     model, not trained. With --report, an interrupted bench keeps its finished runs and the same command

@@ -1,10 +1,11 @@
-"""Evaluation: held-out likelihood and normalization of a model's scores, and gensim's word-vector benchmarks."""
+"""Evaluation: held-out and in-sample likelihood and normalization of a model's scores, and gensim's word-vector
+benchmarks."""
 import warnings
 
 import numpy as np
 
 from ..core.errors import W2VError
-from .examples import heldout_examples
+from .examples import INSAMPLE_SEED, heldout_examples, insample_examples
 from .inference import exact_scores
 
 
@@ -15,16 +16,38 @@ def heldout_metrics(model, sentences, arch="sg", window=5, block_rows=256):
     selfnorm_nll = mean(−s(w,c)) (exp s taken as a probability as it is), log_z_mean / log_z_std over the
     examples' contexts. The context of an example is its input word (sg) or the mean of its window (cbow).
     """
-    in_off, in_ids, tg_off, tg_ids = heldout_examples(model, sentences, arch, window)
-    if tg_ids.shape[0] == 0:
+    scored = _exact(model, heldout_examples(model, sentences, arch, window), block_rows)
+    if scored is None:
         return dict(heldout_nll=None, heldout_perplexity=None, selfnorm_nll=None, log_z_mean=None,
                     log_z_std=None, heldout_pairs=0)
-    s, log_z = exact_scores(model, in_off, in_ids, tg_off, tg_ids, block_rows)
-    log_z_ex = np.repeat(log_z, np.diff(tg_off))
-    nll = log_z_ex - s
-    mean_nll = float(nll.mean())
+    s, log_z_ex = scored
+    mean_nll = float((log_z_ex - s).mean())
     return dict(heldout_nll=mean_nll, heldout_perplexity=float(np.exp(mean_nll)), selfnorm_nll=float(-s.mean()),
-                log_z_mean=float(log_z_ex.mean()), log_z_std=float(log_z_ex.std()), heldout_pairs=int(nll.shape[0]))
+                log_z_mean=float(log_z_ex.mean()), log_z_std=float(log_z_ex.std()), heldout_pairs=int(s.shape[0]))
+
+
+def insample_metrics(model, sentences, arch="sg", window=5, sample=1e-3, fixed_window=False, seed=INSAMPLE_SEED,
+                     block_rows=256):
+    """The likelihood training optimizes, on pairs of training sentences drawn as training draws them
+    (examples.insample_examples: subsampled with `sample`, shrunk windows unless fixed_window, a fixed seed):
+    insample_nll = mean(log Z(c) − s(w,c)) over those pairs, exactly normalized as in heldout_metrics, and
+    insample_pairs, their number (insample_nll None without a pair)."""
+    scored = _exact(model, insample_examples(model, sentences, arch, window, sample, fixed_window, seed),
+                    block_rows)
+    if scored is None:
+        return dict(insample_nll=None, insample_pairs=0)
+    s, log_z_ex = scored
+    return dict(insample_nll=float((log_z_ex - s).mean()), insample_pairs=int(s.shape[0]))
+
+
+def _exact(model, rows, block_rows):
+    """(s(w,c), log Z(c)) of every example of the rows (exact_scores, log Z repeated per target); None without
+    an example."""
+    in_off, in_ids, tg_off, tg_ids = rows
+    if tg_ids.shape[0] == 0:
+        return None
+    s, log_z = exact_scores(model, in_off, in_ids, tg_off, tg_ids, block_rows)
+    return s, np.repeat(log_z, np.diff(tg_off))
 
 
 # --- word-vector benchmarks, by gensim's evaluators ----------------------------------------------------------
