@@ -125,3 +125,16 @@ def test_the_softmax_step_is_an_option_with_two_values(small_corpus):
     sgd = w2v_nce.train(small_corpus, **{**KW, "softmax_step": "sgd", "epochs": 1})
     adagrad = w2v_nce.train(small_corpus, **{**KW, "epochs": 1})
     assert not np.array_equal(sgd.output_vectors, adagrad.output_vectors)
+
+
+def test_softmax_at_its_defaults_does_not_diverge_on_the_bundled_sample():
+    """All of the sample's 8,778 words (min_count 5), d = 100, the default rates and step; it learns: each epoch's
+    loss below the last and far below the unigram model's entropy, the loss at step 0 (bias_init "unigram")."""
+    from w2v_nce.prepare.sample import bundled_corpus_path
+
+    m = w2v_nce.train(bundled_corpus_path(), objective="softmax", epochs=2, seed=1)
+    assert len(m) > 8000 and m.options["softmax_step"] == "adagrad"
+    p = m.counts / m.counts.sum()
+    unigram_entropy = float(-(p * np.log(p)).sum())
+    assert np.isfinite(m.epoch_losses).all() and m.epoch_losses[1] < m.epoch_losses[0] < unigram_entropy - 0.5
+    assert np.isfinite(m.output_vectors).all() and np.isfinite(m.output_bias).all()
