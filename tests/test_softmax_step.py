@@ -128,13 +128,16 @@ def test_the_softmax_step_is_an_option_with_two_values(small_corpus):
 
 
 def test_softmax_at_its_defaults_does_not_diverge_on_the_bundled_sample():
-    """All of the sample's 8,778 words (min_count 5), d = 100, the default rates and step; it learns: each epoch's
-    loss below the last and far below the unigram model's entropy, the loss at step 0 (bias_init "unigram")."""
+    """The sample's 3,000 most frequent words, d = 100, the default rates and step, 2 epochs; it learns: the first
+    epoch's mean loss below the loss at step 0 (the unigram model, bias_init "unigram": the cross-entropy of the
+    kept targets under it), the second's below the first. Measured: 7.260 at step 0, then 7.080 and 6.880."""
     from w2v_nce.prepare.sample import bundled_corpus_path
+    from w2v_nce.prepare.vocab import Vocabulary
 
-    m = w2v_nce.train(bundled_corpus_path(), objective="softmax", epochs=2, seed=1)
-    assert len(m) > 8000 and m.options["softmax_step"] == "adagrad"
-    p = m.counts / m.counts.sum()
-    unigram_entropy = float(-(p * np.log(p)).sum())
-    assert np.isfinite(m.epoch_losses).all() and m.epoch_losses[1] < m.epoch_losses[0] < unigram_entropy - 0.5
+    m = w2v_nce.train(bundled_corpus_path(), objective="softmax", epochs=2, seed=1, max_vocab=3000)
+    assert len(m) == 3000 and m.options["softmax_step"] == "adagrad" and m.options["alpha"] == 0.025
+    kept = m.counts * Vocabulary(m.vocab, m.counts).keep_probabilities(m.options["sample"])
+    step0 = float(-(kept / kept.sum() * np.log(m.counts / m.counts.sum())).sum())
+    first, second = m.epoch_losses
+    assert first < step0 - 0.1 and second < first - 0.1
     assert np.isfinite(m.output_vectors).all() and np.isfinite(m.output_bias).all()
