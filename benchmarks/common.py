@@ -104,6 +104,34 @@ def head(src, dst, size=200_000):
 # --- timing -----------------------------------------------------------------------------------------------------
 
 
+def sgemm_gflops(n, rng):
+    """numpy's SGEMM rate on two n × n float32 matrices (2·n³ flops), GFLOP/s: the median of three calls."""
+    import numpy as np
+
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    a @ b
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(times) / 1e9
+
+
+def cpu_model():
+    """The processor's model name as lscpu prints it (Linux: /proc/cpuinfo's "model name"), for speed tables."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown processor"
+
+
 def median_range(values, fmt=".2f", sep="–"):
     """"median [min–max]" of the values, each formatted with fmt."""
     return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}{sep}{max(values):{fmt}}]"

@@ -34,18 +34,6 @@ def prepare(path, min_count, work_dir):
     return vocab, EncodedCorpus.encode(sentences, vocab.index, os.path.join(work_dir, "ids.i32"))
 
 
-def sgemm_gflops(n, rng):
-    a = rng.random((n, n), dtype=np.float32)
-    b = rng.random((n, n), dtype=np.float32)
-    a @ b
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / statistics.median(times) / 1e9
-
-
 class PhaseClock:
     """Wall seconds of each phase of a block, collected by wrapping the functions the blocked softmax calls."""
 
@@ -123,7 +111,7 @@ def main(argv=None):
             clock = PhaseClock(blocked, model)
             reps = []
             for rep in range(s.reps):
-                g = sgemm_gflops(s.gemm_size, rng)
+                g = common.sgemm_gflops(s.gemm_size, rng)
                 rows, raw, secs = train(1)
                 rate = 6 * V * d * rows / secs / 1e9
                 reps.append((g, rate, raw / secs, rate / g))

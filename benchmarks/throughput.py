@@ -3,7 +3,8 @@
     python benchmarks/throughput.py [--corpus PATH] [--reps 3] [--configs sg-ns,sg-ns:per-example,cbow-ns,...]
 
 A configuration is ARCH-OBJECTIVE, optionally followed by ":per-example" (skip-gram with fresh noise words for
-every (context, target) example, as word2vec draws them, instead of shared among a target's contexts).
+every (context, target) example, as word2vec draws them, instead of shared among a target's contexts). ns and hs
+configurations are compared with gensim's ns and hs (hs=1, negative=0); the others with gensim's ns.
 
 Every run is a fresh process, timed from its start to its exit with the vectors on disk (word2vec text format):
 ours is the installed `w2v-nce train` command; gensim's is a Python process that imports gensim, builds the
@@ -57,7 +58,7 @@ GENSIM_PROCESS = """
 import json, sys, time
 a = json.loads(sys.argv[1])
 from gensim.models import Word2Vec
-m = Word2Vec(sg=a["sg"], vector_size=a["dim"], window=a["window"], negative=a["negative"], hs=0, sample=a["sample"],
+m = Word2Vec(sg=a["sg"], vector_size=a["dim"], window=a["window"], negative=a["negative"], hs=a["hs"], sample=a["sample"],
              min_count=a["min_count"], epochs=a["epochs"], workers=a["workers"], seed=a["seed"], alpha=a["alpha"])
 t0 = time.perf_counter()
 m.build_vocab(corpus_file=a["corpus"])
@@ -68,9 +69,10 @@ print(json.dumps(dict(prep_seconds=prep, train_seconds=m.total_train_time, raw_w
 """
 
 
-def run_gensim(corpus, out, arch, s, seed):
+def run_gensim(corpus, out, arch, objective, s, seed):
+    hs = objective == "hs"
     settings = dict(corpus=corpus, out=out, sg=1 if arch == "sg" else 0, dim=s.dim, window=s.window,
-                    negative=s.negative, sample=s.sample, min_count=s.min_count, epochs=s.epochs,
+                    negative=0 if hs else s.negative, hs=int(hs), sample=s.sample, min_count=s.min_count, epochs=s.epochs,
                     workers=s.workers, seed=seed, alpha=s.alpha_cbow if arch == "cbow" else 0.025)
     run = common.run_child([sys.executable, "-c", GENSIM_PROCESS, json.dumps(settings)])
     st = json.loads(run.stdout.strip().splitlines()[-1])
@@ -115,7 +117,8 @@ def main(argv=None):
         out = os.path.join(tmp, "vectors.txt")
         common.warm_up(corpus, tmp, archs=("sg", "cbow"))
         print(f"corpus {s.corpus}; dim {s.dim}, window {s.window}, k {s.negative}, sample {s.sample}, "
-              f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}", flush=True)
+              f"min_count {s.min_count}, epochs {s.epochs}, workers {s.workers}, reps {s.reps}; {common.cpu_model()}",
+              flush=True)
         results = {}
         # repetitions outermost: the runs compared in a ratio are close in time (the machine's speed drifts)
         for rep in range(s.reps):
@@ -124,8 +127,9 @@ def main(argv=None):
                 ours_key = f"w2v-nce {arch}-{objective}" + (f":{variant}" if variant else "")
                 runs = [(ours_key, lambda: run_ours(corpus, out, arch, objective, s, seed,
                                                     shared_negatives=variant != "per-example"))]
-                if objective == "ns" and not variant and not s.no_gensim:
-                    runs.append((f"gensim {arch}-ns", lambda: run_gensim(corpus, out, arch, s, seed)))
+                if objective in ("ns", "hs") and not variant and not s.no_gensim:
+                    runs.append((f"gensim {arch}-{objective}",
+                                 lambda: run_gensim(corpus, out, arch, objective, s, seed)))
                 for key, run in (runs if rep % 2 == 0 else runs[::-1]):
                     results.setdefault(key, []).append(run())
                     print(f"  {key} rep {rep + 1}: {json.dumps(common.rounded(results[key][-1]))}", flush=True)
@@ -140,8 +144,8 @@ def print_table(results, s):
           f"{'× gensim [range]':>19}{'best':>6}{'prep s':>8}{'analogy':>9}{'WS353':>8}{'SimLex':>8}")
     for key, rows in results.items():
         med = summarize(rows)
-        arch = key.split(" ", 1)[1].split("-")[0]
-        g = results.get(f"gensim {arch}-ns")
+        arch, objective = key.split(" ", 1)[1].split(":")[0].split("-")
+        g = results.get(f"gensim {arch}-{objective if objective == 'hs' else 'ns'}")
         whole = ratio = best = ""
         if g and not key.startswith("gensim"):
             whole = common.median_range([q["whole_seconds"] / r["whole_seconds"] for r, q in zip(rows, g)])
