@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from w2v_nce.kernels.blocked import BlockedSoftmax
+from w2v_nce.kernels.blocked import ADAGRAD_RATE, BlockedSoftmax
 from w2v_nce.kernels.loop import CBOW, SKIPGRAM
 from w2v_nce.objectives.base import new_thread_state
 from w2v_nce.core.rng import new_state
@@ -11,14 +11,16 @@ from w2v_nce.prepare.stream import SENTINEL
 from w2v_nce.core.vecops import exp32
 
 
-def reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, block_rows, seed):
-    """The blocks' SGD steps in float64, one after another (rows from the same pair generation).
+def reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, block_rows, seed, step="sgd"):
+    """The blocks' steps in float64, one after another (rows from the same pair generation): SGD on the input
+    rows; on the output rows SGD at min(lr, c/examples) ("sgd") or row-wise AdaGrad at ADAGRAD_RATE (lr = α).
 
     Returns (in_w, out_w, out_b, summed loss, examples)."""
     keep = np.ones(out_w.shape[0], np.float32)
     in_off, in_ids, tg_off, tg_ids, _ = collect_rows(arch, stream, 0, len(stream), window, True, keep,
                                                      np.zeros(1000, np.int32), new_state(seed), 1000)
     V_in, U, b = in_w.astype(np.float64), out_w.astype(np.float64), out_b.astype(np.float64)
+    sum_u, sum_b = np.zeros(U.shape[0]), np.zeros(U.shape[0])
     rows = in_off.shape[0] - 1
     loss = 0.0
     for r0 in range(0, rows, block_rows):
@@ -34,10 +36,17 @@ def reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, b
         loss += float((n * log_z).sum() - (Y * S).sum())
         G = n[:, None] * np.exp(S - log_z[:, None]) - Y
         dH, dU, db = G @ U, G.T @ H, G.sum(axis=0)
-        lr_out = min(lr, c / (tg_off[r1] - tg_off[r0]))
-        U -= lr_out * dU
-        if use_bias:
-            b -= lr_out * db
+        if step == "adagrad":  # a_w += |g_w|²/dim, u_w −= η g_w/√a_w; per bias a'_w += db_w², b_w −= η db_w/√a'_w
+            sum_u += (dU ** 2).sum(axis=1) / U.shape[1]
+            U -= ADAGRAD_RATE * dU / np.sqrt(sum_u + 1e-12)[:, None]
+            if use_bias:
+                sum_b += db ** 2
+                b -= ADAGRAD_RATE * db / np.sqrt(sum_b + 1e-12)
+        else:
+            lr_out = min(lr, c / (tg_off[r1] - tg_off[r0]))
+            U -= lr_out * dU
+            if use_bias:
+                b -= lr_out * db
         for r in range(r0, r1):
             for q in range(in_off[r], in_off[r + 1]):
                 V_in[in_ids[q]] -= lr * dH[r - r0]
@@ -54,16 +63,18 @@ def sentence_stream(rng, V, lengths):
 
 @pytest.mark.parametrize("arch", [SKIPGRAM, CBOW])
 @pytest.mark.parametrize("use_bias", [True, False])
-@pytest.mark.parametrize("V,dim,block_rows,c", [(37, 8, 1000, 1e9), (300, 20, 7, 1e9), (300, 20, 16, 0.5)])
-def test_blocked_steps_equal_the_float64_reference(arch, use_bias, V, dim, block_rows, c):
+@pytest.mark.parametrize("V,dim,block_rows,c,step", [(37, 8, 1000, 1e9, "sgd"), (300, 20, 7, 1e9, "sgd"),
+                                                     (300, 20, 16, 0.5, "sgd"), (37, 8, 1000, 1e9, "adagrad"),
+                                                     (300, 20, 7, 1e9, "adagrad")])
+def test_blocked_steps_equal_the_float64_reference(arch, use_bias, V, dim, block_rows, c, step):
     rng = np.random.default_rng(V + dim + block_rows)
     stream = sentence_stream(rng, V, [25, 1, 40, 9])
     in_w = (rng.standard_normal((V, dim)) * 0.5).astype(np.float32)
     out_w = (rng.standard_normal((V, dim)) * 0.5).astype(np.float32)
     out_b = (rng.standard_normal(V) * 0.3).astype(np.float32) if use_bias else np.zeros(V, np.float32)
     lr, window, seed = 0.05, 3, 7
-    want = reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, block_rows, seed)
-    model = BlockedSoftmax(arch, in_w, out_w, out_b, use_bias, c=c, rows=block_rows)
+    want = reference_steps(arch, stream, window, in_w, out_w, out_b, use_bias, lr, c, block_rows, seed, step)
+    model = BlockedSoftmax(arch, in_w, out_w, out_b, use_bias, lr, step, c=c, rows=block_rows)  # α = lr: η = rate
     state = new_thread_state(dim, 1000, 1, 1, new_state(seed))
     model.train_chunk(stream, 0, len(stream), lr, lr, window, True, np.ones(V, np.float32), state)
     for got, expected in zip((in_w, out_w, out_b), want[:3]):
@@ -88,7 +99,7 @@ def assert_steps_of_one_block_are_exact(stream, in_w, out_w):
     V, dim = out_w.shape
     out_b = np.zeros(V, np.float32)
     want = reference_steps(SKIPGRAM, stream, 1, in_w, out_w, out_b, True, 0.01, 1e9, 10, 1)
-    model = BlockedSoftmax(SKIPGRAM, in_w, out_w, out_b, True, c=1e9)
+    model = BlockedSoftmax(SKIPGRAM, in_w, out_w, out_b, True, 0.01, "sgd", c=1e9)
     state = new_thread_state(dim, 1000, 1, 1, new_state(1))
     model.train_chunk(stream, 0, len(stream), 0.01, 0.01, 1, True, np.ones(V, np.float32), state)
     assert np.isfinite(state.tally[0]) and state.tally[0] == pytest.approx(want[3], rel=1e-6)

@@ -1,7 +1,7 @@
 """What the commands share: the training options (click), their resolution, and the corpus argument."""
 import click
 
-from ..objectives import OBJECTIVES
+from ..objectives import OBJECTIVES, SOFTMAX_STEPS
 from ..prepare.inputs import resolve_inputs
 from ..prepare.sample import bundled_corpus_path
 from ..training.options import OptionError
@@ -37,7 +37,7 @@ _TRAINING_OPTIONS = [
     click.option("--bias-init", type=click.Choice(["unigram", "zero"]), default="unigram", show_default=True,
                  help="Output bias at step 0 (objectives with a bias): log unigram probabilities, so training "
                       "starts from the normalized unigram model, or zero."),
-    click.option("--softmax-step", type=click.Choice(["adagrad", "sgd"]), default="adagrad", show_default=True,
+    click.option("--softmax-step", type=click.Choice(SOFTMAX_STEPS), default="adagrad", show_default=True,
                  help="Full softmax on blocks (vocabularies above 512 words): the output rows' step, row-wise "
                       "AdaGrad (reaches the likelihood's optimum) or word2vec-style SGD."),
     click.option("--workers", type=POS_INT, default=None, help="Threads [all cores]."),

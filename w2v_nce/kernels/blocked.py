@@ -26,6 +26,7 @@ from scipy.linalg.blas import sgemm
 
 from ..core.resources import available_cores
 from ..core.vecops import dot, exp32
+from ..objectives import SOFTMAX_STEPS
 from .rows import collect_rows, gather_inputs, scatter_inputs
 
 # The row pass splits a block's rows into this many contiguous parts, each with its own bias-gradient sum,
@@ -191,7 +192,6 @@ def _gemm_into(c, alpha, a, b, beta=0.0, trans_a=0, trans_b=0):
 # The output rows' AdaGrad rate at the start of training (it falls with the learning-rate schedule); chosen on
 # in-sample and held-out likelihood over a grid, on two corpora (docs/objectives.md, Full softmax's step).
 ADAGRAD_RATE = 0.1
-OUTPUT_STEPS = ("adagrad", "sgd")
 
 
 class BlockedSoftmax:
@@ -218,7 +218,7 @@ class BlockedSoftmax:
         for a in (in_w, out_w, out_b):
             if a.dtype != np.float32 or not a.flags.c_contiguous:
                 raise ValueError("weights must be C-contiguous float32 arrays (updated in place)")
-        if step not in OUTPUT_STEPS:
+        if step not in SOFTMAX_STEPS:
             raise ValueError(f"unknown output step {step!r}")
         self.use_bias = use_bias
         self.alpha = alpha
@@ -302,8 +302,8 @@ class BlockedSoftmax:
         if self.step == "adagrad":
             _gemm_into(self.out_grad.T, 1.0, h.T, s.T, trans_b=1)
             db = self.db_parts.sum(axis=0) if self.use_bias else self.out_b
-            args = (self.out_w, self.out_grad, self.sums[0], self.out_b, db, self.sums[1], self.use_bias,
-                    ADAGRAD_RATE * lr / self.alpha)
+            rate = ADAGRAD_RATE * lr / self.alpha if self.alpha > 0 else 0.0  # lr ≤ α: α = 0 takes no step
+            args = (self.out_w, self.out_grad, self.sums[0], self.out_b, db, self.sums[1], self.use_bias, rate)
             self.threads.run(lambda p0, p1: adagrad_rows(*args, p0, p1, ROW_PARTS))
             return
         lr_out = min(lr, self.c / examples)  # U ← U − lr_out·dU, b ← b − lr_out·db

@@ -30,4 +30,7 @@ OBJECTIVES = {
     "hs": ObjectiveSpec("hs", "hs.hierarchical_softmax", False, False, "hierarchical softmax over a Huffman tree"),
 }
 
-__all__ = ["OBJECTIVES", "ObjectiveSpec", "NoiseTables", "ThreadState", "objective_type"]
+# The blocked full softmax's output-row steps (kernels/blocked.py): row-wise AdaGrad (the default) or word2vec-style SGD
+SOFTMAX_STEPS = ("adagrad", "sgd")
+
+__all__ = ["OBJECTIVES", "ObjectiveSpec", "NoiseTables", "SOFTMAX_STEPS", "ThreadState", "objective_type"]

@@ -5,7 +5,7 @@ from typing import Optional
 
 from ..core.errors import W2VError
 from ..core.resources import available_cores
-from ..objectives import OBJECTIVES
+from ..objectives import OBJECTIVES, SOFTMAX_STEPS
 from ..prepare.counting import DEFAULT_MAX_VOCAB_SIZE
 
 
@@ -19,7 +19,6 @@ class OptionError(W2VError):
 
 
 BIAS_INITS = ("unigram", "zero")
-SOFTMAX_STEPS = ("adagrad", "sgd")  # kernels/blocked.py OUTPUT_STEPS
 
 
 @dataclass
@@ -80,7 +79,7 @@ class TrainOptions:
         if o.bias is None:
             o.bias = OBJECTIVES[o.objective].default_bias
         if o.softmax_step not in SOFTMAX_STEPS:
-            raise OptionError("softmax_step", f"unknown step {o.softmax_step!r} (choose adagrad or sgd)")
+            raise OptionError("softmax_step", f"unknown step {o.softmax_step!r} (choose {' or '.join(SOFTMAX_STEPS)})")
         if o.bias_init not in BIAS_INITS:
             raise OptionError("bias_init", f"unknown bias initialization {o.bias_init!r} (choose unigram or zero)")
         return o
