@@ -5,10 +5,11 @@ their input vector share one softmax, which cuts skip-gram's cost by the number 
 For a block of B rows with inputs H (B × dim) and targets Y (counts, B × V):
 
     S = H Uᵀ + b,  P = softmax(S) row-wise,  L = Σ_r n_r·log Z_r − Σ_{r,t} S_rt,  G = diag(n) P − Y,
-    dH = G U,  dU = Gᵀ H,  db = Σ_r G_r;  then U −= lr·dU, b −= lr·db, and every input vector of row r
-    receives −lr·dH_r (word2vec's CBOW convention: the whole update goes to each context word).
+    dH = G U,  dU = Gᵀ H,  db = Σ_r G_r;  then U and b take the output step of dU and db (row-wise AdaGrad, or
+    SGD: see BlockedSoftmax), and every input vector of row r receives −lr·dH_r (word2vec's CBOW convention: the
+    whole update goes to each context word).
 
-This is the gradient of the summed per-example softmax losses at the block's start: one minibatch SGD step.
+This is the gradient of the summed per-example softmax losses at the block's start: one minibatch step.
 
 How it is computed. The three products (2·B·V·dim flops each) run in place in preallocated buffers through
 BLAS's sgemm (no B × V or V × dim temporaries). Between them one parallel pass per row turns the scores into
