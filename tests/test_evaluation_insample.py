@@ -9,7 +9,7 @@ import pytest
 from w2v_nce import Model
 from w2v_nce.model.evaluation import heldout_metrics, insample_metrics
 from w2v_nce.model.examples import insample_examples
-from w2v_nce.prepare.vocab import Vocabulary
+from w2v_nce.prepare.vocab import keep_probabilities
 
 
 def hand_model(objective="nce"):
@@ -82,7 +82,7 @@ def text(n_sentences=30, length=20, seed=1):
 
 def test_subsampling_drops_pairs_of_the_frequent_word():
     m, sentences = frequent_word_model(), text()
-    keep = Vocabulary(m.vocab, m.counts).keep_probabilities(1e-2)
+    keep = keep_probabilities(m.counts, 1e-2)
     assert keep[0] < 0.2 and keep[1:].min() == 1.0
     every = word_pairs(m, insample_examples(m, sentences, "sg", 2, sample=0, fixed_window=True))
     drawn = word_pairs(m, insample_examples(m, sentences, "sg", 2, sample=1e-2, fixed_window=True))

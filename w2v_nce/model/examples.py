@@ -10,7 +10,7 @@ from ..kernels.loop import CBOW, SKIPGRAM
 from ..kernels.rows import collect_rows
 from ..prepare.corpus import MAX_SENTENCE
 from ..prepare.stream import SENTINEL
-from ..prepare.vocab import Vocabulary
+from ..prepare.vocab import keep_probabilities
 
 # The seed of the in-sample draw: one for every epoch, objective and seed of a bench, so that all its runs are
 # measured on the same pairs.
@@ -62,5 +62,5 @@ def insample_examples(model, sentences, arch, window, sample, fixed_window=False
     pairs; and since they follow the words' positions, two models with the same words and counts draw the same
     word pairs whatever their id order (a gensim model's, for one).
     """
-    keep = Vocabulary(model.vocab, model.counts).keep_probabilities(sample)
+    keep = keep_probabilities(model.counts, sample)
     return sentence_examples(model, sentences, arch, window, keep, fixed_window, seed)

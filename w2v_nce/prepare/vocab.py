@@ -61,16 +61,8 @@ class Vocabulary:
         return cls(words, counts, raw_words, raw_sentences)
 
     def keep_probabilities(self, sample):
-        """word2vec's subsampling: keep w with probability min(1, (sqrt(f/t) + 1) · t/f), t = sample · Σ counts.
-
-        f is count(w); sample = 0 keeps everything.
-        """
-        f = self.counts.astype(np.float64)
-        if sample <= 0:
-            return np.ones(len(self), dtype=np.float32)
-        t = sample * f.sum()
-        p = (np.sqrt(f / t) + 1.0) * t / f
-        return np.minimum(p, 1.0).astype(np.float32)
+        """keep_probabilities of this vocabulary's counts."""
+        return keep_probabilities(self.counts, sample)
 
 
 def require_tokens(raw_words):
@@ -96,3 +88,16 @@ def prune_counts(counter, state):
         del counter[w]
     state["pruned"] += len(dropped)
     state["threshold"] = threshold + 1
+
+
+def keep_probabilities(counts, sample):
+    """word2vec's subsampling: keep w with probability min(1, (sqrt(f/t) + 1) · t/f), t = sample · Σ counts.
+
+    f is count(w); sample = 0 keeps everything.
+    """
+    f = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones(f.shape[0], dtype=np.float32)
+    t = sample * f.sum()
+    p = (np.sqrt(f / t) + 1.0) * t / f
+    return np.minimum(p, 1.0).astype(np.float32)
