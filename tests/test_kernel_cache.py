@@ -2,12 +2,12 @@
 import shutil
 
 from w2v_nce.core import kernel_cache
-from w2v_nce.kernels.loop import train_chunk
+from w2v_nce.kernels.objective_loops import train_ns
 from w2v_nce.objectives.ns import negative_sampling
 
 
 def test_kernels_use_the_package_wide_source_stamp():
-    for kernel in (negative_sampling, train_chunk):
+    for kernel in (negative_sampling, train_ns):
         locator = kernel._cache._impl.locator
         assert type(locator).__name__.startswith("Package")
         assert locator.get_source_stamp() == kernel_cache.package_source_stamp()

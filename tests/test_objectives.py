@@ -8,7 +8,8 @@ import pytest
 
 import reference as ref
 from w2v_nce.kernels.huffman import HuffmanTree
-from w2v_nce.kernels.loop import CBOW, SKIPGRAM, train_chunk
+from w2v_nce.kernels.loop import CBOW, SKIPGRAM
+from w2v_nce.kernels.objective_loops import CHUNK_TRAINERS
 from w2v_nce.kernels.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
 from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state, with_tree
@@ -185,7 +186,7 @@ def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
 @pytest.mark.parametrize("use_bias", [False, True])
 @pytest.mark.parametrize("name", OBJECTIVE_NAMES)
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
-    """A whole sentence through train_chunk equals the reference applied example by example, in loop order.
+    """A whole sentence through the objective's loop equals the reference applied example by example, in loop order.
 
     The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared,
     cbow), in order.
@@ -208,9 +209,8 @@ def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_b
     stream.setflags(write=False)
     state = state_for(sentence=16, noise_seed=seed)
     in1, U1, b1 = in_w.copy(), U.copy(), b.copy()
-    train_chunk(OBJECTIVES[name].function, CBOW if arch == "cbow" else SKIPGRAM, stream, 0, len(stream), lr, lr,
-                window, True, np.ones(V, np.float32), in1, U1, b1, use_bias, setup.tables, state,
-                arch == "sg-shared")
+    CHUNK_TRAINERS[name](CBOW if arch == "cbow" else SKIPGRAM, (stream, 0, len(stream), lr, lr), (in1, U1, b1),
+                         (window, True, np.ones(V, np.float32), use_bias, arch == "sg-shared"), setup.tables, state)
     in64, U64, b64 = f64(in_w, U, b)
     total = 0.0
     for ctx, target, g in examples:

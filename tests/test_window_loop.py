@@ -42,7 +42,7 @@ def run_loop(sentences, arch, window, fixed=True, lr=(0.5, 0.5), shared=False, n
     tables = empty_noise_tables(1, np.full(NOISE_WORDS, 1.0), np.arange(NOISE_WORDS, dtype=np.int32),
                                 np.full(NOISE_WORDS, -np.log(NOISE_WORDS)))
     train_chunk(record_examples, arch, stream, 0, len(stream), lr[0], lr[1], window, fixed,
-                np.ones(vocab, np.float32), in_w, out_w, np.zeros(vocab, np.float32), False, tables, state, shared)
+                np.ones(vocab, np.float32), in_w, out_w, np.zeros(vocab, np.float32), False, tables, state, shared, None)
     m = state.ids[0]
     rec = state.work[:4 * m].reshape(m, 4)
     assert state.tally.tolist() == [m, m]  # loss sum and example count reach the tally
@@ -138,10 +138,10 @@ def test_subsampling_keeps_each_word_with_its_probability():
 
 def test_thread_states_share_no_cache_line():
     """Per-thread arrays are written constantly: no two of them, of one thread or of two, touch one cache line."""
-    states = [new_thread_state(100, 1000, 50, 6, new_state(1, t), k=5) for t in range(2)]
+    states = [new_thread_state(100, 1000, 50, 6, new_state(1, t), k=5, hot_first=10, hot_rows=3) for t in range(2)]
     lines = []
     for state in states:
-        for a in state:
+        for a in (*state[:-1], *state.hot):  # the private copies of hot rows too
             first = a.ctypes.data // 64
             lines.append(set(range(first, (a.ctypes.data + a.nbytes - 1) // 64 + 1)))
     for i in range(len(lines)):

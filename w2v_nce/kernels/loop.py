@@ -5,30 +5,28 @@ the objective's update dh. CBOW: each target w is one example with h = mean of t
 and every context vector gets the whole update dh (word2vec's convention for cbow_mean).
 The learning rate falls linearly from lr_start to lr_end across the chunk.
 
+The loop is compiled once per objective (objective_loops.py binds it to each): Numba then compiles the objective
+into the loop, without an indirect call per example.
+
 Noise words (k per example, for sampling objectives) are drawn one example ahead and their output rows
 prefetched, as are the input row entering the window and the next target's output row: the random rows are
 then in cache when the objective reads them. With shared_negatives, skip-gram draws k noise words per target
 instead of per example and all the target's contexts use them (HogBatch's sharing, Ji et al. 2016): fewer
 draws and rows, but correlated noise within a window. CBOW has one example per target either way.
+With several threads, hierarchical softmax reads and writes the inner nodes nearest the root through private
+copies (hot: the thread's state.hot) merged every few examples (hot_rows.py); with hot None, the loop is
+compiled without that code.
 """
 import numba as nb
-from numba import types
 
 from ..core.vecops import axpy, prefetch_row, zero
-from ..objectives.base import (KERNEL_OPTIONS, f32_1d, f32_2d, noise_tables_type, objective_type,
-                               thread_state_type)
+from ..objectives.base import KERNEL_OPTIONS
+from .hot_rows import count_example, load_hot_rows, merge_hot_rows
 from .noise import draw
 from .window import read_sentence, window_span
 
 SKIPGRAM = 0
 CBOW = 1
-
-stream_type = types.Array(types.int32, 1, "C", readonly=True)
-
-train_chunk_signature = types.void(
-    objective_type, types.int64, stream_type, types.int64, types.int64, types.float64, types.float64,
-    types.int64, types.boolean, f32_1d, f32_2d, f32_2d, f32_1d, types.boolean, noise_tables_type,
-    thread_state_type, types.boolean)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -43,10 +41,11 @@ def draw_ahead(noise, state, out_w):
         prefetch_row(out_w, w)
 
 
-@nb.njit(train_chunk_signature, **KERNEL_OPTIONS)
+@nb.njit(**KERNEL_OPTIONS, inline="always")  # into each objective's entry point (objective_loops.py)
 def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob,
-                in_w, out_w, out_b, use_bias, noise, state, shared_negatives):
-    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally."""
+                in_w, out_w, out_b, use_bias, noise, state, shared_negatives, hot):
+    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally. hot: the thread's
+    copies of hot output rows (state.hot) or None."""
     if state.noise_ids.shape[0] < 2 * noise.k:
         raise ValueError("state.noise_ids holds fewer than 2k noise words")
     loss = 0.0
@@ -58,6 +57,8 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
     per_example = arch == SKIPGRAM and not shared_negatives
     span = max(end - start, 1)
     pos = start
+    if hot is not None:
+        load_hot_rows(out_w, out_b, use_bias, hot)
     draw_ahead(noise, state, out_w)  # the first example's draws
     while pos < end:
         lr = lr_start + (lr_end - lr_start) * ((pos - start) / span)
@@ -82,6 +83,8 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
                     loss += objective(v, target, lr, out_w, out_b, use_bias, noise, state)
                     axpy(1.0, dh, v)
                     examples += 1
+                    if hot is not None:
+                        count_example(out_w, out_b, use_bias, hot)
             else:
                 count = hi - lo - 1
                 if count == 0:
@@ -99,5 +102,20 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
                     if j != i:
                         axpy(1.0, dh, in_w[sent[j]])
                 examples += 1
+                if hot is not None:
+                    count_example(out_w, out_b, use_bias, hot)
+    if hot is not None:
+        merge_hot_rows(out_w, out_b, use_bias, hot)
     state.tally[0] += loss
     state.tally[1] += examples
+
+
+@nb.njit(**KERNEL_OPTIONS, inline="always")
+def run_chunk(objective, arch, chunk, weights, settings, noise, state, hot):
+    """train_chunk on chunk = (stream, start, end, lr_start, lr_end), weights = (in_w, out_w, out_b) and
+    settings = (window, fixed_window, keep_prob, use_bias, shared_negatives)."""
+    stream, start, end, lr_start, lr_end = chunk
+    in_w, out_w, out_b = weights
+    window, fixed_window, keep_prob, use_bias, shared_negatives = settings
+    train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob, in_w, out_w,
+                out_b, use_bias, noise, state, shared_negatives, hot)

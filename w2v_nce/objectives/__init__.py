@@ -2,7 +2,7 @@
 import functools
 import importlib
 
-from .base import NoiseTables, ThreadState, objective_type
+from .base import NoiseTables, ThreadState
 
 
 class ObjectiveSpec:
@@ -33,4 +33,4 @@ OBJECTIVES = {
 # The blocked full softmax's output-row steps (kernels/blocked.py): row-wise AdaGrad (the default) or word2vec-style SGD
 SOFTMAX_STEPS = ("adagrad", "sgd")
 
-__all__ = ["OBJECTIVES", "ObjectiveSpec", "NoiseTables", "SOFTMAX_STEPS", "ThreadState", "objective_type"]
+__all__ = ["OBJECTIVES", "ObjectiveSpec", "NoiseTables", "SOFTMAX_STEPS", "ThreadState"]

@@ -7,9 +7,9 @@ An objective, like a loss in fastText's loss.cc, is one jitted function
 that scores the example (context vector h, target word), applies its output-side update to out_w (and out_b
 when use_bias), accumulates the update of the context vector, −lr·∂L/∂h, into state.dh, and returns the
 example's loss L (float64). Sampling objectives read the example's k noise words from state.noise_ids[:k]: the
-architecture loop draws them (one example ahead, so that their rows are already in cache). The loop calls the
-objective through a first-class function type, so one compiled loop serves every objective and all of it is
-cached on disk.
+architecture loop draws them (one example ahead, so that their rows are already in cache). The loop is written
+once and compiled once per objective, the objective inside it (kernels/objective_loops.py), all of it cached on
+disk.
 """
 from collections import namedtuple
 
@@ -32,14 +32,22 @@ log_q: log Q(w) and log_kq: log(k·Q(w)) (float64);
 hs_points, hs_codes, hs_lengths: Huffman-tree inner nodes and branch bits of each word (hierarchical softmax).
 """
 
-ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_ids tally")
+HotRows = namedtuple("HotRows", "meta w w0 b b0")
+HotRows.__doc__ = """One thread's private copies of the hottest output rows (kernels/hot_rows.py).
+
+meta: int64[3] = (first copied row, examples between merges, examples since the last merge); w, b: the copies of
+the rows and their biases (H × dim, H; H = 0: none); w0, b0: their values at the last merge.
+"""
+
+ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_ids tally hot")
 ThreadState.__doc__ = """One thread's private state.
 
 rng: uint64[1] generator of the pairs (subsampling, window sizes); noise_rng: uint64[1] generator of the noise
 draws, separate so that the pairs do not depend on the objective; h: float32[dim] context-vector buffer (CBOW
 mean); dh: float32[dim] update of the context vector; sent: int32 buffer of the current (subsampled) sentence;
 work: float64 and ids: int64 scratch for objectives; noise_ids: int64[2k], the current example's noise words
-then the next one's; tally: float64[2] = (loss sum, examples) accumulated over the epoch.
+then the next one's; tally: float64[2] = (loss sum, examples) accumulated over the epoch; hot: HotRows, the
+thread's private copies of the hottest output rows (hierarchical softmax with several threads; else none).
 """
 
 f32_1d = types.Array(types.float32, 1, "C")
@@ -53,12 +61,12 @@ u64_1d = types.Array(types.uint64, 1, "C")
 
 noise_tables_type = types.NamedTuple(
     [types.int64, f64_1d, i32_1d, f64_1d, f64_1d, i32_2d, u8_2d, i32_1d], NoiseTables)
+hot_rows_type = types.NamedTuple([i64_1d, f32_2d, f32_2d, f32_1d, f32_1d], HotRows)
 thread_state_type = types.NamedTuple(
-    [u64_1d, u64_1d, f32_1d, f32_1d, i32_1d, f64_1d, i64_1d, i64_1d, f64_1d], ThreadState)
+    [u64_1d, u64_1d, f32_1d, f32_1d, i32_1d, f64_1d, i64_1d, i64_1d, f64_1d, hot_rows_type], ThreadState)
 
 objective_signature = types.float64(
     f32_1d, types.int64, types.float64, f32_2d, f32_1d, types.boolean, noise_tables_type, thread_state_type)
-objective_type = types.FunctionType(objective_signature)
 
 
 # How the per-example kernels (the objectives and the architecture loop) are compiled: cached on disk, without
@@ -93,6 +101,32 @@ def output_step(h, word, g, out_w, out_b, use_bias, dh):
         u[i] = ui + g32 * h[i]
     if use_bias:
         out_b[word] += np.float32(g)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hot_index(word, hot):
+    """Index of `word`'s row among the thread's private copies (H rows from hot.meta[0]), or −1."""
+    i = word - hot.meta[0]
+    return i if 0 <= i < hot.w.shape[0] else -1
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_score(h, word, out_w, out_b, use_bias, hot):
+    """score(), read from the thread's copy when `word`'s row is copied."""
+    i = hot_index(word, hot)
+    if i >= 0:
+        return score(h, i, hot.w, hot.b, use_bias)
+    return score(h, word, out_w, out_b, use_bias)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_output_step(h, word, g, out_w, out_b, use_bias, dh, hot):
+    """output_step(), applied to the thread's copy when `word`'s row is copied."""
+    i = hot_index(word, hot)
+    if i >= 0:
+        output_step(h, i, g, hot.w, hot.b, use_bias, dh)
+    else:
+        output_step(h, word, g, out_w, out_b, use_bias, dh)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -197,26 +231,36 @@ def with_tree(tables, tree):
 CACHE_LINE = 64
 
 
+_COLOR = [0]
+
+
 def line_aligned(a):
     """A copy of the 1-d array a that starts on a cache line and shares no line with other data.
 
     Threads write their private state constantly; two threads' arrays on one cache line would move the line
     between cores on every write (false sharing).
     """
-    buf = np.zeros(a.nbytes + 2 * CACHE_LINE, np.uint8)
-    start = -buf.ctypes.data % CACHE_LINE
+    buf = np.zeros(a.nbytes + 8192 + 2 * CACHE_LINE, np.uint8)
+    _COLOR[0] = (_COLOR[0] + 1) % 64
+    start = (-buf.ctypes.data % 4096) + 64 * _COLOR[0]
     out = buf[start:start + a.nbytes].view(a.dtype)
     out[:] = a
     return out
 
 
-def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None):
+def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None, hot_first=0, hot_rows=0,
+                     merge_every=1):
     """State for one thread, each array on cache lines of its own; noise_rng defaults to a generator seeded
-    from rng's state."""
+    from rng's state; private copies of the hot_rows output rows from hot_first, merged every merge_every
+    examples (kernels/hot_rows.py)."""
     if noise_rng is None:
         noise_rng = np.zeros(1, np.uint64)
         seed_state(noise_rng, rng[0], NOISE_STREAM, 0)
     arrays = (rng, noise_rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
               np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
               np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64), np.zeros(2, np.float64))
-    return ThreadState(*(line_aligned(a) for a in arrays))
+    rows = tuple(line_aligned(np.zeros(hot_rows * dim, np.float32)).reshape(hot_rows, dim) for _ in range(2))
+    biases = tuple(line_aligned(np.zeros(hot_rows, np.float32)) for _ in range(2))
+    hot = HotRows(line_aligned(np.array([hot_first, max(merge_every, 1), 0], np.int64)), rows[0], rows[1],
+                  biases[0], biases[1])
+    return ThreadState(*(line_aligned(a) for a in arrays), hot)

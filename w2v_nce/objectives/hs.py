@@ -2,11 +2,12 @@
 
 Each step is a binary-logistic step on an inner node with label 1 − code. p(w|c) is normalized by
 construction (Σ_w p(w|c) = 1), and log p(w|c) is the sum along the path; there is one output vector per inner
-node (rows 0..V−2 of the output matrix).
+node (rows 0..V−2 of the output matrix). Every example writes the root and the nodes near it: with several
+threads, each reads and writes its private copies of those rows (state.hot, kernels/hot_rows.py).
 """
 import numpy as np
 
-from .base import add_loss, binary_logistic, logistic_gradient, objective, output_step, score
+from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective
 
 
 @objective
@@ -18,16 +19,18 @@ def hierarchical_softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
     codes = noise.hs_codes[target]
     buf = state.work  # g of each node, then its e^L
     loss, product = 0.0, 1.0
+    hot = state.hot
     if buf.shape[0] < 2 * n:
         for d in range(n):
-            loss, product = add_loss(loss, product, binary_logistic(
-                h, points[d], codes[d] == 0, 0.0, lr, out_w, out_b, use_bias, state.dh))
+            g, factor = logistic_gradient(copied_score(h, points[d], out_w, out_b, use_bias, hot), codes[d] == 0, lr)
+            copied_output_step(h, points[d], g, out_w, out_b, use_bias, state.dh, hot)
+            loss, product = add_loss(loss, product, factor)
         return loss + np.log(product)
     for d in range(n):
-        buf[d] = score(h, points[d], out_w, out_b, use_bias)
+        buf[d] = copied_score(h, points[d], out_w, out_b, use_bias, hot)
     for d in range(n):
         buf[d], buf[n + d] = logistic_gradient(buf[d], codes[d] == 0, lr)
     for d in range(n):
-        output_step(h, points[d], buf[d], out_w, out_b, use_bias, state.dh)
+        copied_output_step(h, points[d], buf[d], out_w, out_b, use_bias, state.dh, hot)
         loss, product = add_loss(loss, product, buf[n + d])
     return loss + np.log(product)

@@ -15,13 +15,30 @@ import numpy as np
 from ..core.errors import W2VError
 from ..core.rng import NOISE_STREAM, new_state, seed_state
 from ..kernels.huffman import HuffmanTree
-from ..kernels.loop import CBOW, SKIPGRAM, train_chunk
+from ..kernels.loop import CBOW, SKIPGRAM
+from ..kernels.objective_loops import CHUNK_TRAINERS
 from ..objectives import OBJECTIVES
 from ..objectives.base import empty_noise_tables, new_thread_state, with_tree
 from ..prepare.corpus import MAX_SENTENCE
 
 # Full softmax runs one example at a time up to this vocabulary size, on blocks of rows above it.
 SOFTMAX_BLOCK_MIN_VOCAB = 512
+
+# With several workers, each worker of hierarchical softmax keeps private copies of the HOT_ROWS inner nodes nearest
+# the root, merged into the shared rows every HOT_MERGE_EVERY examples (kernels/hot_rows.py; measured in
+# docs/performance.md). The sampling objectives share every row: their most frequent words' rows are written a
+# tenth as often as hs's root, and copies of them were slower than none.
+HOT_ROWS = 64
+HOT_MERGE_EVERY = 256
+
+
+def hot_rows(objective, vocab_size, workers):
+    """(first output row, rows) each worker keeps private copies of: for hs with several workers, the inner nodes
+    nearest the root (numbered last, the root V − 2); else none."""
+    if workers < 2 or objective != "hs":
+        return 0, 0
+    n = min(HOT_ROWS, vocab_size - 1)
+    return vocab_size - 1 - n, n
 
 
 def uses_blocked_softmax(opts, vocab_size):
@@ -76,9 +93,12 @@ class Engine:
         self.vocab = vocab
         self.encoded = encoded
         self.in_w, self.out_w, self.out_b = weights
-        self.spec = OBJECTIVES[opts.objective]
         self.tables = noise_tables(opts.objective, opts.negative, noise, vocab.counts)
         self.keep_prob = vocab.keep_probabilities(opts.sample)
+        self.train_chunk = CHUNK_TRAINERS[opts.objective]
+        self.weights = (self.in_w, self.out_w, self.out_b)
+        self.settings = (int(opts.window), bool(opts.fixed_window), self.keep_prob, bool(opts.bias),
+                         bool(opts.shared_negatives))
         self.arch = CBOW if opts.arch == "cbow" else SKIPGRAM
         self.blocked = None
         self.workers = opts.workers
@@ -92,9 +112,11 @@ class Engine:
         self.raw_per_epoch = int(encoded.chunks[:, 2].sum())
         self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
         self.chunk_key = int(chunk_key)
+        first, rows = hot_rows(opts.objective, len(vocab), self.workers)
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1)), opts.negative + 1,
-                             new_state(opts.seed, t), k=opts.negative)
+                             new_state(opts.seed, t), k=opts.negative, hot_first=first, hot_rows=rows,
+                             merge_every=HOT_MERGE_EVERY)
             for t in range(self.workers)]
         self.words_done = 0
         self.train_seconds = 0.0
@@ -162,9 +184,8 @@ class Engine:
                     self.blocked.train_chunk(stream, start, end, lr_start, lr_end, o.window, o.fixed_window,
                                              self.keep_prob, state)
                 else:
-                    train_chunk(self.spec.function, self.arch, stream, start, end, lr_start, lr_end, o.window,
-                                o.fixed_window, self.keep_prob, self.in_w, self.out_w, self.out_b, o.bias,
-                                self.tables, state, o.shared_negatives)
+                    self.train_chunk(self.arch, (stream, start, end, lr_start, lr_end), self.weights,
+                                     self.settings, self.tables, state)
                 with self._lock:
                     self.words_done += raw
                 if not np.isfinite(state.tally[0]):

@@ -1,0 +1,68 @@
+"""Thread-private copies of the hottest output rows, merged into the shared ones every few examples.
+
+With several Hogwild threads, an output row that every thread writes all the time moves between the cores' caches
+on every write: hierarchical softmax writes the root of the Huffman tree and the nodes near it in every example.
+Each thread therefore keeps its own copy of H such rows (state.hot: objectives/base.py HotRows; hs reads and
+writes the copy through base.py copied_score and copied_output_step) and, every `merge_every` examples and at
+the end of each chunk, merges:
+
+    u ← u + (copy − copy at the last merge),  then copy ← copy at the last merge ← u,
+
+which adds its own changes to the shared row, keeps the other threads' (merged in between), and starts again
+from their sum. A hot row's updates by other threads reach a thread at most merge_every examples late, as in
+Hogwild with a delay. One worker keeps no copies, and its loop is compiled without this code (loop.py).
+"""
+import numba as nb
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _load(rows, first, copy, copy0):
+    for i in range(copy.shape[0]):
+        u, c, c0 = rows[first + i], copy[i], copy0[i]
+        for t in range(u.shape[0]):
+            c[t] = u[t]
+            c0[t] = u[t]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _merge(rows, first, copy, copy0):
+    """rows[first + i] ← rows[first + i] + (copy[i] − copy0[i]); copy[i] ← copy0[i] ← the sum."""
+    for i in range(copy.shape[0]):
+        u, c, c0 = rows[first + i], copy[i], copy0[i]
+        for t in range(u.shape[0]):
+            x = u[t] + (c[t] - c0[t])
+            u[t] = x
+            c[t] = x
+            c0[t] = x
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def load_hot_rows(out_w, out_b, use_bias, hot):
+    """copy ← copy at the last merge ← the shared rows (at the start of a chunk)."""
+    first = hot.meta[0]
+    _load(out_w, first, hot.w, hot.w0)
+    if use_bias:
+        for i in range(hot.b.shape[0]):
+            hot.b[i] = hot.b0[i] = out_b[first + i]
+    hot.meta[2] = 0
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def merge_hot_rows(out_w, out_b, use_bias, hot):
+    """u ← u + (copy − copy at the last merge); copy ← copy at the last merge ← u."""
+    first = hot.meta[0]
+    _merge(out_w, first, hot.w, hot.w0)
+    if use_bias:
+        for i in range(hot.b.shape[0]):
+            b = out_b[first + i] + (hot.b[i] - hot.b0[i])
+            out_b[first + i] = b
+            hot.b[i] = hot.b0[i] = b
+    hot.meta[2] = 0
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def count_example(out_w, out_b, use_bias, hot):
+    """Count one example; merge when merge_every of them have passed since the last merge."""
+    hot.meta[2] += 1
+    if hot.meta[2] >= hot.meta[1]:
+        merge_hot_rows(out_w, out_b, use_bias, hot)
