@@ -2,12 +2,15 @@
 
     python benchmarks/compare_trees.py --trees OLD,NEW [--reps 4] [--corpus PATH]
                                        [--options '{"arch": "sg", "objective": "ns", "epochs": 1, "workers": 1}']
+                                       [--seeds 1,2,3,4,5] [--quality]
 
 Each run is a fresh process that imports w2v_nce from its tree (a checkout or `git worktree`) and trains the
 corpus with the given options (w2v_nce.train's keywords, seed 1 unless given); the training seconds of the
 model's stats are compared. One untimed run per tree first fills its kernel cache. The order of the trees
 alternates between repetitions. Printed: every run, then per tree the median seconds and the median [range] of
-the per-repetition speed ratios against the first tree.
+the per-repetition speed ratios against the first tree. --seeds: repetition i trains with the i-th seed (one
+repetition per seed); --quality: every run's vectors are also evaluated (analogy, WS353, SimLex by gensim's
+evaluators), and per tree the median [range] over the repetitions, with the paired differences to the first tree.
 """
 import json
 import os
@@ -21,38 +24,55 @@ RUN = r'''
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import w2v_nce
-options = dict(seed=1, **json.loads(sys.argv[3]))
-print(json.dumps(w2v_nce.train(sys.argv[2], **options).stats["train_seconds"]))
+options = {"seed": 1, **json.loads(sys.argv[3])}
+model = w2v_nce.train(sys.argv[2], **options)
+if sys.argv[4]:
+    sys.path.insert(0, sys.argv[4])
+    import common
+    quality = common.evaluate(model.to_keyedvectors())
+else:
+    quality = {}
+print(json.dumps(dict(seconds=model.stats["train_seconds"], **quality)))
 '''
 
 
-def train_seconds(tree, corpus, options):
-    out = subprocess.run([sys.executable, "-c", RUN, tree, corpus, json.dumps(options)], capture_output=True,
-                         text=True)
+def train_run(tree, corpus, options, quality=False):
+    """{seconds: training seconds, and with quality: analogy, ws353, simlex} of one run in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", RUN, tree, corpus, json.dumps(options), common.HERE if quality else ""],
+                         capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"{tree}: training failed\n{out.stderr[-2000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     p = common.parser(__doc__, reps=4)
     p.add_argument("--trees", required=True, help="comma-separated source trees; ratios are against the first")
     p.add_argument("--options", default='{"arch": "sg", "objective": "ns", "epochs": 1, "workers": 1}')
+    p.add_argument("--seeds", help="comma-separated seeds, one repetition each (instead of --reps)")
+    p.add_argument("--quality", action="store_true", help="evaluate every run's vectors too")
     a = p.parse_args()
     options = json.loads(a.options)
+    seeds = [int(x) for x in a.seeds.split(",")] if a.seeds else [options.get("seed", 1)] * a.reps
     trees = [os.path.abspath(t) for t in a.trees.split(",")]
     for t in trees:
-        train_seconds(t, a.corpus, dict(options, epochs=1))
-    seconds = {t: [] for t in trees}
-    for i in range(a.reps):
+        train_run(t, a.corpus, dict(options, epochs=1))
+    runs = {t: [] for t in trees}
+    for i, seed in enumerate(seeds):
         for t in trees if i % 2 == 0 else trees[::-1]:
-            seconds[t].append(train_seconds(t, a.corpus, options))
-            print(f"  rep {i + 1} {t}: {seconds[t][-1]:.3f} s", flush=True)
-    first = seconds[trees[0]]
+            runs[t].append(train_run(t, a.corpus, dict(options, seed=seed), a.quality))
+            print(f"  rep {i + 1} (seed {seed}) {t}: " + ", ".join(f"{k} {v:.4f}" for k, v in runs[t][-1].items()),
+                  flush=True)
+    first = runs[trees[0]]
     for t in trees:
-        ratios = [b / x for b, x in zip(first, seconds[t])]
-        print(f"{t}: median {statistics.median(seconds[t]):.3f} s, speed × first "
+        ratios = [b["seconds"] / x["seconds"] for b, x in zip(first, runs[t])]
+        print(f"{t}: median {statistics.median(r['seconds'] for r in runs[t]):.3f} s, speed × first "
               f"{common.median_range(ratios, '.3f')}")
+        for key in ("analogy", "ws353", "simlex") if a.quality else ():
+            values = [r[key] for r in runs[t]]
+            diffs = [x[key] - b[key] for b, x in zip(first, runs[t])]
+            print(f"    {key} {common.median_range(values, '.4f')}, paired − first "
+                  f"{common.median_range(diffs, '+.4f')}")
 
 
 if __name__ == "__main__":

@@ -231,18 +231,14 @@ def with_tree(tables, tree):
 CACHE_LINE = 64
 
 
-_COLOR = [0]
-
-
 def line_aligned(a):
     """A copy of the 1-d array a that starts on a cache line and shares no line with other data.
 
     Threads write their private state constantly; two threads' arrays on one cache line would move the line
     between cores on every write (false sharing).
     """
-    buf = np.zeros(a.nbytes + 8192 + 2 * CACHE_LINE, np.uint8)
-    _COLOR[0] = (_COLOR[0] + 1) % 64
-    start = (-buf.ctypes.data % 4096) + 64 * _COLOR[0]
+    buf = np.zeros(a.nbytes + 2 * CACHE_LINE, np.uint8)
+    start = -buf.ctypes.data % CACHE_LINE
     out = buf[start:start + a.nbytes].view(a.dtype)
     out[:] = a
     return out
