@@ -119,6 +119,15 @@ def sgemm_gflops(n, rng):
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
+def sgemm_gflops_in_child(n, seed):
+    """sgemm_gflops in a child process: after a product OpenBLAS's threads keep spinning for a while, and in the
+    measuring process they would take the cores from what is timed next."""
+    code = (f"import sys; sys.path.insert(0, {HERE!r}); import numpy, common; "
+            f"print(common.sgemm_gflops({int(n)}, numpy.random.default_rng({int(seed)})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def cpu_model():
     """The processor's model name as lscpu prints it (Linux: /proc/cpuinfo's "model name"), for speed tables."""
     try:

@@ -10,6 +10,7 @@ trained are exactly those taken.
 import threading
 import time
 
+import numba
 import numpy as np
 
 from ..core.errors import W2VError
@@ -123,6 +124,15 @@ class Engine:
         self.diverged = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        if self.blocked is None:
+            self._load_kernel()
+
+    def _load_kernel(self):
+        """Compile the objective's chunk kernel for this run's argument types now (from Numba's cache when it is
+        there), so that loading it is not counted as training time."""
+        empty = np.frombuffer(b"", dtype=np.int32)  # a chunk's stream is read-only, as encoded.read gives it
+        args = (self.arch, (empty, 0, 0, 0.0, 0.0), self.weights, self.settings, self.tables, self.states[0])
+        self.train_chunk.compile(tuple(numba.typeof(a) for a in args))
 
     def optimizer_state(self):
         """What a resumed run's optimizer continues from (model.Model.optimizer_state): the blocked softmax's
