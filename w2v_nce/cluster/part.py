@@ -7,13 +7,13 @@ are), which keeps the counted stream; the part that holds the piece is opened on
 sentences (on any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
 the shared files, on a surviving worker.
 
-Synchronizations and rounds are numbered. Round s's task of every part takes every part's round s − 1 result
-as its input, so Dask moves each part's changes worker to worker (not through the driver), and it starts by
-applying them: base ← base + c · Σ_p Δ_p, c the job's change scale (plan.combine_factors), added in part
-order, so every worker computes the same base: the global weights W. A round's changes Δ_p = W_p − W_base of
-the rows synchronized after it are rounded to bfloat16 (half the bytes of float32; bfloat16.py) and stay on
-their worker. A part keeps, before a round, a copy of its rows that differ
-from base, to redo the round from after a failure (recovery.py).
+Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 as
+its input (every part's change, or every combined shard: exchange.py), so Dask moves it worker to worker (not
+through the driver), and it starts by applying it: base ← base + c · Σ_p Δ_p, c the job's change scale
+(plan.combine_factors), added in part order, so every worker computes the same base: the global weights W. A
+round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
+float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
+copy of its rows that differ from base, to redo the round from after a failure (recovery.py).
 """
 import dataclasses
 import os
@@ -28,7 +28,7 @@ import numpy as np
 from ..kernels.noise import NoiseDistribution
 from ..prepare.vocab import Vocabulary
 from ..training.engine import Engine
-from . import bfloat16
+from . import bfloat16, exchange
 from .pieces import count_piece, encode_part
 
 try:
@@ -113,9 +113,10 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
-        # the changes of round s, in bfloat16, in buffer s % 2: those of a round stay valid while the next round
-        # runs, for the workers that still fetch them
-        self.deltas = [tuple(np.empty(a.shape, np.uint16) for a in local) for _ in range(2)]
+        # the change of round s (the changed rows' numbers and their Δ in bfloat16) in buffer s % 2: that of a
+        # round stays valid while the next round runs, for the workers that still fetch it
+        self.deltas = [tuple((np.empty(len(a), np.int32), np.empty((len(a), a[:1].size), np.uint16)) for a in local)
+                       for _ in range(2)]
         self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
         # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
         self.equal = [len(a) for a in local]
@@ -147,23 +148,26 @@ class Part:
         engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
         return engine.tally()
 
-    def apply_changes(self, s, changes, scale):
-        """Synchronization s from the changes of round s of every part, in part order: base ← base + scale ·
-        Σ_p Δ_p, the same additions on every worker; the synchronized rows of the local weights are set to base.
-        Nothing if s is applied already."""
+    def apply(self, s, received, shards, scale):
+        """Synchronization s from the exchange of round s (exchange.py): every part's change in part order
+        (shards = 1: base ← base + scale · Σ_p Δ_p), or every combined shard (their rows written into base); the
+        synchronized rows of the local weights are set to base. Returns the digest of the rows written (None if
+        s is applied already)."""
         if self.synced >= s:
-            return
+            return None
         if self.synced != s - 1 or self.trained != s:
             raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
                                f"{self.trained}")
-        for i, (local, base) in enumerate(zip(self.weights, self.base)):
-            n = len(changes[0][i])
-            rows = base[:n]
-            for c in changes:
-                bfloat16.add_into(rows.reshape(-1), c[i].reshape(-1), scale)
-            np.copyto(local[:n], rows)
+        if shards == 1:
+            written = exchange.apply_changes(self.base, received, scale)
+        else:
+            written = exchange.apply_combined(self.base, received)
+        n_in, n_out = received[0][0]
+        for i, (local, base, n) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out))):
+            np.copyto(local[:n], base[:n])
             self.equal[i] = n
         self.synced = s
+        return exchange.digest(self.base, written)
 
     def set_rows(self, s, push):
         """Synchronization s from its result: rows[:n_in] of the input vectors, [:n_out] of the output vectors
@@ -186,13 +190,14 @@ class Part:
         self.equal = [0] * len(self.weights)
 
     def changes(self, s, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization, round s, in bfloat16 (views of buffer
-        s % 2), and whether every Δ is finite."""
-        out, bad = [], 0
-        for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
-            bad += bfloat16.difference_into(local[:n].reshape(-1), base[:n].reshape(-1), delta[:n].reshape(-1))
-            out.append(delta[:n])
-        return tuple(out), bad == 0
+        """The change of round s (exchange.py): the rows < n_in, n_out whose Δ since their last synchronization
+        is not zero in bfloat16, with their Δ (views of buffer s % 2); and whether every Δ is finite."""
+        rows, bad = [], 0
+        for local, base, (ids, values), n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
+            k, b = bfloat16.changed_rows_into(local[:n].reshape(n, -1), base[:n].reshape(n, -1), ids, values)
+            bad += b
+            rows.append((ids[:k], values[:k]))
+        return ((n_in, n_out), tuple(rows)), bad == 0
 
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1), if any."""
@@ -229,16 +234,28 @@ def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, we
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
 
-def _part_round(store_name, index, attempt, s, prev, scale, epoch, chunk_ids, words_from, words_to, n_in, n_out):
-    """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
-    train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
+def _received(prev, shards):
+    """What the tasks of the exchange of a round (exchange.py) give: every part's change (from each part's round
+    result) or every combined shard."""
+    return [r[0][0] for r in prev] if shards == 1 else list(prev)
+
+
+def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk_ids, words_from, words_to, n_in,
+                n_out):
+    """Round s: apply synchronization s − 1 from prev (the exchange of round s − 1, or None), keep a copy, train
+    the round's chunks; returns the round's change cut into `shards` pieces (exchange.split) and its report:
+    (loss, examples, seconds, finite, the pieces' bytes if shards > 1, the bytes of each part's change or
+    combined shard applied, the digest of the rows that synchronization wrote)."""
     part = _store(store_name).parts[index]
     with part.lock:
         # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
         if attempt != part.attempt or part.trained >= s:
             return None
+        applied, digest = (), None
         if prev is not None:
-            part.apply_changes(s - 1, [p[0] for p in prev], scale)
+            received = _received(prev, shards)
+            digest = part.apply(s - 1, received, shards, scale)
+            applied = tuple(exchange.nbytes(x) for x in received)
         if part.synced != s - 1 or part.trained != s - 1:
             raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
         part.keep()
@@ -246,15 +263,34 @@ def _part_round(store_name, index, attempt, s, prev, scale, epoch, chunk_ids, wo
         t0 = time.perf_counter()
         tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
-        changes, finite = part.changes(s, n_in, n_out)
-        report = (float(tally[0]), float(tally[1]), seconds, finite)
+        change, finite = part.changes(s, n_in, n_out)
+        pieces = exchange.split(change, shards)
+        scattered = tuple(exchange.nbytes(x) for x in pieces) if shards > 1 else ()
+        report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
         part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
         part.reports[s] = report
-        return changes, report
+        return pieces, report
 
 
 def _round_report(result):
     return None if result is None else result[1]
+
+
+def _piece(result, j):
+    """Piece j of a round's change (on its part's worker), for the worker of part j."""
+    return None if result is None else result[0][j]
+
+
+def _combine_shard(store_name, index, attempt, s, pieces, scale):
+    """Shard `index` of synchronization s, on the worker of part `index` (whose base is at s − 1): the pieces
+    of every part's round s change, in part order, combined (exchange.combine)."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        if attempt != part.attempt or any(p is None for p in pieces):
+            return None
+        if part.synced != s - 1:
+            raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
+        return exchange.combine(part.base, pieces, scale)
 
 
 def _part_settle(store_name, index, attempt):
@@ -281,12 +317,13 @@ def _part_set_rows(store_name, index, attempt, s, push):
         return part.state()
 
 
-def _part_weights(store_name, index, s, prev, scale):
-    """The global weights after synchronization s (applied here first from prev if needed): a copy of base."""
+def _part_weights(store_name, index, s, prev, shards, scale):
+    """The global weights after synchronization s (applied here first from prev, the exchange of round s, if
+    needed): a copy of base."""
     part = _store(store_name).parts[index]
     with part.lock:
         if prev is not None:
-            part.apply_changes(s, [p[0] for p in prev], scale)
+            part.apply(s, _received(prev, shards), shards, scale)
         if part.synced != s:
             raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
         return tuple(a.copy() for a in part.base)
