@@ -41,7 +41,7 @@ class ClusterJob:
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
         self.exchange = exchange_of(sync.exchange, self.n_parts)
         self.shards = self.n_parts if self.exchange == SHARDED else 1
-        self.exchanges = {}  # round → (attempt, its tasks' keys, the exchange's futures) of the sharded exchange
+        self.exchanges = {}  # round → [(attempt, its tasks' keys, pieces, combined shards)] of the sharded exchange
         # the options the parts train with: the rate raised by rate_factor
         self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
                                              min_alpha=opts.min_alpha * self.rate_factor)
@@ -118,14 +118,16 @@ class ClusterJob:
         if tasks is None or self.shards == 1:
             return tasks
         keys = [t.key for t in tasks]
-        made = self.exchanges.get(s)
-        if made is None or made[0] != self.attempt or made[1] != keys:
+        made = self.exchanges.setdefault(s, [])
+        if not made or made[-1][:2] != (self.attempt, keys):
             on = self.placement
             pieces = [[on.after(_piece, p, t, j) for j in range(self.shards)] for p, t in enumerate(tasks)]
             shards = [on.on_part(_combine_shard, j, self.attempt, s, [pieces[p][j] for p in range(len(tasks))],
                                  self.change_scale) for j in range(self.shards)]
-            made = self.exchanges[s] = (self.attempt, keys, shards)
-        return made[2]
+            # every future made stays held until the round is done with: the scheduler cancels a task's
+            # dependents with it, and asserts that a client holds each of them
+            made.append((self.attempt, keys, pieces, shards))
+        return made[-1][3]
 
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""

@@ -31,8 +31,8 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
     (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
     words a part trains per round), sync_combine (one of plan.COMBINES) and sync_exchange (one of
     exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on);
-    on_round_end(info) is called after every round. The workers given are the threads per part (default: the Dask worker's threads). Returns a Model
-    like a local run's, with model.stats["distributed"]."""
+    on_round_end(info) is called after every round. The workers given are the threads per part (default: the
+    Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
     import_distributed()
     sync = Sync(sync, sync_words, sync_combine, sync_exchange)
     names = cluster_names(corpus)
