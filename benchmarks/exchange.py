@@ -45,6 +45,8 @@ def run(client, corpus, exchange, s, epochs):
                 tasks_per_round=d.get("tasks_per_round"), wall_seconds=wall, train_seconds=m.stats["train_seconds"],
                 r=part_words * rounds / d["compute_seconds"], L=(d["round_seconds"] - d["compute_seconds"]) / rounds,
                 round_seconds=d["round_seconds"] / rounds, words_per_second=m.stats["words_per_second"],
+                bytes_per_change=d.get("bytes_per_change"), bytes_combined_per_round=d.get("bytes_combined_per_round"),
+                synced_rows_per_round=d.get("synced_rows_per_round"),
                 version=w2v_nce.__file__)
 
 

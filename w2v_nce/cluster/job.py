@@ -50,6 +50,7 @@ class ClusterJob:
                           exchange=self.exchange, tasks_per_round=self.n_parts * (2 + (self.n_parts + 1 if
                                                                                     self.shards > 1 else 0)),
                           rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0,
+                          change_bytes=0, changes=0, combined_bytes=0, combined=0, synced_rows=0,
                           sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
         self.attempt = 0
         # rounds and synchronizations numbered from the weights given (0); the driver's W is at w_seq, the last
@@ -197,12 +198,28 @@ class ClusterJob:
         if r is not None:
             st["rounds"] += 1
         st["checked_syncs"] += len(digests)
+        st["synced_rows"] += plan["synced_rows"] if r is not None else 0
+        self._count_sizes(got)
         st["sync_bytes"] += sent
         st["round_seconds"] += wall
         st["compute_seconds"] += compute
         st["sync_seconds"] += max(wall - compute, 0.0)
         self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=plan["words_to"],
                                synced_rows=plan["synced_rows"], bytes=sent, seconds=wall, compute_seconds=compute)
+
+    def _count_sizes(self, got):
+        """The sizes of the parts' changes and of the combined shards in the round's reports, into stats (their
+        means model the exchange's bytes)."""
+        st = self.stats
+        applied = next((rep[5] for rep in got.values() if rep[5]), ())
+        if self.shards > 1:
+            st["change_bytes"] += sum(sum(rep[4]) for rep in got.values())
+            st["changes"] += len(got)
+            st["combined_bytes"] += sum(applied)
+            st["combined"] += 1 if applied else 0
+        else:  # the previous round's changes
+            st["change_bytes"] += sum(applied)
+            st["changes"] += len(applied)
 
     def cancel_after(self, s):
         """Cancel the tasks of the rounds after s (they do nothing once the parts have settled)."""

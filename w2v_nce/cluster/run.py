@@ -194,6 +194,9 @@ def _model(job, run, vocab, opts, prep_seconds):
     # as many)
     per_round = s["sync_bytes"] / rounds
     cluster = dict(s, bytes_per_round=per_round, bytes_per_worker_round=per_round / workers,
+                   bytes_per_change=s["change_bytes"] / max(s["changes"], 1),
+                   bytes_combined_per_round=s["combined_bytes"] / max(s["combined"], 1),
+                   synced_rows_per_round=s["synced_rows"] / rounds,
                    rounds_per_epoch=job.rounds, workers=workers,
                    part_words=[int(np.sum(job.part_raw[p])) for p in range(job.n_parts)])
     stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,
