@@ -13,7 +13,7 @@ import numpy as np
 
 from . import recovery
 from .exchange import SHARDED, exchange_of
-from .part import _combine_shard, _open_part, _part_round, _part_weights, _piece, _round_report
+from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -41,14 +41,13 @@ class ClusterJob:
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
         self.exchange = exchange_of(sync.exchange, self.n_parts)
         self.shards = self.n_parts if self.exchange == SHARDED else 1
-        self.exchanges = {}  # round → [(attempt, its tasks' keys, pieces, combined shards)] of the sharded exchange
+        self.exchanges = {}  # round → [(attempt, its tasks' keys, combined shards)] of the sharded exchange
         # the options the parts train with: the rate raised by rate_factor
         self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
                                              min_alpha=opts.min_alpha * self.rate_factor)
         self.stats = dict(sync=sync.mode, combine=self.combine, rate_factor=self.rate_factor,
                           change_scale=self.change_scale, sync_words=sync.words, parts=self.n_parts,
-                          exchange=self.exchange, tasks_per_round=self.n_parts * (2 + (self.n_parts + 1 if
-                                                                                    self.shards > 1 else 0)),
+                          exchange=self.exchange, tasks_per_round=self.n_parts * (3 if self.shards > 1 else 2),
                           rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0,
                           change_bytes=0, changes=0, combined_bytes=0, combined=0, synced_rows=0,
                           sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
@@ -114,21 +113,20 @@ class ClusterJob:
 
     def exchanged(self, s, tasks):
         """What round s + 1's tasks take from round s's tasks (every part's, in part order; None: nothing): those
-        tasks (direct), or the tasks of the sharded exchange's combined shards: piece j of every part's change
-        goes to the worker of part j, which combines them (made once per round and attempt)."""
+        tasks (direct), or the tasks of the sharded exchange's combined shards: the worker of part j pulls piece
+        j of every part's change from their workers and combines them (made once per round and attempt)."""
         if tasks is None or self.shards == 1:
             return tasks
         keys = [t.key for t in tasks]
         made = self.exchanges.setdefault(s, [])
         if not made or made[-1][:2] != (self.attempt, keys):
-            on = self.placement
-            pieces = [[on.after(_piece, p, t, j) for j in range(self.shards)] for p, t in enumerate(tasks)]
-            shards = [on.on_part(_combine_shard, j, self.attempt, s, [pieces[p][j] for p in range(len(tasks))],
-                                 self.change_scale) for j in range(self.shards)]
+            hosts = [self.hosts[p] for p in range(len(tasks))]
+            shards = [self.placement.on_part(_combine_shard, j, self.attempt, s, tasks, hosts, self.change_scale)
+                      for j in range(self.shards)]
             # every future made stays held until the round is done with: the scheduler cancels a task's
             # dependents with it, and asserts that a client holds each of them
-            made.append((self.attempt, keys, pieces, shards))
-        return made[-1][3]
+            made.append((self.attempt, keys, shards))
+        return made[-1][2]
 
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""

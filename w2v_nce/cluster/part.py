@@ -15,6 +15,7 @@ round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded 
 float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
 copy of its rows that differ from base, to redo the round from after a failure (recovery.py).
 """
+import asyncio
 import dataclasses
 import os
 import shutil
@@ -41,6 +42,8 @@ except ImportError:  # the dask extra is not installed: connection.import_distri
 # training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
 # the worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
+# The worker handler that serves a piece of a part's change to the worker combining its shard.
+PIECE_OP = "w2v_nce_piece"
 
 
 class PartStore(_PluginBase):
@@ -61,6 +64,7 @@ class PartStore(_PluginBase):
         self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
         for pc in self.paused:
             pc.stop()
+        worker.handlers[PIECE_OP] = _piece_server(worker)
 
     def teardown(self, worker):
         for part in list(self.parts.values()):
@@ -124,6 +128,7 @@ class Part:
         self.synced = self.trained = synced
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
+        self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
         self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                              local, total_words=total_words, chunk_key=index << 32)
         self.weights = (self.engine.in_w, self.engine.out_w, self.engine.out_b)
@@ -249,8 +254,8 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
     part = _store(store_name).parts[index]
     with part.lock:
         # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
-        if attempt != part.attempt or part.trained >= s:
-            return None
+        if attempt != part.attempt or part.trained >= s or (prev is not None and any(x is None for x in prev)):
+            return None  # (an exchange task of an older attempt, or one that lost a worker, gives None)
         applied, digest = (), None
         if prev is not None:
             received = _received(prev, shards)
@@ -269,24 +274,68 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
         report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
         part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
         part.reports[s] = report
-        return pieces, report
+        if shards == 1:
+            return pieces, report
+        # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
+        part.outbox = {k: v for k, v in part.outbox.items() if k >= s - 1}
+        part.outbox[s] = pieces
+        return None, report
 
 
 def _round_report(result):
     return None if result is None else result[1]
 
 
-def _piece(result, j):
-    """Piece j of a round's change (on its part's worker), for the worker of part j."""
-    return None if result is None else result[0][j]
+def _piece_server(worker):
+    """The worker's handler PIECE_OP: piece j of part `part`'s round s change, if this worker holds it (else
+    None)."""
+    from distributed.protocol import to_serialize
+
+    def serve_piece(store=None, part=None, s=None, j=None):
+        plugin = worker.plugins.get(store)
+        held = plugin.parts.get(part) if plugin is not None else None
+        pieces = held.outbox.get(s) if held is not None else None
+        return {"piece": None if pieces is None else to_serialize(pieces[j])}
+
+    return serve_piece
 
 
-def _combine_shard(store_name, index, attempt, s, pieces, scale):
-    """Shard `index` of synchronization s, on the worker of part `index` (whose base is at s − 1): the pieces
-    of every part's round s change, in part order, combined (exchange.combine)."""
+def _pull_pieces(store_name, s, j, hosts):
+    """Piece j of every part's round s change, in part order, from the workers that hold them (hosts: part →
+    worker address), worker to worker (not through the scheduler); None if one is missing or its worker is
+    unreachable."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    worker = get_worker()
+
+    async def one(p, host):
+        if host == worker.address:
+            held = _store(store_name).parts.get(p)
+            pieces = held.outbox.get(s) if held is not None else None
+            return None if pieces is None else pieces[j]
+        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, part=p, s=s, j=j))["piece"]
+
+    async def every():
+        return await asyncio.gather(*(one(p, h) for p, h in enumerate(hosts)))
+
+    try:
+        pieces = sync(worker.loop, every)
+    except OSError:  # a worker lost: the driver recovers the round
+        return None
+    return None if any(p is None for p in pieces) else pieces
+
+
+def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
+    """Shard `index` of synchronization s, on the worker of part `index` (whose base is at s − 1), once every
+    part's round s task (rounds) is done: the pieces of their changes, pulled from their workers (hosts), added
+    in part order (exchange.combine). None for a task of an older attempt or if a piece cannot be had."""
     part = _store(store_name).parts[index]
+    if attempt != part.attempt or any(r is None for r in rounds):
+        return None
+    pieces = _pull_pieces(store_name, s, index, hosts)
     with part.lock:
-        if attempt != part.attempt or any(p is None for p in pieces):
+        if pieces is None or attempt != part.attempt:
             return None
         if part.synced != s - 1:
             raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
