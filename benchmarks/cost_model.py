@@ -9,8 +9,8 @@ many, on a full-duplex link of B bytes/s), L the time of the round not spent tra
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
 round's combined shards (float32 rows of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
-node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct, N² + 3N sharded (a round task and a report per
-node; sharded also N² pieces and N combines). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
+node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
+(and a combine per node). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
 """
 import argparse
 
@@ -22,7 +22,7 @@ def table(a):
         k = n.bit_length() - 2  # N = 2 → 0, 4 → 1, 8 → 2
         g = combined[k] if n & (n - 1) == 0 and 0 <= k < len(combined) else a.gmax
         for how, b, tasks in (("direct", (n - 1) * a.change, 2 * n),
-                              ("sharded", (n - 1) / n * (a.change + g), n * n + 3 * n)):
+                              ("sharded", (n - 1) / n * (a.change + g), 3 * n)):
             lat = a.L0 + a.tau * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
                 t = a.w / a.r + b * 1e6 / (gbit * 1e9 / 8) + lat

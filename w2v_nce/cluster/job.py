@@ -41,7 +41,7 @@ class ClusterJob:
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
         self.exchange = exchange_of(sync.exchange, self.n_parts)
         self.shards = self.n_parts if self.exchange == SHARDED else 1
-        self.exchanges = {}  # round → [(attempt, its tasks' keys, combined shards)] of the sharded exchange
+        self.shard_tasks = ShardTasks()
         # the options the parts train with: the rate raised by rate_factor
         self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
                                              min_alpha=opts.min_alpha * self.rate_factor)
@@ -112,21 +112,8 @@ class ClusterJob:
         self.raw_per_epoch = self.epoch_plan.raw_per_epoch
 
     def exchanged(self, s, tasks):
-        """What round s + 1's tasks take from round s's tasks (every part's, in part order; None: nothing): those
-        tasks (direct), or the tasks of the sharded exchange's combined shards: the worker of part j pulls piece
-        j of every part's change from their workers and combines them (made once per round and attempt)."""
-        if tasks is None or self.shards == 1:
-            return tasks
-        keys = [t.key for t in tasks]
-        made = self.exchanges.setdefault(s, [])
-        if not made or made[-1][:2] != (self.attempt, keys):
-            hosts = [self.hosts[p] for p in range(len(tasks))]
-            shards = [self.placement.on_part(_combine_shard, j, self.attempt, s, tasks, hosts, self.change_scale)
-                      for j in range(self.shards)]
-            # every future made stays held until the round is done with: the scheduler cancels a task's
-            # dependents with it, and asserts that a client holds each of them
-            made.append((self.attempt, keys, shards))
-        return made[-1][2]
+        """What round s + 1's tasks take from round s's tasks (every part's, in part order; None: nothing)."""
+        return self.shard_tasks.inputs(self, s, tasks) if tasks is not None and self.shards > 1 else tasks
 
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
@@ -174,8 +161,7 @@ class ClusterJob:
         for old in [k for k in self.plans if k < s]:
             self.tasks.pop(old, None)
             del self.plans[old]
-        for old in [k for k in self.exchanges if k < s - 1]:
-            del self.exchanges[old]
+        self.shard_tasks.forget_before(s - 1)
         plan = self.plans[s]
         self._count_round(epoch, r, plan, reports, time.perf_counter() - t0)
         got = [rep for rep in reports.values() if rep is not None]
@@ -197,27 +183,13 @@ class ClusterJob:
             st["rounds"] += 1
         st["checked_syncs"] += len(digests)
         st["synced_rows"] += plan["synced_rows"] if r is not None else 0
-        self._count_sizes(got)
+        count_sizes(st, got, self.shards)
         st["sync_bytes"] += sent
         st["round_seconds"] += wall
         st["compute_seconds"] += compute
         st["sync_seconds"] += max(wall - compute, 0.0)
         self.last_round = dict(epoch=epoch, round=r, rounds=self.rounds, words_done=plan["words_to"],
                                synced_rows=plan["synced_rows"], bytes=sent, seconds=wall, compute_seconds=compute)
-
-    def _count_sizes(self, got):
-        """The sizes of the parts' changes and of the combined shards in the round's reports, into stats (their
-        means model the exchange's bytes)."""
-        st = self.stats
-        applied = next((rep[5] for rep in got.values() if rep[5]), ())
-        if self.shards > 1:
-            st["change_bytes"] += sum(sum(rep[4]) for rep in got.values())
-            st["changes"] += len(got)
-            st["combined_bytes"] += sum(applied)
-            st["combined"] += 1 if applied else 0
-        else:  # the previous round's changes
-            st["change_bytes"] += sum(applied)
-            st["changes"] += len(applied)
 
     def cancel_after(self, s):
         """Cancel the tasks of the rounds after s (they do nothing once the parts have settled)."""
@@ -263,3 +235,42 @@ def round_bytes(reports, hosts):
             taken.add(hosts[p])
             sent += sum(b for q, b in enumerate(applied) if hosts[q] != hosts[p])
     return sent
+
+
+def count_sizes(stats, got, shards):
+    """The sizes of the parts' changes and of the combined shards in a round's reports (got: {part: report}),
+    into stats (their means model the exchange's bytes)."""
+    applied = next((rep[5] for rep in got.values() if rep[5]), ())
+    if shards > 1:
+        stats["change_bytes"] += sum(sum(rep[4]) for rep in got.values())
+        stats["changes"] += len(got)
+        stats["combined_bytes"] += sum(applied)
+        stats["combined"] += 1 if applied else 0
+    else:  # the previous round's changes
+        stats["change_bytes"] += sum(applied)
+        stats["changes"] += len(applied)
+
+
+class ShardTasks:
+    """The tasks of the sharded exchange of each round: the worker of part j pulls piece j of every part's
+    change from their workers and combines them (part._combine_shard), once every part's round task is done."""
+
+    def __init__(self):
+        self.made = {}  # round → [(attempt, its round tasks' keys, the combined shards' tasks)]
+
+    def inputs(self, job, s, tasks):
+        """The combined shards of round s (tasks: every part's round s task), made once per round and attempt."""
+        keys = [t.key for t in tasks]
+        made = self.made.setdefault(s, [])
+        if not made or made[-1][:2] != (job.attempt, keys):
+            hosts = [job.hosts[p] for p in range(len(tasks))]
+            shards = [job.placement.on_part(_combine_shard, j, job.attempt, s, tasks, hosts, job.change_scale)
+                      for j in range(job.shards)]
+            # every future made stays held until the round is done with: the scheduler cancels a task's
+            # dependents with it, and asserts that a client holds each of them
+            made.append((job.attempt, keys, shards))
+        return made[-1][2]
+
+    def forget_before(self, s):
+        for old in [k for k in self.made if k < s]:
+            del self.made[old]
