@@ -9,13 +9,15 @@ bundled sample loads Numba's cache in every process first. Settings: skip-gram, 
 k 5, sample 1e-3, the default synchronization (stratified rows, "scaled" updates). Per run: V, the rounds,
 bytes per worker per round (model.stats["distributed"]["bytes_per_worker_round"]: the bytes that crossed between
 workers in the job's rounds, per round and worker), the tasks of a round, r (a part's raw words per round over
-the slowest part's training time in it, median-free: totals over the job) and L (a round's time not spent
-training by the slowest part: waiting for the exchange, scheduling, applying and computing the changes).
+the slowest part's training time in it, totals over the job) and L (a round's time not spent
+training by the slowest part: waiting for the exchange, scheduling, applying and computing the changes; the mean
+over the rounds, and the median round's).
 "--exchanges -" passes no sync_exchange (for a version of w2v-nce that has none).
 """
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -33,9 +35,14 @@ def run(client, corpus, exchange, s, epochs):
     import w2v_nce
 
     extra = {} if exchange == "-" else dict(sync_exchange=exchange)
+    idle = []  # each round's time not spent training by its slowest part
+
+    def on_round_end(info):
+        idle.append(info["seconds"] - info["compute_seconds"])
+
     t0 = time.perf_counter()
     m = w2v_nce.train(corpus, client=client, dim=s.dim, epochs=epochs, min_count=s.min_count, seed=s.seed,
-                      sync_words=s.sync_words, **SETTINGS, **extra)
+                      sync_words=s.sync_words, on_round_end=on_round_end, **SETTINGS, **extra)
     wall = time.perf_counter() - t0
     d = m.stats["distributed"]
     rounds = max(d["rounds"], 1)
@@ -44,6 +51,7 @@ def run(client, corpus, exchange, s, epochs):
                 rounds=d["rounds"], bytes_per_worker_round=d["bytes_per_worker_round"],
                 tasks_per_round=d.get("tasks_per_round"), wall_seconds=wall, train_seconds=m.stats["train_seconds"],
                 r=part_words * rounds / d["compute_seconds"], L=(d["round_seconds"] - d["compute_seconds"]) / rounds,
+                L_median=statistics.median(idle),
                 round_seconds=d["round_seconds"] / rounds, words_per_second=m.stats["words_per_second"],
                 bytes_per_change=d.get("bytes_per_change"), bytes_combined_per_round=d.get("bytes_combined_per_round"),
                 synced_rows_per_round=d.get("synced_rows_per_round"),
@@ -80,11 +88,11 @@ def main(argv=None):
         cluster.close()
     print(f"\ncorpus {s.corpus}, d {s.dim}, min_count {s.min_count}, {s.epochs} epochs, sync words {s.sync_words}")
     print(f"{'N':>3} {'exchange':>8} {'V':>9} {'rounds':>6} {'MB/worker/round':>15} {'tasks':>5} {'r words/s':>10} "
-          f"{'L s':>6} {'round s':>7} {'words/s':>10}")
+          f"{'L s':>6} {'median':>6} {'round s':>7} {'words/s':>10}")
     for r in rows:
         print(f"{r['workers']:3d} {r['exchange']:>8} {r['vocab']:9,d} {r['rounds']:6d} "
               f"{r['bytes_per_worker_round'] / 1e6:15.3f} {r['tasks_per_round'] or 0:5d} {r['r']:10,.0f} "
-              f"{r['L']:6.3f} {r['round_seconds']:7.3f} {r['words_per_second']:10,.0f}")
+              f"{r['L']:6.3f} {r['L_median']:6.3f} {r['round_seconds']:7.3f} {r['words_per_second']:10,.0f}")
     if s.json:
         with open(s.json, "w") as f:
             json.dump(rows, f, indent=1)
