@@ -269,6 +269,9 @@ def test_direct_and_sharded_exchanges_give_the_same_weights_on_every_worker(clie
         assert d["sync_bytes"] == sum(per_round) > 0 and d["exchange"] == ("sharded" if how == "auto" and
                                                                            d["parts"] == 4 else how.replace(
                                                                                "auto", "direct"))
+    d = models["direct"].stats["distributed"]
+    # direct: every worker takes the other workers' changes, whose sizes its report gives
+    assert d["sync_bytes"] == (d["parts"] - 1) * d["change_bytes"]
     for name in ("input_vectors", "output_vectors"):
         a, b = getattr(models["direct"], name), getattr(models["sharded"], name)
         np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))

@@ -8,8 +8,8 @@ as lines of one value). A row the round left untouched is not in it.
 
 The rule of a synchronization, whatever the exchange: base ← base + c · Σ_p Δ_p, the changes added in part order,
 each value as base += c · float32(Δ) in float32 (bfloat16.add_rows). A value a part did not change adds nothing
-(x + 0 = x), so adding only the rows named gives the weights of adding every row, bit for bit (except a weight
-of −0.0 that a zero change would turn into +0.0).
+(x + 0 = x), so adding only the rows named gives the weights of adding every row, bit for bit (save a weight of
+exactly −0.0, which adding +0 would make +0.0, the same number).
 
 Two exchanges ("direct" and "sharded"):
 - direct: every worker takes every part's change and adds them in part order (apply_changes); a worker receives
