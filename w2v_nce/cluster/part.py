@@ -310,8 +310,8 @@ def _pull_pieces(store_name, s, j, hosts):
     worker = get_worker()
 
     async def one(p, host):
-        if host == worker.address:
-            held = _store(store_name).parts.get(p)
+        if host == worker.address:  # (on the worker's event loop: its plugins, not get_worker's task context)
+            held = worker.plugins[store_name].parts.get(p)
             pieces = held.outbox.get(s) if held is not None else None
             return None if pieces is None else pieces[j]
         return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, part=p, s=s, j=j))["piece"]
