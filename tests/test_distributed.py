@@ -253,13 +253,40 @@ def test_summed_changes_of_four_workers_diverge_and_are_stopped(client4, small_c
         train(small_corpus, client=client4, sync_combine="sum", sync_words=5_000, **FOUR)
 
 
+@pytest.mark.parametrize("client_of", ["client", "client4"])
+def test_direct_and_sharded_exchanges_give_the_same_weights_on_every_worker(client_of, small_corpus, request):
+    """Both exchanges add the same changes in the same order: bit-identical models, for two and four workers;
+    every synchronization after the first round is compared on every worker (their digests, or the run stops);
+    the bytes of the stats are the rounds' bytes."""
+    c = request.getfixturevalue(client_of)
+    models = {}
+    for how in ("direct", "sharded", "auto"):
+        per_round = []
+        models[how] = train(small_corpus, client=c, sync_words=5_000, sync_exchange=how,
+                            on_round_end=lambda info: per_round.append(info["bytes"]), **FAST)
+        d = models[how].stats["distributed"]
+        assert d["checked_syncs"] == d["rounds"] - 1 == len(per_round) - 1
+        assert d["sync_bytes"] == sum(per_round) > 0 and d["exchange"] == ("sharded" if how == "auto" and
+                                                                           d["parts"] == 4 else how.replace(
+                                                                               "auto", "direct"))
+    d = models["direct"].stats["distributed"]
+    # direct: every worker takes the other workers' changes, whose sizes its report gives
+    assert d["sync_bytes"] == (d["parts"] - 1) * d["change_bytes"]
+    for name in ("input_vectors", "output_vectors"):
+        a, b = getattr(models["direct"], name), getattr(models["sharded"], name)
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+@pytest.mark.parametrize("n_workers, exchange", [(2, "direct"), (2, "sharded"), (4, "sharded")])
 @pytest.mark.parametrize("victim, at_round, delay", [(1, 1, None), (0, 2, None), (1, 3, 0.004), (0, 5, 0.0)],
                          ids=["part1-between-rounds", "part0-between-rounds", "part1-in-a-round",
                               "part0-at-epoch-end"])
-def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, at_round, delay):
+def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, at_round, delay, n_workers,
+                                                         exchange):
     import threading
 
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
     c = distributed.Client(cluster)
     try:
         pids = c.run(os.getpid)
@@ -275,13 +302,14 @@ def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, a
                 else:
                     threading.Timer(delay, os.kill, (pids[host], signal.SIGKILL)).start()
 
-        m = train(small_corpus, client=c, sync_words=5_000, on_round_end=kill_one, **FAST)
+        m = train(small_corpus, client=c, sync_words=10_000 // n_workers, sync_exchange=exchange,
+                  on_round_end=kill_one, **FAST)
     finally:
         c.close()
         cluster.close()
     d = m.stats["distributed"]
     assert d["rounds_per_epoch"] == 6 and killed and m.progress["complete"] and len(m.epoch_losses) == 2
-    assert d["failed_rounds"] >= 1 and d["reopened_parts"] >= 1
+    assert d["failed_rounds"] >= 1 and d["reopened_parts"] >= 1 and d["exchange"] == exchange
     assert d["rounds"] == 2 * d["rounds_per_epoch"]  # every round trained once, the failed one redone
     assert m.stats["train_words"] == 2 * 60_000 and np.isfinite(m.input_vectors).all()
     assert m.epoch_losses[1] < m.epoch_losses[0]

@@ -34,20 +34,51 @@ def _widen(typingctx, h):
 
 
 @nb.njit(cache=True, nogil=True)
+def _nearest(x):
+    """The bfloat16 bit pattern nearest the float32 x: its bits u rounded at bit 16, (u + 0x7FFF + bit 16 of u)
+    >> 16; a NaN stays a (quiet) NaN, a value beyond the largest bfloat16 becomes infinite."""
+    u = _bits(x)
+    rounded = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
+    if (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):  # NaN: rounding could carry into the sign
+        rounded = (u >> np.uint32(16)) | np.uint32(0x40)
+    return np.uint16(rounded)
+
+
+@nb.njit(cache=True, nogil=True)
+def _not_finite(h):
+    return (h & np.uint16(0x7F80)) == np.uint16(0x7F80)
+
+
+@nb.njit(cache=True, nogil=True)
 def difference_into(a, b, out):
-    """out ← bfloat16(a − b) elementwise (1-D float32 a, b; uint16 out). The float32 difference d's bits u are
-    rounded at bit 16: (u + 0x7FFF + bit 16 of u) >> 16; a NaN stays a (quiet) NaN, a difference beyond the
-    largest bfloat16 becomes infinite. Returns how many differences are not finite."""
+    """out ← bfloat16(a − b) elementwise (1-D float32 a, b; uint16 out), to nearest (_nearest). Returns how many
+    differences are not finite."""
     bad = 0
     for i in range(a.shape[0]):
-        u = _bits(a[i] - b[i])
-        rounded = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
-        if (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):  # NaN: rounding could carry into the sign
-            rounded = (u >> np.uint32(16)) | np.uint32(0x40)
-        h = np.uint16(rounded)
+        h = _nearest(a[i] - b[i])
         out[i] = h
-        bad += (h & np.uint16(0x7F80)) == np.uint16(0x7F80)
+        bad += _not_finite(h)
     return bad
+
+
+@nb.njit(cache=True, nogil=True)
+def changed_rows_into(a, b, ids, out):
+    """The rows of a − b (2-D float32 a, b of n rows) whose bfloat16 difference has a bit set (is not +0
+    everywhere): their row numbers into ids[:k] (ascending), their bfloat16 differences (as difference_into) into
+    out[:k]. Returns (k, how many differences are not finite)."""
+    k = 0
+    bad = 0
+    for r in range(a.shape[0]):
+        changed = False
+        for e in range(a.shape[1]):
+            h = _nearest(a[r, e] - b[r, e])
+            out[k, e] = h
+            changed = changed or h != np.uint16(0)
+            bad += _not_finite(h)
+        if changed:
+            ids[k] = r
+            k += 1
+    return k, bad
 
 
 @nb.njit(cache=True, nogil=True)
@@ -56,3 +87,14 @@ def add_into(rows, changes, scale):
     s = np.float32(scale)
     for i in range(rows.shape[0]):
         rows[i] += _widen(changes[i]) * s
+
+
+@nb.njit(cache=True, nogil=True)
+def add_rows(rows, at, changes, scale):
+    """rows[at[k]] += scale · float32(changes[k]) for k in order (2-D float32 rows, uint16 bfloat16 changes of
+    the same width): the additions of add_into on the rows a sparse change names."""
+    s = np.float32(scale)
+    for k in range(at.shape[0]):
+        r = at[k]
+        for e in range(rows.shape[1]):
+            rows[r, e] += _widen(changes[k, e]) * s

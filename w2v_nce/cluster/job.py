@@ -2,15 +2,18 @@
 
 The driver submits round s + 1 while round s runs, so that it starts as soon as the changes arrive; it gets only
 each part's loss tally and time, and fetches the global weights W from a part when it needs them (at the end,
-for a checkpoint, after a failure). A failed round is recovered by recovery.py.
+for a checkpoint, after a failure). A failed round is recovered by recovery.py. The exchange of a round's changes
+(exchange.py) is direct (round s + 1's task of every part takes every part's round s result) or sharded (pieces
+of every result go to the workers of the shards' owners, whose combined shards round s + 1's tasks take).
 """
 import dataclasses
 import time
 
 import numpy as np
 
-from . import bfloat16, recovery
-from .part import _open_part, _part_round, _part_weights, _round_report
+from . import recovery
+from .exchange import SHARDED, exchange_of
+from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -36,12 +39,17 @@ class ClusterJob:
         self.combine = sync.combine
         self.n_parts = len(part_entries)
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
+        self.exchange = exchange_of(sync.exchange, self.n_parts)
+        self.shards = self.n_parts if self.exchange == SHARDED else 1
+        self.shard_tasks = ShardTasks()
         # the options the parts train with: the rate raised by rate_factor
         self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
                                              min_alpha=opts.min_alpha * self.rate_factor)
         self.stats = dict(sync=sync.mode, combine=self.combine, rate_factor=self.rate_factor,
                           change_scale=self.change_scale, sync_words=sync.words, parts=self.n_parts,
-                          rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0,
+                          exchange=self.exchange, tasks_per_round=self.n_parts * (3 if self.shards > 1 else 2),
+                          rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0,
+                          change_bytes=0, changes=0, combined_bytes=0, combined=0, synced_rows=0,
                           sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
         self.attempt = 0
         # rounds and synchronizations numbered from the weights given (0); the driver's W is at w_seq, the last
@@ -103,14 +111,19 @@ class ClusterJob:
         self.rounds = self.epoch_plan.rounds
         self.raw_per_epoch = self.epoch_plan.raw_per_epoch
 
+    def exchanged(self, s, tasks):
+        """What round s + 1's tasks take from round s's tasks (every part's, in part order; None: nothing)."""
+        return self.shard_tasks.inputs(self, s, tasks) if tasks is not None and self.shards > 1 else tasks
+
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
         plan = self.plans[s]
         r = plan["round"]
+        inputs = self.exchanged(s - 1, prev)
         out = {}
         for p in parts:
             task = self.placement.on_part(
-                _part_round, p, self.attempt, s, prev, self.change_scale, plan["epoch"],
+                _part_round, p, self.attempt, s, inputs, self.shards, self.change_scale, plan["epoch"],
                 self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
                 plan["words_to"], plan["n_in"], plan["n_out"])
             out[p] = (task, self.placement.after(_round_report, p, task))
@@ -148,6 +161,7 @@ class ClusterJob:
         for old in [k for k in self.plans if k < s]:
             self.tasks.pop(old, None)
             del self.plans[old]
+        self.shard_tasks.forget_before(s - 1)
         plan = self.plans[s]
         self._count_round(epoch, r, plan, reports, time.perf_counter() - t0)
         got = [rep for rep in reports.values() if rep is not None]
@@ -155,18 +169,21 @@ class ClusterJob:
         return tally, plan["words_to"] - plan["words_from"]
 
     def _count_round(self, epoch, r, plan, reports, wall):
-        """The round's figures into stats and last_round; whether every change was finite into `finite`."""
-        n_in, n_out = plan["n_in"], plan["n_out"]
-        changes_bytes = sum(min(m, len(a)) * a[:1].size * bfloat16.BYTES
-                            for a, m in zip((self.in_w, self.out_w, self.out_b), (n_in, n_out, n_out)))
-        hosts = set(self.hosts.values())
-        sent = sum(changes_bytes * len(hosts - {self.hosts[p]}) for p in range(self.n_parts))  # to every other
-        got = [rep for rep in reports.values() if rep is not None]
-        compute = max(rep[2] for rep in got)
-        self.finite = self.finite and all(rep[3] for rep in got)  # checked at the epoch's end
+        """The round's figures into stats and last_round; whether every change was finite into `finite`; every
+        part that applied the previous synchronization must hold the same rows (their digests)."""
+        got = {p: rep for p, rep in reports.items() if rep is not None}
+        digests = {rep[6] for rep in got.values() if rep[6] is not None}
+        if len(digests) > 1:
+            raise RuntimeError(f"the workers' weights differ after synchronization {self.last_seq - 1}")
+        sent = round_bytes(got, self.hosts)
+        compute = max(rep[2] for rep in got.values())
+        self.finite = self.finite and all(rep[3] for rep in got.values())  # checked at the epoch's end
         st = self.stats
         if r is not None:
             st["rounds"] += 1
+        st["checked_syncs"] += len(digests)
+        st["synced_rows"] += plan["synced_rows"] if r is not None else 0
+        count_sizes(st, got, self.shards)
         st["sync_bytes"] += sent
         st["round_seconds"] += wall
         st["compute_seconds"] += compute
@@ -198,8 +215,62 @@ class ClusterJob:
             p = min(self.hosts)
             try:
                 w = self.placement.results({p: self.placement.on_part(
-                    _part_weights, p, s, self.last, self.change_scale)})[p]
+                    _part_weights, p, s, self.exchanged(s, self.last), self.shards, self.change_scale)})[p]
                 self.set_weights(w, s)
             except (WorkersLost, OSError, TimeoutError) as e:
                 recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)
         return self.in_w, self.out_w, self.out_b
+
+
+def round_bytes(reports, hosts):
+    """Bytes that crossed between workers in a round, from its parts' reports ({part: report}, hosts: part →
+    worker): the pieces of each part's change sent to the workers of other shards (sharded), and the exchange of
+    the previous round that each worker took from the others (every part's change, or every combined shard;
+    a worker holding several parts takes it once)."""
+    sent = sum(b for p, rep in reports.items() for j, b in enumerate(rep[4]) if hosts[j] != hosts[p])
+    taken = set()
+    for p in sorted(reports):
+        applied = reports[p][5]
+        if applied and hosts[p] not in taken:
+            taken.add(hosts[p])
+            sent += sum(b for q, b in enumerate(applied) if hosts[q] != hosts[p])
+    return sent
+
+
+def count_sizes(stats, got, shards):
+    """The sizes of the parts' changes and of the combined shards in a round's reports (got: {part: report}),
+    into stats (their means model the exchange's bytes)."""
+    applied = next((rep[5] for rep in got.values() if rep[5]), ())
+    if shards > 1:
+        stats["change_bytes"] += sum(sum(rep[4]) for rep in got.values())
+        stats["changes"] += len(got)
+        stats["combined_bytes"] += sum(applied)
+        stats["combined"] += 1 if applied else 0
+    else:  # the previous round's changes
+        stats["change_bytes"] += sum(applied)
+        stats["changes"] += len(applied)
+
+
+class ShardTasks:
+    """The tasks of the sharded exchange of each round: the worker of part j pulls piece j of every part's
+    change from their workers and combines them (part._combine_shard), once every part's round task is done."""
+
+    def __init__(self):
+        self.made = {}  # round → [(attempt, its round tasks' keys, the combined shards' tasks)]
+
+    def inputs(self, job, s, tasks):
+        """The combined shards of round s (tasks: every part's round s task), made once per round and attempt."""
+        keys = [t.key for t in tasks]
+        made = self.made.setdefault(s, [])
+        if not made or made[-1][:2] != (job.attempt, keys):
+            hosts = [job.hosts[p] for p in range(len(tasks))]
+            shards = [job.placement.on_part(_combine_shard, j, job.attempt, s, tasks, hosts, job.change_scale)
+                      for j in range(job.shards)]
+            # every future made stays held until the round is done with: the scheduler cancels a task's
+            # dependents with it, and asserts that a client holds each of them
+            made.append((job.attempt, keys, shards))
+        return made[-1][2]
+
+    def forget_before(self, s):
+        for old in [k for k in self.made if k < s]:
+            del self.made[old]

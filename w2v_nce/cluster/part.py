@@ -7,14 +7,15 @@ are), which keeps the counted stream; the part that holds the piece is opened on
 sentences (on any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
 the shared files, on a surviving worker.
 
-Synchronizations and rounds are numbered. Round s's task of every part takes every part's round s − 1 result
-as its input, so Dask moves each part's changes worker to worker (not through the driver), and it starts by
-applying them: base ← base + c · Σ_p Δ_p, c the job's change scale (plan.combine_factors), added in part
-order, so every worker computes the same base: the global weights W. A round's changes Δ_p = W_p − W_base of
-the rows synchronized after it are rounded to bfloat16 (half the bytes of float32; bfloat16.py) and stay on
-their worker. A part keeps, before a round, a copy of its rows that differ
-from base, to redo the round from after a failure (recovery.py).
+Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 as
+its input (every part's change, or every combined shard: exchange.py), so Dask moves it worker to worker (not
+through the driver), and it starts by applying it: base ← base + c · Σ_p Δ_p, c the job's change scale
+(plan.combine_factors), added in part order, so every worker computes the same base: the global weights W. A
+round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
+float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
+copy of its rows that differ from base, to redo the round from after a failure (recovery.py).
 """
+import asyncio
 import dataclasses
 import os
 import shutil
@@ -28,7 +29,7 @@ import numpy as np
 from ..kernels.noise import NoiseDistribution
 from ..prepare.vocab import Vocabulary
 from ..training.engine import Engine
-from . import bfloat16
+from . import bfloat16, exchange
 from .pieces import count_piece, encode_part
 
 try:
@@ -41,6 +42,8 @@ except ImportError:  # the dask extra is not installed: connection.import_distri
 # training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
 # the worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
+# The worker handler that serves a piece of a part's change to the worker combining its shard.
+PIECE_OP = "w2v_nce_piece"
 
 
 class PartStore(_PluginBase):
@@ -61,6 +64,7 @@ class PartStore(_PluginBase):
         self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
         for pc in self.paused:
             pc.stop()
+        worker.handlers[PIECE_OP] = _piece_server(worker)
 
     def teardown(self, worker):
         for part in list(self.parts.values()):
@@ -113,9 +117,10 @@ class Part:
             raise
         local = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
         self.base = tuple(a.copy() for a in local)
-        # the changes of round s, in bfloat16, in buffer s % 2: those of a round stay valid while the next round
-        # runs, for the workers that still fetch them
-        self.deltas = [tuple(np.empty(a.shape, np.uint16) for a in local) for _ in range(2)]
+        # the change of round s (the changed rows' numbers and their Δ in bfloat16) in buffer s % 2: that of a
+        # round stays valid while the next round runs, for the workers that still fetch it
+        self.deltas = [tuple((np.empty(len(a), np.int32), np.empty((len(a), a[:1].size), np.uint16)) for a in local)
+                       for _ in range(2)]
         self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
         # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
         self.equal = [len(a) for a in local]
@@ -123,6 +128,7 @@ class Part:
         self.synced = self.trained = synced
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
+        self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
         self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                              local, total_words=total_words, chunk_key=index << 32)
         self.weights = (self.engine.in_w, self.engine.out_w, self.engine.out_b)
@@ -147,23 +153,26 @@ class Part:
         engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
         return engine.tally()
 
-    def apply_changes(self, s, changes, scale):
-        """Synchronization s from the changes of round s of every part, in part order: base ← base + scale ·
-        Σ_p Δ_p, the same additions on every worker; the synchronized rows of the local weights are set to base.
-        Nothing if s is applied already."""
+    def apply(self, s, received, shards, scale):
+        """Synchronization s from the exchange of round s (exchange.py): every part's change in part order
+        (shards = 1: base ← base + scale · Σ_p Δ_p), or every combined shard (their rows written into base); the
+        synchronized rows of the local weights are set to base. Returns the digest of the rows written (None if
+        s is applied already)."""
         if self.synced >= s:
-            return
+            return None
         if self.synced != s - 1 or self.trained != s:
             raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
                                f"{self.trained}")
-        for i, (local, base) in enumerate(zip(self.weights, self.base)):
-            n = len(changes[0][i])
-            rows = base[:n]
-            for c in changes:
-                bfloat16.add_into(rows.reshape(-1), c[i].reshape(-1), scale)
-            np.copyto(local[:n], rows)
+        if shards == 1:
+            written = exchange.apply_changes(self.base, received, scale)
+        else:
+            written = exchange.apply_combined(self.base, received)
+        n_in, n_out = received[0][0]
+        for i, (local, base, n) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out))):
+            np.copyto(local[:n], base[:n])
             self.equal[i] = n
         self.synced = s
+        return exchange.digest(self.base, written)
 
     def set_rows(self, s, push):
         """Synchronization s from its result: rows[:n_in] of the input vectors, [:n_out] of the output vectors
@@ -186,13 +195,14 @@ class Part:
         self.equal = [0] * len(self.weights)
 
     def changes(self, s, n_in, n_out):
-        """Δ of the rows to synchronize since their last synchronization, round s, in bfloat16 (views of buffer
-        s % 2), and whether every Δ is finite."""
-        out, bad = [], 0
-        for local, base, delta, n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
-            bad += bfloat16.difference_into(local[:n].reshape(-1), base[:n].reshape(-1), delta[:n].reshape(-1))
-            out.append(delta[:n])
-        return tuple(out), bad == 0
+        """The change of round s (exchange.py): the rows < n_in, n_out whose Δ since their last synchronization
+        is not zero in bfloat16, with their Δ (views of buffer s % 2); and whether every Δ is finite."""
+        rows, bad = [], 0
+        for local, base, (ids, values), n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
+            k, b = bfloat16.changed_rows_into(local[:n].reshape(n, -1), base[:n].reshape(n, -1), ids, values)
+            bad += b
+            rows.append((ids[:k], values[:k]))
+        return ((n_in, n_out), tuple(rows)), bad == 0
 
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1), if any."""
@@ -229,16 +239,28 @@ def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, we
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 
 
-def _part_round(store_name, index, attempt, s, prev, scale, epoch, chunk_ids, words_from, words_to, n_in, n_out):
-    """Round s: apply synchronization s − 1 from prev (every part's round s − 1 result, or None), keep a copy,
-    train the round's chunks; returns the changes of the rows to sync and (loss, examples, seconds, finite)."""
+def _received(prev, shards):
+    """What the tasks of the exchange of a round (exchange.py) give: every part's change (from each part's round
+    result) or every combined shard."""
+    return [r[0][0] for r in prev] if shards == 1 else list(prev)
+
+
+def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk_ids, words_from, words_to, n_in,
+                n_out):
+    """Round s: apply synchronization s − 1 from prev (the exchange of round s − 1, or None), keep a copy, train
+    the round's chunks; returns the round's change cut into `shards` pieces (exchange.split) and its report:
+    (loss, examples, seconds, finite, the pieces' bytes if shards > 1, the bytes of each part's change or
+    combined shard applied, the digest of the rows that synchronization wrote)."""
     part = _store(store_name).parts[index]
     with part.lock:
         # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
-        if attempt != part.attempt or part.trained >= s:
-            return None
+        if attempt != part.attempt or part.trained >= s or (prev is not None and any(x is None for x in prev)):
+            return None  # (an exchange task of an older attempt, or one that lost a worker, gives None)
+        applied, digest = (), None
         if prev is not None:
-            part.apply_changes(s - 1, [p[0] for p in prev], scale)
+            received = _received(prev, shards)
+            digest = part.apply(s - 1, received, shards, scale)
+            applied = tuple(exchange.nbytes(x) for x in received)
         if part.synced != s - 1 or part.trained != s - 1:
             raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
         part.keep()
@@ -246,15 +268,78 @@ def _part_round(store_name, index, attempt, s, prev, scale, epoch, chunk_ids, wo
         t0 = time.perf_counter()
         tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
-        changes, finite = part.changes(s, n_in, n_out)
-        report = (float(tally[0]), float(tally[1]), seconds, finite)
+        change, finite = part.changes(s, n_in, n_out)
+        pieces = exchange.split(change, shards)
+        scattered = tuple(exchange.nbytes(x) for x in pieces) if shards > 1 else ()
+        report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
         part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
         part.reports[s] = report
-        return changes, report
+        if shards == 1:
+            return pieces, report
+        # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
+        part.outbox = {k: v for k, v in part.outbox.items() if k >= s - 1}
+        part.outbox[s] = pieces
+        return None, report
 
 
 def _round_report(result):
     return None if result is None else result[1]
+
+
+def _piece_server(worker):
+    """The worker's handler PIECE_OP: piece j of part `part`'s round s change, if this worker holds it (else
+    None)."""
+    from distributed.protocol import to_serialize
+
+    def serve_piece(store=None, part=None, s=None, j=None):
+        plugin = worker.plugins.get(store)
+        held = plugin.parts.get(part) if plugin is not None else None
+        pieces = held.outbox.get(s) if held is not None else None
+        return {"piece": None if pieces is None else to_serialize(pieces[j])}
+
+    return serve_piece
+
+
+def _pull_pieces(store_name, s, j, hosts):
+    """Piece j of every part's round s change, in part order, from the workers that hold them (hosts: part →
+    worker address), worker to worker (not through the scheduler); None if one is missing or its worker is
+    unreachable."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    worker = get_worker()
+
+    async def one(p, host):
+        if host == worker.address:  # (on the worker's event loop: its plugins, not get_worker's task context)
+            held = worker.plugins[store_name].parts.get(p)
+            pieces = held.outbox.get(s) if held is not None else None
+            return None if pieces is None else pieces[j]
+        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, part=p, s=s, j=j))["piece"]
+
+    async def every():
+        return await asyncio.gather(*(one(p, h) for p, h in enumerate(hosts)))
+
+    try:
+        pieces = sync(worker.loop, every)
+    except OSError:  # a worker lost: the driver recovers the round
+        return None
+    return None if any(p is None for p in pieces) else pieces
+
+
+def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
+    """Shard `index` of synchronization s, on the worker of part `index` (whose base is at s − 1), once every
+    part's round s task (rounds) is done: the pieces of their changes, pulled from their workers (hosts), added
+    in part order (exchange.combine). None for a task of an older attempt or if a piece cannot be had."""
+    part = _store(store_name).parts[index]
+    if attempt != part.attempt or any(r is None for r in rounds):
+        return None
+    pieces = _pull_pieces(store_name, s, index, hosts)
+    with part.lock:
+        if pieces is None or attempt != part.attempt:
+            return None
+        if part.synced != s - 1:
+            raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
+        return exchange.combine(part.base, pieces, scale)
 
 
 def _part_settle(store_name, index, attempt):
@@ -281,12 +366,13 @@ def _part_set_rows(store_name, index, attempt, s, push):
         return part.state()
 
 
-def _part_weights(store_name, index, s, prev, scale):
-    """The global weights after synchronization s (applied here first from prev if needed): a copy of base."""
+def _part_weights(store_name, index, s, prev, shards, scale):
+    """The global weights after synchronization s (applied here first from prev, the exchange of round s, if
+    needed): a copy of base."""
     part = _store(store_name).parts[index]
     with part.lock:
         if prev is not None:
-            part.apply_changes(s, [p[0] for p in prev], scale)
+            part.apply(s, _received(prev, shards), shards, scale)
         if part.synced != s:
             raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
         return tuple(a.copy() for a in part.base)

@@ -92,14 +92,19 @@ class Placement:
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
+                    timeout = _POLL
                     while not lost and p not in done:
                         try:
-                            done[p] = f.result(timeout=_POLL)
+                            done[p] = f.result(timeout=timeout)
                         except KeyboardInterrupt:  # the result is fetched again, then training stops
                             self.interrupted = True
                         except Exception as e:  # a worker lost after finishing its task loses its result too
                             if self.hosts[p] in set(self.alive()):
-                                if isinstance(e, TimeoutError):
+                                # a large result (a million rows' weights) takes longer than the poll: the
+                                # fetch starts again with twice the time (distributed's sync() reports a
+                                # fetch its timeout cancelled as an UnboundLocalError)
+                                if isinstance(e, (TimeoutError, UnboundLocalError)):
+                                    timeout *= 2
                                     continue
                                 raise
                             lost.add(p)

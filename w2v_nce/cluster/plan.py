@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from ..core.errors import W2VError
+from .exchange import EXCHANGES
 
 SYNC_MODES = ("stratified", "full", "epoch-average")
 COMBINES = ("scaled", "sum", "average")
@@ -54,19 +55,23 @@ def combine_factors(combine, n_parts, objective):
 
 
 class Sync:
-    """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round) and combine
-    (one of COMBINES: how the parts' changes are combined; epoch-average always averages)."""
+    """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round), combine
+    (one of COMBINES: how the parts' changes are combined; epoch-average always averages) and exchange (one of
+    exchange.EXCHANGES: how the changes go from worker to worker)."""
 
-    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="scaled"):
+    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="scaled", exchange="auto"):
         if mode not in SYNC_MODES:
             raise W2VError(f"unknown sync mode {mode!r} (choose from {', '.join(SYNC_MODES)})")
         if combine not in COMBINES:
             raise W2VError(f"unknown sync_combine {combine!r} (choose from {', '.join(COMBINES)})")
+        if exchange not in EXCHANGES:
+            raise W2VError(f"unknown sync_exchange {exchange!r} (choose from {', '.join(EXCHANGES)})")
         if not isinstance(words, int) or words < 1:
             raise W2VError(f"sync_words must be an integer ≥ 1, got {words!r}")
         self.mode = mode
         self.words = words
         self.combine = "average" if mode == "epoch-average" else combine
+        self.exchange = exchange
 
 
 def plan_parts(piece_stats, n_parts):

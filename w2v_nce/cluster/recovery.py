@@ -68,7 +68,7 @@ def recover(job, s, lost, keep_to=None):
             if S != job.w_seq:
                 holder = min(p for p in survivors if state[p][0] == S)
                 job.set_weights(placement.results({holder: placement.on_part(
-                    _part_weights, holder, S, None, job.change_scale)})[holder], S)
+                    _part_weights, holder, S, None, job.shards, job.change_scale)})[holder], S)
             behind = [p for p in survivors if state[p][0] < S]
             if behind:  # they trained round S but cannot get every part's changes of it: its result
                 n_in, n_out = job.plans[S]["n_in"], job.plans[S]["n_out"]

@@ -26,14 +26,15 @@ from .plan import SYNC_WORDS, Sync, plan_parts
 
 
 def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=SYNC_WORDS,
-                     sync_combine="scaled", on_round_end=None):
+                     sync_combine="scaled", sync_exchange="auto", on_round_end=None):
     """w2v_nce.train on a Dask cluster (see the module's description), from a resolved start
     (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
-    words a part trains per round) and sync_combine (one of plan.COMBINES); on_round_end(info) is called after
-    every round. The workers given are the threads per part (default: the Dask worker's threads). Returns a Model
-    like a local run's, with model.stats["distributed"]."""
+    words a part trains per round), sync_combine (one of plan.COMBINES) and sync_exchange (one of
+    exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on);
+    on_round_end(info) is called after every round. The workers given are the threads per part (default: the
+    Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
     import_distributed()
-    sync = Sync(sync, sync_words, sync_combine)
+    sync = Sync(sync, sync_words, sync_combine, sync_exchange)
     names = cluster_names(corpus)
     if int(start.record.get("chunk", 0)):
         raise W2VError("this model was interrupted in the middle of an epoch of local training; resume it "
@@ -189,9 +190,13 @@ def _model(job, run, vocab, opts, prep_seconds):
     s = job.stats
     rounds = max(s["rounds"], 1)
     workers = len(set(job.hosts.values()))
-    # bytes of changes sent in a round by all workers, and by each (each receives as many)
+    # bytes that crossed between workers in a round (all of them), and per worker (each sends and receives about
+    # as many)
     per_round = s["sync_bytes"] / rounds
     cluster = dict(s, bytes_per_round=per_round, bytes_per_worker_round=per_round / workers,
+                   bytes_per_change=s["change_bytes"] / max(s["changes"], 1),
+                   bytes_combined_per_round=s["combined_bytes"] / max(s["combined"], 1),
+                   synced_rows_per_round=s["synced_rows"] / rounds,
                    rounds_per_epoch=job.rounds, workers=workers,
                    part_words=[int(np.sum(job.part_raw[p])) for p in range(job.n_parts)])
     stats = run_stats(opts, run.epoch_losses, raw_words=job.raw_per_epoch, train_words=run.words_done,

@@ -1,0 +1,139 @@
+"""What a cluster's workers exchange after a round: only the rows a round changed, added by the rule of the dense
+exchange bit for bit (direct or sharded), the bytes counted from what crosses between workers, and the same
+weights on every worker."""
+import numpy as np
+import pytest
+
+from w2v_nce.cluster import exchange
+from w2v_nce.cluster.bfloat16 import add_into, changed_rows_into, difference_into
+from w2v_nce.cluster.job import round_bytes
+from w2v_nce.cluster.part import Part
+from w2v_nce.cluster.pieces import plan_pieces
+from w2v_nce.prepare.corpus import TextCorpus
+from w2v_nce.prepare.vocab import Vocabulary
+from w2v_nce.training.run import resolve_start
+
+SHAPES = ((50, 8), (50, 8), (50,))  # input vectors, output vectors, bias
+
+
+def weights(rng):
+    return tuple(rng.standard_normal(s).astype(np.float32) for s in SHAPES)
+
+
+def sparse_change(rng, base, n, touched):
+    """A part's change of rows `touched` (per array) of base, made as a round would make it: its weights minus
+    base, through changed_rows_into."""
+    rows = []
+    for a, t in zip(base, touched):
+        local = a.copy()
+        local[t] += rng.standard_normal(local[t].shape).astype(np.float32) * 0.01
+        ids, values = np.empty(len(a), np.int32), np.empty((len(a), a[:1].size), np.uint16)
+        k, bad = changed_rows_into(local[:n].reshape(n, -1), a[:n].reshape(n, -1), ids, values)
+        assert bad == 0
+        rows.append((ids[:k].copy(), values[:k].copy()))
+    return (n, n), tuple(rows)
+
+
+def dense_rule(base, changes, scale):
+    """The exchange before sparse changes: every row < n of every part's change in bfloat16, zeros where a part
+    did not change it, added to base in part order (bfloat16.add_into on the whole prefix)."""
+    out = tuple(a.copy() for a in base)
+    for change in changes:
+        for a, (ids, values) in zip(out, change[1]):
+            n = change[0][0]
+            dense = np.zeros((n, a[:1].size), np.uint16)
+            dense[ids] = values
+            add_into(a[:n].reshape(-1), dense.reshape(-1), scale)
+    return out
+
+
+def test_a_change_holds_exactly_the_rows_that_differ():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((30, 4)).astype(np.float32)
+    local = base.copy()
+    local[[3, 17, 29]] += np.float32(0.5)
+    local[5, 2] += np.float32(1e-3)  # one value of a row is enough
+    local[20] = base[20] + np.float32(1e-45) * 0  # written, but the same bits: not a change
+    ids, values = np.empty(30, np.int32), np.empty((30, 4), np.uint16)
+    k, bad = changed_rows_into(local[:25], base[:25], ids, values)  # rows ≥ 25 are not synchronized now
+    assert (k, bad) == (3, 0) and ids[:k].tolist() == [3, 5, 17]
+    dense = np.empty(25 * 4, np.uint16)
+    difference_into(local[:25].reshape(-1), base[:25].reshape(-1), dense)
+    np.testing.assert_array_equal(values[:k], dense.reshape(25, 4)[[3, 5, 17]])
+    local[7, 0] = np.nan
+    assert changed_rows_into(local[:25], base[:25], ids, values)[1] == 1
+
+
+@pytest.mark.parametrize("n_parts", [2, 3, 4])
+def test_sparse_changes_add_up_to_the_dense_rule_bit_for_bit_direct_and_sharded(n_parts):
+    rng = np.random.default_rng(n_parts)
+    base = weights(rng)
+    n, scale = 40, 2.0 / n_parts
+    changes = [sparse_change(rng, base, n, [rng.choice(50, 12, replace=False) for _ in SHAPES])
+               for _ in range(n_parts)]
+    want = dense_rule(base, changes, scale)
+
+    direct = tuple(a.copy() for a in base)
+    written = exchange.apply_changes(direct, changes, scale)
+    sharded = tuple(a.copy() for a in base)
+    pieces = [exchange.split(c, n_parts) for c in changes]
+    for j in range(n_parts):
+        assert all(np.all(ids % n_parts == j) for p in pieces for ids, _ in p[j][1])
+    shards = [exchange.combine(base, [pieces[p][j] for p in range(n_parts)], scale) for j in range(n_parts)]
+    written_too = exchange.apply_combined(sharded, shards)
+    for a, b, c in zip(want, direct, sharded):
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+        np.testing.assert_array_equal(a.view(np.uint32), c.view(np.uint32))
+    for w, v, change_rows in zip(written, written_too, zip(*(c[1] for c in changes))):
+        assert w.tolist() == v.tolist() == sorted(set(np.concatenate([ids for ids, _ in change_rows]).tolist()))
+    assert exchange.digest(direct, written) == exchange.digest(sharded, written_too)
+    assert sum(exchange.nbytes(p) for p in pieces[0]) == exchange.nbytes(changes[0])
+    sharded[0][written_too[0][0]] += 1
+    assert exchange.digest(direct, written) != exchange.digest(sharded, written_too)
+
+
+def test_bytes_counted_are_those_that_cross_between_workers():
+    # report fields 4 and 5: the bytes of the pieces a part sends (one per shard), those of the previous round's
+    # exchange it applied (one per part's change or combined shard)
+    hosts = {0: "a", 1: "b", 2: "b"}  # parts 1 and 2 on one worker
+
+    def report(scattered, applied):
+        return (0.0, 0.0, 0.0, True, scattered, applied, None)
+
+    sharded = {0: report((10, 20, 30), (100, 200, 300)), 1: report((1, 2, 3), (100, 200, 300)),
+               2: report((4, 5, 6), (100, 200, 300))}
+    # pieces to other workers: part 0 → parts 1, 2 (20 + 30); part 1 → part 0 (1); part 2 → part 0 (4); worker a
+    # takes shards 1, 2 (500), worker b shard 0 once (100)
+    assert round_bytes(sharded, hosts) == 50 + 1 + 4 + 500 + 100
+    direct = {p: report((), (7, 8, 9)) for p in hosts}
+    assert round_bytes(direct, hosts) == (8 + 9) + 7
+    assert round_bytes({0: report((), ()), 1: report((), ())}, hosts) == 0  # the first round takes nothing
+
+
+@pytest.fixture
+def part(small_corpus, tmp_path):
+    opts = resolve_start(options=dict(dim=16, min_count=2, seed=3, workers=1)).opts
+    vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
+    rng = np.random.default_rng(1)
+    start = (rng.standard_normal((len(vocab), 16)).astype(np.float32) * 0.1,
+             np.zeros((len(vocab), 16), np.float32), np.zeros(len(vocab), np.float32))
+    p = Part(0, opts, vocab, plan_pieces(small_corpus, 1), [(0, 0, 3)], start, 2 * 60_000, str(tmp_path))
+    yield p
+    p.close()
+
+
+def test_a_round_sends_only_the_rows_it_changed(part):
+    """After training three sentences, a part's change names the rows whose weights differ from base, and no
+    other; untouched rows (words absent from those sentences) are not in it."""
+    n = len(part.base[0])
+    part.keep()
+    part.trained = 1
+    part.train_round(0, np.arange(len(part.encoded.chunks)), 0, part.encoded.raw_words)
+    (sizes, rows), finite = part.changes(1, n, n)
+    assert finite and sizes == (n, n)
+    for local, base, (ids, values) in zip(part.weights, part.base, rows):
+        differ = np.flatnonzero((local.reshape(n, -1) != base.reshape(n, -1)).any(axis=1))
+        assert ids.tolist() == differ.tolist() and values.shape == (len(ids), local[:1].size)
+    in_ids = rows[0][0]
+    assert 0 < len(in_ids) < n // 2  # three sentences touch few of the input rows
+    assert exchange.nbytes((sizes, rows)) == sum(len(ids) * (4 + 2 * v.shape[1]) for ids, v in rows)
