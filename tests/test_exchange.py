@@ -6,7 +6,7 @@ import pytest
 
 from w2v_nce.cluster import exchange
 from w2v_nce.cluster.bfloat16 import add_into, changed_rows_into, difference_into
-from w2v_nce.cluster.job import round_bytes
+from w2v_nce.cluster.job import agreed_digests, round_bytes
 from w2v_nce.cluster.part import Part
 from w2v_nce.cluster.pieces import plan_pieces
 from w2v_nce.prepare.corpus import TextCorpus
@@ -137,3 +137,14 @@ def test_a_round_sends_only_the_rows_it_changed(part):
     in_ids = rows[0][0]
     assert 0 < len(in_ids) < n // 2  # three sentences touch few of the input rows
     assert exchange.nbytes((sizes, rows)) == sum(len(ids) * (4 + 2 * v.shape[1]) for ids, v in rows)
+
+
+def test_parts_holding_different_rows_after_a_synchronization_stop_the_run():
+    """The driver compares the digests the parts report (a report's 7th field; None: the part applied none)."""
+    def report(digest):
+        return (0.0, 0.0, 0.0, True, 0, 0, digest)
+
+    assert agreed_digests({0: report(7), 1: report(7), 2: report(None)}, 3) == {7}
+    assert agreed_digests({0: report(None)}, 3) == set()
+    with pytest.raises(RuntimeError, match="weights differ after synchronization 3"):
+        agreed_digests({0: report(7), 1: report(8)}, 3)

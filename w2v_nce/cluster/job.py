@@ -172,9 +172,7 @@ class ClusterJob:
         """The round's figures into stats and last_round; whether every change was finite into `finite`; every
         part that applied the previous synchronization must hold the same rows (their digests)."""
         got = {p: rep for p, rep in reports.items() if rep is not None}
-        digests = {rep[6] for rep in got.values() if rep[6] is not None}
-        if len(digests) > 1:
-            raise RuntimeError(f"the workers' weights differ after synchronization {self.last_seq - 1}")
+        digests = agreed_digests(got, self.last_seq - 1)
         sent = round_bytes(got, self.hosts)
         compute = max(rep[2] for rep in got.values())
         self.finite = self.finite and all(rep[3] for rep in got.values())  # checked at the epoch's end
@@ -220,6 +218,15 @@ class ClusterJob:
             except (WorkersLost, OSError, TimeoutError) as e:
                 recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)
         return self.in_w, self.out_w, self.out_b
+
+
+def agreed_digests(reports, s):
+    """The digests of synchronization s's rows in the parts' reports (rep[6]; None for a part that applied none);
+    an error if two parts hold different rows."""
+    digests = {rep[6] for rep in reports.values() if rep[6] is not None}
+    if len(digests) > 1:
+        raise RuntimeError(f"the workers' weights differ after synchronization {s}")
+    return digests
 
 
 def round_bytes(reports, hosts):
