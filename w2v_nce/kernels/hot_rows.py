@@ -16,47 +16,42 @@ import numba as nb
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _load(rows, first, copy, copy0):
-    for i in range(copy.shape[0]):
-        u, c, c0 = rows[first + i], copy[i], copy0[i]
-        for t in range(u.shape[0]):
-            c[t] = u[t]
-            c0[t] = u[t]
+def _load_values(u, c, c0):
+    """c ← c0 ← u (1-d: a row, or the biases of the copied rows)."""
+    for t in range(u.shape[0]):
+        c[t] = u[t]
+        c0[t] = u[t]
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _merge(rows, first, copy, copy0):
-    """rows[first + i] ← rows[first + i] + (copy[i] − copy0[i]); copy[i] ← copy0[i] ← the sum."""
-    for i in range(copy.shape[0]):
-        u, c, c0 = rows[first + i], copy[i], copy0[i]
-        for t in range(u.shape[0]):
-            x = u[t] + (c[t] - c0[t])
-            u[t] = x
-            c[t] = x
-            c0[t] = x
+def _merge_values(u, c, c0):
+    """u ← u + (c − c0); c ← c0 ← u (1-d: a row, or the biases of the copied rows)."""
+    for t in range(u.shape[0]):
+        x = u[t] + (c[t] - c0[t])
+        u[t] = x
+        c[t] = x
+        c0[t] = x
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def load_hot_rows(out_w, out_b, use_bias, hot):
     """copy ← copy at the last merge ← the shared rows (at the start of a chunk)."""
-    first = hot.meta[0]
-    _load(out_w, first, hot.w, hot.w0)
+    first, n = hot.meta[0], hot.w.shape[0]
+    for i in range(n):
+        _load_values(out_w[first + i], hot.w[i], hot.w0[i])
     if use_bias:
-        for i in range(hot.b.shape[0]):
-            hot.b[i] = hot.b0[i] = out_b[first + i]
+        _load_values(out_b[first:first + n], hot.b, hot.b0)
     hot.meta[2] = 0
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def merge_hot_rows(out_w, out_b, use_bias, hot):
     """u ← u + (copy − copy at the last merge); copy ← copy at the last merge ← u."""
-    first = hot.meta[0]
-    _merge(out_w, first, hot.w, hot.w0)
+    first, n = hot.meta[0], hot.w.shape[0]
+    for i in range(n):
+        _merge_values(out_w[first + i], hot.w[i], hot.w0[i])
     if use_bias:
-        for i in range(hot.b.shape[0]):
-            b = out_b[first + i] + (hot.b[i] - hot.b0[i])
-            out_b[first + i] = b
-            hot.b[i] = hot.b0[i] = b
+        _merge_values(out_b[first:first + n], hot.b, hot.b0)
     hot.meta[2] = 0
 
 
