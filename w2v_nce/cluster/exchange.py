@@ -51,12 +51,18 @@ def nbytes(change):
 
 
 def split(change, shards):
-    """A change cut into `shards` pieces, piece j holding its rows r with r mod shards = j (each in order)."""
+    """A change cut into `shards` pieces, piece j holding its rows r with r mod shards = j (each in order): the
+    rows ordered by shard once (a stable sort keeps each shard's rows ascending), the pieces slices of that."""
     if shards == 1:
         return [change]
     sizes, rows = change
-    which = [ids % shards for ids, _ in rows]
-    return [(sizes, tuple((ids[w == j], values[w == j]) for (ids, values), w in zip(rows, which)))
+    cut = []
+    for ids, values in rows:
+        which = ids % shards
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(shards + 1))
+        cut.append((ids[order], np.take(values, order, axis=0), bounds))
+    return [(sizes, tuple((ids[b[j]:b[j + 1]], values[b[j]:b[j + 1]]) for ids, values, b in cut))
             for j in range(shards)]
 
 
