@@ -13,8 +13,9 @@ distributed = pytest.importorskip("distributed")
 from w2v_nce import Model, W2VError, train  # noqa: E402
 from w2v_nce.prepare.corpus import TextCorpus, split_sentences  # noqa: E402
 from w2v_nce.cluster.pieces import count_piece, counted_piece, encode_part, merge_counts, plan_pieces  # noqa: E402
-from w2v_nce.cluster.plan import (MAX_RATE_FACTOR, combine_factors, plan_parts, round_chunks,  # noqa: E402
-                                  sync_periods, synced_prefix)
+from w2v_nce.cluster.plan import (MAX_RATE_FACTOR, MIN_CHUNK_WORDS, MIN_ROUNDS, SYNC_WORDS, Sync,  # noqa: E402
+                                  chunk_words_of, combine_factors, plan_parts, round_chunks, sync_periods,
+                                  synced_prefix)
 from w2v_nce.prepare.stream import EncodedCorpus  # noqa: E402
 from w2v_nce.prepare.vocab import Vocabulary  # noqa: E402
 
@@ -143,17 +144,30 @@ def test_round_shares_and_stratified_rows():
     assert sync_periods(counts, 100, 1116, 8, "full").tolist() == [1] * 5
 
 
+def test_default_round_length_gives_a_small_corpus_its_rounds_and_every_thread_its_chunks():
+    """Rounds of SYNC_WORDS, shortened to give an epoch MIN_ROUNDS rounds; a given length is kept. Chunks of
+    about half a round per thread, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
+    assert Sync().resolved(10 ** 9, 64).words == SYNC_WORDS
+    assert Sync().resolved(2_139_748, 4).words == 44_579 == -(-2_139_748 // 4 // MIN_ROUNDS)
+    assert Sync().resolved(60_000, 2).words == MIN_CHUNK_WORDS
+    assert Sync(words=123_456).resolved(60_000, 2).words == 123_456
+    assert chunk_words_of(SYNC_WORDS, 1) == 50_000 and chunk_words_of(SYNC_WORDS, 16) == 6_250
+    assert chunk_words_of(44_579, 1) == 22_289 and chunk_words_of(8_000, 4) == MIN_CHUNK_WORDS
+
+
 def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, small_corpus, tmp_path):
     from gensim.models import KeyedVectors
 
-    m = train(small_corpus, client=client, sync_words=10_000, **FAST)
+    m = train(small_corpus, client=client, **FAST)
     local = Vocabulary.build(TextCorpus(small_corpus), FAST["min_count"])
     assert m.vocab == local.words and m.counts.tolist() == local.counts.tolist()
     assert m.progress["complete"] and len(m.epoch_losses) == 2 and m.epoch_losses[1] < m.epoch_losses[0]
     d = m.stats["distributed"]
     a, b = m.stats["distributed"]["part_words"]
     assert a + b == 60_000 and abs(a - b) <= 4_000  # cut at the line start nearest half the bytes
-    assert d["parts"] == 2 and d["rounds"] == 2 * d["rounds_per_epoch"] and d["rounds_per_epoch"] == 3
+    # the default round length on a corpus this small: the shortest, MIN_CHUNK_WORDS (30,000 / MIN_ROUNDS is less)
+    assert d["sync_words"] == MIN_CHUNK_WORDS and d["rounds_per_epoch"] == -(-max(a, b) // MIN_CHUNK_WORDS)
+    assert d["parts"] == 2 and d["rounds"] == 2 * d["rounds_per_epoch"]
     assert d["failed_rounds"] == 0 and d["bytes_per_round"] > 0 and m.stats["train_words"] == 2 * 60_000
     m.save_word2vec_format(tmp_path / "v.txt")
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))

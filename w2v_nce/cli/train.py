@@ -47,7 +47,8 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_inputs, corpus_names, reso
                    "rarer ones less often, every row every round, or once per epoch averaged (Spark MLlib's "
                    "scheme).")
 @click.option("--sync-words", type=POS_INT, default=None,
-              help="Cluster training: raw words each worker trains per round [200000].")
+              help="Cluster training: raw words each worker trains per round [200000, fewer on a corpus too small "
+                   "for 12 rounds an epoch].")
 @click.option("--sync-combine", type=click.Choice(COMBINES), default="scaled", show_default=True,
               help="Cluster training: how the workers' updates of a round are combined: scaled (twice their mean, "
                    "the workers training at up to 4 times the rate; with two workers the sum), summed or averaged.")

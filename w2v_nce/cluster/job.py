@@ -95,8 +95,8 @@ class ClusterJob:
                                          broadcast=True, hash=False, direct=True)[0]
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: placement.on_part(
-                    _open_part, p, self.part_opts, self.threads, vf, self.pieces, self.part_entries[p], wf,
-                    self.total_words, self.tmp_dir, synced, self.attempt) for p in parts}
+                    _open_part, p, self.part_opts, self.threads, self.sync_words, vf, self.pieces,
+                    self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt) for p in parts}
                 return placement.results(futures)
             except WorkersLost as e:
                 placement.rehost(e.parts)

@@ -27,10 +27,12 @@ import uuid
 import numpy as np
 
 from ..kernels.noise import NoiseDistribution
+from ..prepare.stream import CHUNK_WORDS
 from ..prepare.vocab import Vocabulary
 from ..training.engine import Engine
 from . import bfloat16, exchange
 from .pieces import count_piece, encode_part
+from .plan import chunk_words_of
 
 try:
     from distributed import WorkerPlugin as _PluginBase
@@ -106,12 +108,13 @@ class Part:
     synchronization applied to base, `trained` the last round whose training the local weights hold (synced or
     synced + 1)."""
 
-    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0, kept=None):
+    def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0, kept=None,
+                 chunk_words=CHUNK_WORDS):
         self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
         self.lock = threading.Lock()
         try:
             self.encoded = encode_part(pieces, entries, vocab, os.path.join(self.dir, "ids.i32"), opts.lowercase,
-                                       opts.max_vocab_size, kept)
+                                       opts.max_vocab_size, kept, chunk_words)
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
@@ -223,10 +226,10 @@ class Part:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, weights, total_words, tmp_dir,
-               synced, attempt):
+def _open_part(store_name, index, opts, threads, round_words, vocab_data, pieces, entries, weights, total_words,
+               tmp_dir, synced, attempt):
     """Open part `index` on this worker from the job's resolved options, its threads those given, else the
-    worker's."""
+    worker's; its chunks sized for rounds of round_words raw words (plan.chunk_words_of)."""
     store = _store(store_name)
     words, counts = vocab_data
     opts = dataclasses.replace(opts, workers=threads or store.nthreads)
@@ -234,7 +237,8 @@ def _open_part(store_name, index, opts, threads, vocab_data, pieces, entries, we
     if old is not None:
         old.close()
     store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
-                                     total_words, tmp_dir or store.local_directory, synced, store.kept)
+                                     total_words, tmp_dir or store.local_directory, synced, store.kept,
+                                     chunk_words_of(round_words, opts.workers))
     part.attempt = attempt
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
 

@@ -21,7 +21,7 @@ from ..core.errors import W2VError
 from ..prepare.corpus import is_named
 from ..prepare.counting import DEFAULT_MAX_VOCAB_SIZE, CountedCorpus
 from ..prepare.inputs import STDIN, Inputs, is_gzip, resolve_inputs, uncompressed_size
-from ..prepare.stream import EncodedCorpus
+from ..prepare.stream import CHUNK_WORDS, EncodedCorpus
 from ..prepare.vocab import Vocabulary, require_tokens
 
 
@@ -119,10 +119,12 @@ def build_vocabulary(merged, opts, raw_words, raw_sentences):
     return Vocabulary.from_counts(merged, opts.min_count, opts.max_vocab, raw_words, raw_sentences)
 
 
-def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, kept=None):
+def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE, kept=None,
+                chunk_words=CHUNK_WORDS):
     """The id stream of one part (its entries (piece, first sentence, end sentence) in order), encoded under
-    vocab into the file `path`: each entry by the compiled preparation, then joined. kept: {piece: its
-    CountedCorpus} counted here already (each used once: its stream is moved and rewritten), else counted again."""
+    vocab into the file `path`, in chunks of about chunk_words ids: each entry by the compiled preparation, then
+    joined. kept: {piece: its CountedCorpus} counted here already (each used once: its stream is moved and
+    rewritten), else counted again."""
     def counted_at(i, target):
         counted = kept.pop(i, None) if kept else None
         if counted is None:
@@ -133,13 +135,13 @@ def encode_part(pieces, entries, vocab, path, lowercase, max_vocab_size=DEFAULT_
 
     if len(entries) == 1:
         i, first, end = entries[0]
-        return counted_at(i, path).encode(vocab, sentences=(first, end))
+        return counted_at(i, path).encode(vocab, chunk_words, sentences=(first, end))
     chunks, n_sentences, length = [], 0, 0
     with open(path, "wb") as out:
         for k, (i, first, end) in enumerate(entries):
             entry_path = f"{path}.{k}"
             try:
-                encoded = counted_at(i, entry_path).encode(vocab, sentences=(first, end))
+                encoded = counted_at(i, entry_path).encode(vocab, chunk_words, sentences=(first, end))
                 with open(entry_path, "rb") as f:
                     shutil.copyfileobj(f, out)
                 encoded.close()

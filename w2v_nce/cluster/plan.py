@@ -2,7 +2,8 @@
 are fewer pieces than workers, by sentence ranges of the pieces), the rounds of an epoch and each part's share of
 its chunks in every round, and which rows are synchronized after each round.
 
-An epoch is R rounds (R = ceil(largest part's raw words / sync words)); in round s every part trains its share of
+An epoch is R rounds (R = ceil(largest part's raw words / sync words); by default the sync words are SYNC_WORDS,
+fewer on a corpus too small for MIN_ROUNDS rounds an epoch); in round s every part trains its share of
 its chunks, the learning rate following the global schedule (words trained by all parts). Rows are stratified by
 frequency ("stratified"): a word expected to occur at least SYNC_EVENTS times in a part's round is synchronized
 every round, a rarer one every 2, 4, ... MAX_PERIOD rounds (powers of two, so the rows synchronized in a round are
@@ -29,14 +30,23 @@ import math
 import numpy as np
 
 from ..core.errors import W2VError
+from ..prepare.stream import CHUNK_WORDS
 from .exchange import EXCHANGES
 
 SYNC_MODES = ("stratified", "full", "epoch-average")
 COMBINES = ("scaled", "sum", "average")
 # The most a part's learning rate is raised by "scaled": 4 × skip-gram's default rate trained stably on 8 parts.
 MAX_RATE_FACTOR = 4
-# Raw words a part trains per round (the default round length).
+# Raw words a part trains per round (the default round length, at most) ...
 SYNC_WORDS = 200_000
+# ... and at least this many rounds an epoch by default: on a small corpus a round of SYNC_WORDS would cover a
+# large share of an epoch, the parts' copies drifting apart for that long (text8_2m, 4 workers, seed 1: rounds of
+# 200,000, 100,000 and 50,000 words gave analogy −1.07, −0.19 and −0.68 points against a local run with
+# skip-gram, −2.17, −1.54 and −0.89 with CBOW).
+MIN_ROUNDS = 12
+# A part's chunks (the units its threads take) hold at most stream.CHUNK_WORDS words, and about half a round's
+# words per thread, at least this many: every thread has work in every round, at a Python call per chunk.
+MIN_CHUNK_WORDS = 5_000
 # A row is synchronized every round if its word is expected this many times in a part's round.
 SYNC_EVENTS = 1.0
 MAX_PERIOD = 8
@@ -55,23 +65,39 @@ def combine_factors(combine, n_parts, objective):
 
 
 class Sync:
-    """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round), combine
-    (one of COMBINES: how the parts' changes are combined; epoch-average always averages) and exchange (one of
-    exchange.EXCHANGES: how the changes go from worker to worker)."""
+    """How a job synchronizes: mode (one of SYNC_MODES), words (raw words a part trains per round; None: the
+    default, resolved once the corpus is counted by resolved()), combine (one of COMBINES: how the parts' changes
+    are combined; epoch-average always averages) and exchange (one of exchange.EXCHANGES: how the changes go from
+    worker to worker)."""
 
-    def __init__(self, mode="stratified", words=SYNC_WORDS, combine="scaled", exchange="auto"):
+    def __init__(self, mode="stratified", words=None, combine="scaled", exchange="auto"):
         if mode not in SYNC_MODES:
             raise W2VError(f"unknown sync mode {mode!r} (choose from {', '.join(SYNC_MODES)})")
         if combine not in COMBINES:
             raise W2VError(f"unknown sync_combine {combine!r} (choose from {', '.join(COMBINES)})")
         if exchange not in EXCHANGES:
             raise W2VError(f"unknown sync_exchange {exchange!r} (choose from {', '.join(EXCHANGES)})")
-        if not isinstance(words, int) or words < 1:
+        if words is not None and (not isinstance(words, int) or words < 1):
             raise W2VError(f"sync_words must be an integer ≥ 1, got {words!r}")
         self.mode = mode
         self.words = words
         self.combine = "average" if mode == "epoch-average" else combine
         self.exchange = exchange
+
+    def resolved(self, raw_words, n_parts):
+        """This Sync with its round length set for a corpus of raw_words on n_parts parts: the words given, else
+        SYNC_WORDS, fewer if an epoch would have less than MIN_ROUNDS rounds (at least MIN_CHUNK_WORDS)."""
+        if self.words is not None:
+            return self
+        per_part = raw_words / max(n_parts, 1)
+        words = max(MIN_CHUNK_WORDS, min(SYNC_WORDS, math.ceil(per_part / MIN_ROUNDS)))
+        return Sync(self.mode, int(words), self.combine, self.exchange)
+
+
+def chunk_words_of(round_words, threads):
+    """The chunk length of a part whose rounds are round_words raw words, trained by `threads` threads: about
+    half a round per thread, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
+    return int(min(CHUNK_WORDS, max(MIN_CHUNK_WORDS, round_words // (2 * max(threads, 1)))))
 
 
 def plan_parts(piece_stats, n_parts):

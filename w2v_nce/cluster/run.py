@@ -22,14 +22,14 @@ from .job import ClusterJob
 from .part import _count_piece_kept, close_store, new_store
 from .pieces import build_vocabulary, cluster_names, merge_counts, plan_pieces
 from .placement import Placement, workers_of
-from .plan import SYNC_WORDS, Sync, plan_parts
+from .plan import Sync, plan_parts
 
 
-def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=SYNC_WORDS,
+def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=None,
                      sync_combine="scaled", sync_exchange="auto", on_round_end=None):
     """w2v_nce.train on a Dask cluster (see the module's description), from a resolved start
     (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
-    words a part trains per round), sync_combine (one of plan.COMBINES) and sync_exchange (one of
+    words a part trains per round; None: plan.SYNC_WORDS, fewer on a small corpus), sync_combine (one of plan.COMBINES) and sync_exchange (one of
     exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on);
     on_round_end(info) is called after every round. The workers given are the threads per part (default: the
     Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
@@ -83,8 +83,9 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     weights = start.weights(vocab)
     piece_stats = [(c[1], c[2]) for c in counted]
     del counted
-    job = ClusterJob(placement, opts, vocab, pieces, plan_parts(piece_stats, n_parts), weights, start.workers_given,
-                     tmp_dir, sync)
+    parts = plan_parts(piece_stats, n_parts)
+    job = ClusterJob(placement, opts, vocab, pieces, parts, weights, start.workers_given, tmp_dir,
+                     sync.resolved(raw_words, len(parts)))
     if saved and job.n_parts != n_parts:
         raise W2VError("the corpus is cut differently from when this model was saved; resume it on the same corpus")
     job.open(raw_words * opts.epochs, counted_on)
