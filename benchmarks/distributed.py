@@ -2,9 +2,10 @@
 
     python benchmarks/distributed.py [--corpus PATH] [--seeds 1,2,3] [--configs local,dask,dask-epoch-average]
                                      [--extra-configs dask-average,dask:500000] [--dask-workers 2]
-                                     [--local-threads 2] [--arch sg] [--epochs 5] [--json OUT]
+                                     [--local-threads 2] [--arch sg] [--objective ns] [--epochs 5] [--json OUT]
 
-Settings: the reference ones (negative sampling, d=100, window 5, k=5, sample 1e-3, min_count 5, 5 epochs).
+Settings: the reference ones (negative sampling unless --objective, d=100, window 5, k=5, sample 1e-3, min_count 5,
+5 epochs).
 Configurations: "local" is one process with --local-threads threads; "dask" is a LocalCluster of --dask-workers
 worker processes × 1 thread with the default synchronization (stratified rows, "scaled" updates); a suffix selects
 another: dask-full (every row every round), dask-sum (stratified, summed updates), dask-average (stratified,
@@ -36,7 +37,7 @@ from common import default_corpus, plain_copy  # noqa: E402
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
 KILL = "+kill"
-SETTINGS = dict(objective="ns", dim=100, window=5, negative=5, sample=1e-3, min_count=5)
+SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
 
 
 def parse_config(name):
@@ -71,7 +72,7 @@ def run(name, corpus, client, s, seed, epochs, evaluate=True):
     from w2v_nce.model.evaluation import word_vector_metrics
 
     base, sync, words, kill = parse_config(name)
-    kw = dict(SETTINGS, arch=s.arch, epochs=epochs, seed=seed)
+    kw = dict(SETTINGS, arch=s.arch, objective=s.objective, epochs=epochs, seed=seed)
     t0 = time.perf_counter()
     if base == "local":
         m = w2v_nce.train(corpus, workers=s.local_threads, **kw)
@@ -107,6 +108,7 @@ def main(argv=None):
     p.add_argument("--dask-workers", type=int, default=2)
     p.add_argument("--local-threads", type=int, default=2)
     p.add_argument("--arch", default="sg", choices=["sg", "cbow"])
+    p.add_argument("--objective", default="ns", choices=["ns", "nce", "infonce", "hs", "softmax"])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--json")
     s = p.parse_args(argv)
@@ -121,7 +123,7 @@ def main(argv=None):
     corpus = plain_copy(os.path.abspath(s.corpus), tmp)
     cluster = LocalCluster(n_workers=s.dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
-    print(f"corpus {s.corpus}; {s.arch}, d 100, window 5, k 5, sample 1e-3, min_count 5, epochs {s.epochs}; "
+    print(f"corpus {s.corpus}; {s.arch} {s.objective}, d 100, window 5, k 5, sample 1e-3, min_count 5, epochs {s.epochs}; "
           f"local: 1 process × {s.local_threads} threads; dask: LocalCluster {s.dask_workers} processes × 1 thread",
           flush=True)
     for c in dict.fromkeys(configs + extras):  # warm-up: kernels loaded from Numba's cache in every process
