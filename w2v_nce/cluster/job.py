@@ -18,6 +18,16 @@ from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
 
+def _initial_stats(job, sync):
+    """model.stats["distributed"] of a job before its first round."""
+    return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
+                sync_words=sync.words, parts=job.n_parts, exchange=job.exchange,
+                tasks_per_round=job.n_parts * (3 if job.shards > 1 else 2), rounds=0, failed_rounds=0,
+                reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
+                combined_bytes=0, combined=0, synced_rows=0, sync_seconds=0.0, compute_seconds=0.0,
+                round_seconds=0.0, encode_seconds=0.0)
+
+
 class ClusterJob:
     """One job on the workers of `placement`: part p trains part_entries[p] of the pieces, from the driver's
     weights, with the resolved options opts (threads per part: those given, else each worker's), synchronized as
@@ -41,16 +51,12 @@ class ClusterJob:
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
         self.exchange = exchange_of(sync.exchange, self.n_parts)
         self.shards = self.n_parts if self.exchange == SHARDED else 1
+        self.chunk_words = {}  # each part's, once opened: a part opened again elsewhere (a fault) keeps its chunks
         self.shard_tasks = ShardTasks()
         # the options the parts train with: the rate raised by rate_factor
         self.part_opts = dataclasses.replace(opts, alpha=opts.alpha * self.rate_factor,
                                              min_alpha=opts.min_alpha * self.rate_factor)
-        self.stats = dict(sync=sync.mode, combine=self.combine, rate_factor=self.rate_factor,
-                          change_scale=self.change_scale, sync_words=sync.words, parts=self.n_parts,
-                          exchange=self.exchange, tasks_per_round=self.n_parts * (3 if self.shards > 1 else 2),
-                          rounds=0, failed_rounds=0, reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0,
-                          change_bytes=0, changes=0, combined_bytes=0, combined=0, synced_rows=0,
-                          sync_seconds=0.0, compute_seconds=0.0, round_seconds=0.0, encode_seconds=0.0)
+        self.stats = _initial_stats(self, sync)
         self.attempt = 0
         # rounds and synchronizations numbered from the weights given (0); the driver's W is at w_seq, the last
         # round trained is last_seq, its tasks (their changes, on the workers) last
@@ -76,6 +82,7 @@ class ClusterJob:
         self.placement.place(self.n_parts, lambda p: counted_on.get(self.part_entries[p][0][0]))
         t0 = time.perf_counter()
         results = self.open_parts(range(self.n_parts))
+        self.chunk_words = {p: results[p][2] for p in results}
         self.stats["encode_seconds"] = time.perf_counter() - t0
         self.part_raw = {p: results[p][0] for p in results}
         self.part_sentences = sum(results[p][1] for p in results)
@@ -95,8 +102,9 @@ class ClusterJob:
                                          broadcast=True, hash=False, direct=True)[0]
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: placement.on_part(
-                    _open_part, p, self.part_opts, self.threads, self.sync_words, vf, self.pieces,
-                    self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt) for p in parts}
+                    _open_part, p, self.part_opts, self.threads, (self.sync_words, self.chunk_words.get(p)), vf,
+                    self.pieces, self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt)
+                    for p in parts}
                 return placement.results(futures)
             except WorkersLost as e:
                 placement.rehost(e.parts)

@@ -226,21 +226,25 @@ class Part:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _open_part(store_name, index, opts, threads, round_words, vocab_data, pieces, entries, weights, total_words,
+def _open_part(store_name, index, opts, threads, chunking, vocab_data, pieces, entries, weights, total_words,
                tmp_dir, synced, attempt):
     """Open part `index` on this worker from the job's resolved options, its threads those given, else the
-    worker's; its chunks sized for rounds of round_words raw words (plan.chunk_words_of)."""
+    worker's; chunking = (round words, chunk words): the part's chunks of the chunk words given (a part opened
+    again), else sized for rounds of round_words raw words and its threads (plan.chunk_words_of). Returns the
+    chunks' raw words, the sentences and the chunk words."""
     store = _store(store_name)
     words, counts = vocab_data
     opts = dataclasses.replace(opts, workers=threads or store.nthreads)
+    round_words, chunk_words = chunking
+    chunk_words = chunk_words or chunk_words_of(round_words, opts.workers)
     old = store.parts.pop(index, None)
     if old is not None:
         old.close()
     store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
                                      total_words, tmp_dir or store.local_directory, synced, store.kept,
-                                     chunk_words_of(round_words, opts.workers))
+                                     chunk_words)
     part.attempt = attempt
-    return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences
+    return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences, chunk_words
 
 
 def _received(prev, shards):
