@@ -66,17 +66,7 @@ def overlapped_round(store_name, index, attempt, s, prev, shards, scale, epoch, 
         for local, before, base in zip(part.weights, start, part.base):
             own = local - before  # this round's own change
             np.add(base, own, out=local)
-        change, finite = part.changes(s, n_in, n_out)
-        pieces = exchange.split(change, shards)
-        scattered = tuple(exchange.nbytes(x) for x in pieces) if shards > 1 else ()
-        report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
-        part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
-        part.reports[s] = report
-        if shards == 1:
-            return pieces, report
-        part.outbox = {k: v for k, v in part.outbox.items() if k >= s - 1}
-        part.outbox[s] = pieces
-        return None, report
+        return part.round_result(s, n_in, n_out, shards, tally, seconds, applied, digest)
 
 
 def main():

@@ -207,6 +207,22 @@ class Part:
             rows.append((ids[:k], values[:k]))
         return ((n_in, n_out), tuple(rows)), bad == 0
 
+    def round_result(self, s, n_in, n_out, shards, tally, seconds, applied, digest):
+        """What round s's task gives once trained: the change cut into `shards` pieces (kept in the outbox when
+        sharded, for the shards' workers to pull) and the report (_part_round)."""
+        change, finite = self.changes(s, n_in, n_out)
+        pieces = exchange.split(change, shards)
+        scattered = tuple(exchange.nbytes(x) for x in pieces) if shards > 1 else ()
+        report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
+        self.reports = {k: v for k, v in self.reports.items() if k >= s - 2}
+        self.reports[s] = report
+        if shards == 1:
+            return pieces, report
+        # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
+        self.outbox = {k: v for k, v in self.outbox.items() if k >= s - 1}
+        self.outbox[s] = pieces
+        return None, report
+
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1), if any."""
         if self.trained != self.synced + 1 or self.before_round is None:
@@ -276,18 +292,7 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
         t0 = time.perf_counter()
         tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
         seconds = time.perf_counter() - t0
-        change, finite = part.changes(s, n_in, n_out)
-        pieces = exchange.split(change, shards)
-        scattered = tuple(exchange.nbytes(x) for x in pieces) if shards > 1 else ()
-        report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
-        part.reports = {k: v for k, v in part.reports.items() if k >= s - 2}
-        part.reports[s] = report
-        if shards == 1:
-            return pieces, report
-        # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
-        part.outbox = {k: v for k, v in part.outbox.items() if k >= s - 1}
-        part.outbox[s] = pieces
-        return None, report
+        return part.round_result(s, n_in, n_out, shards, tally, seconds, applied, digest)
 
 
 def _round_report(result):
