@@ -1,9 +1,12 @@
-"""Plain float64 NumPy references of the objectives: loss and exact gradient of one example.
+"""Plain float64 NumPy references of the objectives: loss and exact gradient of one example; and, at the end,
+the cluster's bfloat16 difference and addition elementwise (the dense form of its sparse kernels).
 
 Each reference takes h (dim), the output weights U (V × dim), the bias b (V, or None) and the example's words,
 and returns (loss, dL/dh, dL/dU, dL/db).
 """
 import numpy as np
+
+from w2v_nce.cluster.bfloat16 import add_rows, changed_rows_into
 
 
 def log_sigmoid(x):
@@ -100,3 +103,14 @@ def infonce(h, U, b, target, noise_words, log_q):
 def softmax(h, U, b, target):
     words = np.arange(U.shape[0])
     return _softmax_over(h, U, b, words, np.zeros(U.shape[0]), target)
+
+
+def difference_into(a, b, out):
+    """out ← bfloat16(a − b) elementwise (1-D float32 a, b), through the cluster's changed_rows_into on one row
+    holding every value; returns the count of differences that are not finite."""
+    return changed_rows_into(a.reshape(1, -1), b.reshape(1, -1), np.empty(1, np.int32), out.reshape(1, -1))[1]
+
+
+def add_into(rows, changes, scale):
+    """rows += scale · float32(changes) elementwise (1-D), through the cluster's add_rows on one row."""
+    add_rows(rows.reshape(1, -1), np.zeros(1, np.int32), changes.reshape(1, -1), scale)

@@ -2,7 +2,7 @@
 exact float64 distances, special values, and the exact way back."""
 import numpy as np
 
-from w2v_nce.cluster.bfloat16 import add_into, difference_into
+from reference import add_into, difference_into
 
 
 def to_float32(bits):

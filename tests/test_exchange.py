@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 
 from w2v_nce.cluster import exchange
-from w2v_nce.cluster.bfloat16 import add_into, changed_rows_into, difference_into
+from w2v_nce.cluster.bfloat16 import changed_rows_into
 from w2v_nce.cluster.job import agreed_digests, round_bytes
 from w2v_nce.cluster.part import Part
 from w2v_nce.cluster.pieces import plan_pieces
 from w2v_nce.prepare.corpus import TextCorpus
 from w2v_nce.prepare.vocab import Vocabulary
 from w2v_nce.training.run import resolve_start
+
+from reference import add_into, difference_into
 
 SHAPES = ((50, 8), (50, 8), (50,))  # input vectors, output vectors, bias
 
@@ -36,7 +38,7 @@ def sparse_change(rng, base, n, touched):
 
 def dense_rule(base, changes, scale):
     """The exchange before sparse changes: every row < n of every part's change in bfloat16, zeros where a part
-    did not change it, added to base in part order (bfloat16.add_into on the whole prefix)."""
+    did not change it, added to base in part order (add_into on the whole prefix)."""
     out = tuple(a.copy() for a in base)
     for change in changes:
         for a, (ids, values) in zip(out, change[1]):

@@ -50,22 +50,10 @@ def _not_finite(h):
 
 
 @nb.njit(cache=True, nogil=True)
-def difference_into(a, b, out):
-    """out ← bfloat16(a − b) elementwise (1-D float32 a, b; uint16 out), to nearest (_nearest). Returns how many
-    differences are not finite."""
-    bad = 0
-    for i in range(a.shape[0]):
-        h = _nearest(a[i] - b[i])
-        out[i] = h
-        bad += _not_finite(h)
-    return bad
-
-
-@nb.njit(cache=True, nogil=True)
 def changed_rows_into(a, b, ids, out):
     """The rows of a − b (2-D float32 a, b of n rows) whose bfloat16 difference has a bit set (is not +0
-    everywhere): their row numbers into ids[:k] (ascending), their bfloat16 differences (as difference_into) into
-    out[:k]. Returns (k, how many differences are not finite)."""
+    everywhere): their row numbers into ids[:k] (ascending), their bfloat16 differences (to nearest, _nearest)
+    into out[:k]. Returns (k, how many differences are not finite)."""
     k = 0
     bad = 0
     for r in range(a.shape[0]):
@@ -82,17 +70,9 @@ def changed_rows_into(a, b, ids, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def add_into(rows, changes, scale):
-    """rows += scale · float32(changes) elementwise (1-D float32 rows, uint16 bfloat16 changes)."""
-    s = np.float32(scale)
-    for i in range(rows.shape[0]):
-        rows[i] += _widen(changes[i]) * s
-
-
-@nb.njit(cache=True, nogil=True)
 def add_rows(rows, at, changes, scale):
     """rows[at[k]] += scale · float32(changes[k]) for k in order (2-D float32 rows, uint16 bfloat16 changes of
-    the same width): the additions of add_into on the rows a sparse change names."""
+    the same width), each value in float32: a change's rows added to the weights."""
     s = np.float32(scale)
     for k in range(at.shape[0]):
         r = at[k]
