@@ -267,6 +267,16 @@ def test_summed_changes_of_four_workers_diverge_and_are_stopped(client4, small_c
         train(small_corpus, client=client4, sync_combine="sum", sync_words=5_000, **FOUR)
 
 
+def test_a_run_diverging_in_its_first_epoch_stops_in_that_epoch(client4, small_corpus):
+    """A fresh run's first epoch has no earlier epoch to compare with: each of its rounds is compared with the
+    first round (trained from the untrained model). Summed changes at a high rate climb within epoch 1 (measured:
+    from 1.49 in the first round to 8.73) with finite weights."""
+    with pytest.raises(W2VError, match=r"diverged in epoch 1: the mean training loss rose from .* to .*"
+                                       r"try a smaller --alpha or --sync-combine scaled"):
+        train(small_corpus, client=client4, sync_combine="sum", sync_words=5_000,
+              **dict(FOUR, alpha=0.5, min_alpha=0.0005))
+
+
 @pytest.mark.parametrize("client_of", ["client", "client4"])
 def test_direct_and_sharded_exchanges_give_the_same_weights_on_every_worker(client_of, small_corpus, request):
     """Both exchanges add the same changes in the same order: bit-identical models, for two and four workers;

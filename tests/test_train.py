@@ -3,7 +3,7 @@ import pytest
 
 import w2v_nce
 from w2v_nce import W2VError
-from w2v_nce.training.engine import LOSS_RISE_LIMIT, check_divergence
+from w2v_nce.training.engine import FIRST_EPOCH_RISE_LIMIT, LOSS_RISE_LIMIT, check_divergence, check_first_epoch
 from w2v_nce.training.options import OptionError
 
 
@@ -98,5 +98,14 @@ def test_a_loss_that_climbs_past_the_limit_is_divergence():
     check_divergence(1, [float("nan"), 2.3], 0.04)  # an epoch without examples has no mean loss
     with pytest.raises(W2VError, match="epoch 1: the loss or the weights became NaN or infinite"):
         check_divergence(0, (), 0.04, finite=False)
+
+
+def test_a_first_epoch_is_checked_against_its_first_stretch():
+    check_first_epoch(1.0, 1.43, 0.04)  # healthy cluster runs rise above their first round: at most ×1.43
+    check_first_epoch(4.1, 4.1 * FIRST_EPOCH_RISE_LIMIT * 0.999, 0.04)
+    check_first_epoch(float("nan"), 40.0, 0.04)  # no first stretch to compare with (a resumed run)
+    with pytest.raises(W2VError, match=r"diverged in epoch 1: the mean training loss rose from 3\.976 to 11\.69\. "
+                                       r"The learning rate is likely too high \(alpha 0\.075\); try a smaller --alpha$"):
+        check_first_epoch(3.976, 11.69, 0.075)
     with pytest.raises(W2VError, match="NaN or infinite.* or --sync-combine scaled$"):
         check_divergence(0, [1.0], 0.04, finite=False, hint=" or --sync-combine scaled")

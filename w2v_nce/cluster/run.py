@@ -15,7 +15,7 @@ import numpy as np
 from ..core import signals
 from ..core.errors import W2VError
 from ..prepare.vocab import Vocabulary
-from ..training.engine import check_divergence
+from ..training.engine import check_divergence, check_first_epoch
 from ..training.run import run_stats, trained_model
 from .connection import import_distributed
 from .job import ClusterJob
@@ -47,7 +47,8 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
         job, vocab = _open_job(Placement(client, store), names, start, n_parts, sync, tmp_dir)
         opts = start.opts
         prep_seconds = time.perf_counter() - t_start
-        run = _ClusterRun(job, opts, start.record, hooks.display(job.total_words, opts.epochs), on_round_end)
+        run = _ClusterRun(job, opts, start.record, hooks.display(job.total_words, opts.epochs), on_round_end,
+                          fresh=start.resume is None and start.grow is None)
 
         def model_now():
             return _model(job, run, vocab, opts, prep_seconds)
@@ -98,9 +99,11 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
 
 
 class _ClusterRun:
-    """Epochs of rounds on a ClusterJob; Ctrl-C stops after the round in progress."""
+    """Epochs of rounds on a ClusterJob; Ctrl-C stops after the round in progress. fresh: training starts from
+    new weights (not a model resumed or continued), so that the first epoch's rounds are checked against the
+    first round's loss (engine.check_first_epoch)."""
 
-    def __init__(self, job, opts, start, bar, on_round_end=None):
+    def __init__(self, job, opts, start, bar, on_round_end=None, fresh=False):
         self.job = job
         self.opts = opts
         self.bar = bar
@@ -112,6 +115,7 @@ class _ClusterRun:
         self.epoch_losses = list(start.get("epoch_losses", []))
         self.tally = [float(start.get("partial_loss", 0.0)), float(start.get("partial_examples", 0.0))]
         self.stopped = False
+        self.first_round_loss = None if fresh else float("nan")
 
     @property
     def complete(self):
@@ -139,6 +143,7 @@ class _ClusterRun:
             while not self.complete and not self.stopped:
                 while self.round < job.rounds and not self.stopped:
                     (loss, n), words = self._round(self.round)
+                    self._check_first_epoch(loss, n)
                     self.tally[0] += loss
                     self.tally[1] += n
                     self.words_done += words
@@ -153,7 +158,7 @@ class _ClusterRun:
                 self.epoch_losses.append(self.tally[0] / self.tally[1] if self.tally[1] else float("nan"))
                 check_divergence(self.epoch, self.epoch_losses, self.opts.alpha,
                                  job.finite and np.isfinite(self.tally[0]),
-                                 hint=" or --sync-combine scaled" if job.combine == "sum" else "")
+                                 hint=self._hint())
                 self.epoch += 1
                 self.round = 0
                 self.tally = [0.0, 0.0]
@@ -176,6 +181,17 @@ class _ClusterRun:
                     break
                 except KeyboardInterrupt:  # outside the wait for the workers: the sync is simply made again
                     continue
+
+    def _check_first_epoch(self, loss, n):
+        """In a fresh run's first epoch, a round's mean loss against the first round's."""
+        if self.epoch_losses or not n:
+            return
+        if self.first_round_loss is None:
+            self.first_round_loss = loss / n
+        check_first_epoch(self.first_round_loss, loss / n, self.opts.alpha, hint=self._hint())
+
+    def _hint(self):
+        return " or --sync-combine scaled" if self.job.combine == "sum" else ""
 
     def progress_record(self):
         job = self.job
