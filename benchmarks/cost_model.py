@@ -7,7 +7,7 @@ nodes, each a 1-thread worker, at a link speed, for the direct and the sharded e
 A round takes T = w/r + b/B + L: w raw words per node at r words/s, b bytes each node sends (and receives as
 many, on a full-duplex link of B bytes/s), L the time of the round not spent training or sending. Direct:
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
-round's combined shards (float32 rows of every row some node changed): --combined gives g measured at N = 2, 4,
+round's combined shards (the bfloat16 combined change of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
 node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
 (and a combine per node). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.

@@ -6,8 +6,8 @@ the cost model's L0 is made of, measured with the cluster's own functions on syn
 
 One worker's view of a round of the sharded exchange: keep (the copy of the rows not synchronized, kept to redo a
 round after a fault), changes (the bfloat16 change of the synchronized rows: exchange's rows with a change),
-split (into N pieces), combine (its shard: N pieces of about |C|/N rows), apply (the N combined shards written
-into base, then base's synchronized rows into the local weights) and digest. The worker changed a fraction
+split (into N pieces), combine (its shard: N pieces of about |C|/N rows), apply (the N combined shards' changes
+added to base, then base's synchronized rows into the local weights) and digest. The worker changed a fraction
 --changed of the synchronized rows (all of them in a round, of the input vectors, the output vectors and bias);
 the N parts together --union of them (the combined shards). Medians of --reps, seconds.
 """
@@ -75,7 +75,10 @@ def main():
     shards = []
     for j in range(N):
         ids = union_rows[union_rows % N == j]
-        shards.append(((n, n), tuple((ids, b.reshape(V, -1)[ids].copy()) for b in base)))
+        # each row's combined change D in bfloat16: magnitudes 2⁻³¹ to 2⁻⁸, either sign
+        shards.append(((n, n), tuple((ids, (rng.integers(0x3000, 0x3C00, (len(ids), b[:1].size))
+                                            | (rng.integers(0, 2, (len(ids), b[:1].size)) << 15)).astype(np.uint16))
+                                     for b in base)))
     scratch = tuple(b.copy() for b in base)
 
     def apply():
@@ -88,8 +91,9 @@ def main():
     _, t_digest = timed(lambda: exchange.digest(scratch, written), a.reps)
     total = t_keep + t_changes + t_split + t_combine + t_apply + t_digest
     c = exchange.nbytes(change) / 1e6
+    g = sum(exchange.nbytes(x) for x in shards) / 1e6
     print(f"V {V:,}, d {d}, synchronized rows {n:,}, changed {a.changed:.0%}, union {a.union:.0%}, N {N}; "
-          f"a change {c:.1f} MB")
+          f"a change {c:.1f} MB, the combined shards {g:.1f} MB")
     for name, t in (("keep", t_keep), ("changes", t_changes), ("split", t_split), ("combine", t_combine),
                     ("apply", t_apply), ("digest", t_digest), ("total", total)):
         print(f"  {name:8s} {t:7.3f} s")

@@ -37,15 +37,21 @@ def sparse_change(rng, base, n, touched):
 
 
 def dense_rule(base, changes, scale):
-    """The exchange before sparse changes: every row < n of every part's change in bfloat16, zeros where a part
-    did not change it, added to base in part order (add_into on the whole prefix)."""
+    """The rule on whole arrays: every row < n of every part's change in bfloat16, zeros where a part did not
+    change it, added to a copy x of base in part order (add_into on the whole prefix); then base + float32(D),
+    D = bfloat16(x − base) elementwise."""
     out = tuple(a.copy() for a in base)
-    for change in changes:
-        for a, (ids, values) in zip(out, change[1]):
-            n = change[0][0]
+    n = changes[0][0][0]
+    for i, a in enumerate(out):
+        x = a[:n].reshape(-1).copy()
+        for change in changes:
+            ids, values = change[1][i]
             dense = np.zeros((n, a[:1].size), np.uint16)
             dense[ids] = values
-            add_into(a[:n].reshape(-1), dense.reshape(-1), scale)
+            add_into(x, dense.reshape(-1), scale)
+        d = np.empty(x.shape, np.uint16)
+        assert difference_into(x, a[:n].reshape(-1), d) == 0
+        add_into(a[:n].reshape(-1), d, 1.0)
     return out
 
 
@@ -92,6 +98,31 @@ def test_sparse_changes_add_up_to_the_dense_rule_bit_for_bit_direct_and_sharded(
     assert sum(exchange.nbytes(p) for p in pieces[0]) == exchange.nbytes(changes[0])
     sharded[0][written_too[0][0]] += 1
     assert exchange.digest(direct, written) != exchange.digest(sharded, written_too)
+
+
+def test_a_combined_change_travels_in_bfloat16_and_a_row_that_cancels_out_is_not_sent():
+    rng = np.random.default_rng(5)
+    base = weights(rng)
+    for a in base:
+        a[3] = 0.0  # x = (0 + Δ) − Δ is exactly 0: the two parts' changes of row 3 cancel
+    changes = []
+    for ids in ([3, 5], [3, 7]):
+        rows = []
+        for a in base:
+            d = np.empty((2, a[:1].size), np.uint16)
+            difference_into((rng.standard_normal(d.size) * 0.01).astype(np.float32), np.zeros(d.size, np.float32),
+                            d.reshape(-1))
+            rows.append((np.array(ids, np.int32), d))
+        changes.append(((40, 40), tuple(rows)))
+    for (_, d0), (_, d1) in zip(changes[0][1], changes[1][1]):
+        d1[0] = d0[0] ^ np.uint16(0x8000)  # the second part's change of row 3: the first's, negated
+    combined = exchange.combine(base, changes, 1.0)
+    synced = tuple(a.copy() for a in base)
+    written = exchange.apply_combined(synced, [combined])
+    for a, b, (ids, d), w in zip(base, synced, combined[1], written):
+        assert ids.tolist() == w.tolist() == [5, 7] and d.dtype == np.uint16 and d.shape[0] == 2
+        np.testing.assert_array_equal(b.view(np.uint32)[3], a.view(np.uint32)[3])
+    assert exchange.nbytes(combined) == sum(2 * 4 + 2 * 2 * a[:1].size for a in base)
 
 
 def test_bytes_counted_are_those_that_cross_between_workers():

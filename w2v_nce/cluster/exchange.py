@@ -6,21 +6,22 @@ array (input vectors, output vectors, bias): the int32 numbers of the rows < n w
 synchronization is not zero in bfloat16, ascending, and their Δ in bfloat16 (uint16, one line per row; the bias
 as lines of one value). A row the round left untouched is not in it.
 
-The rule of a synchronization, whatever the exchange: base ← base + c · Σ_p Δ_p, the changes added in part order,
-each value as base += c · float32(Δ) in float32 (bfloat16.add_rows). A value a part did not change adds nothing
-(x + 0 = x), so adding only the rows named gives the weights of adding every row, bit for bit (save a weight of
-exactly −0.0, which adding +0 would make +0.0, the same number).
+The rule of a synchronization, whatever the exchange: for every row some part changed, the combined change
+D = bfloat16(x − base) of x = base + c · Σ_p Δ_p (the changes added in part order, each value as x += c · float32(Δ)
+in float32: bfloat16.add_rows), then base ← base + float32(D). Rounding the combined change, like each part's,
+halves the bytes that carry it; every worker adds the same D to the same base, so all hold the same bits. A row
+whose D is zero everywhere is left as it is (adding +0 would change nothing, save a weight of exactly −0.0).
 
 Two exchanges ("direct" and "sharded"):
-- direct: every worker takes every part's change and adds them in part order (apply_changes); a worker receives
+- direct: every worker takes every part's change and combines them itself (apply_changes); a worker receives
   N − 1 changes.
 - sharded (a reduce-scatter, then an all-gather): rows are cut into N shards by row number (row mod N); each part
-  splits its change by shard (split); the worker of part j adds the N pieces of shard j, in part order, to its
-  base rows (combine: the same additions as apply_changes makes there) and that combined shard — the rows'
-  new float32 values — goes to every worker, which writes it into its base (apply_combined). With C the rows of
-  a part's change and U the rows any part changed, a worker sends (N − 1)/N of its change (2 bytes a value) and
-  its shard's combined rows (about |U|/N of them, 4 bytes a value) to N − 1 workers: about (N − 1)/N ·
-  (2·|C| + 4·|U|)·d bytes, which does not grow with N except as U does (up to every row).
+  splits its change by shard (split); the worker of part j combines the N pieces of shard j, in part order, on its
+  base rows (combine: what apply_changes computes for those rows) and that combined shard — the rows' D in
+  bfloat16 — goes to every worker, which adds it to its base (apply_combined). With C the rows of a part's change
+  and U the rows any part changed, a worker sends (N − 1)/N of its change and its shard's combined rows (about
+  |U|/N of them) to N − 1 workers, 2 bytes a value: about (N − 1)/N · 2·(|C| + |U|)·d bytes, which does not grow
+  with N except as U does (up to every row).
 """
 import numba as nb
 import numpy as np
@@ -29,8 +30,9 @@ from . import bfloat16
 
 DIRECT, SHARDED = "direct", "sharded"
 EXCHANGES = ("auto", DIRECT, SHARDED)
-# "auto" shards from this many parts on: a worker sends (N − 1)·|C|·2 bytes per value directly, about
-# (N − 1)/N · (2·|C| + 4·|U|) sharded (U ≥ C), fewer from four parts on.
+# "auto" shards from this many parts on: a worker sends (N − 1)·2·|C| bytes per value directly, about
+# (N − 1)/N · 2·(|C| + |U|) sharded (U ≥ C): no fewer with two parts, at most a third fewer with three, for 3N
+# tasks a round against 2N and one more hop.
 SHARD_FROM = 4
 
 
@@ -67,40 +69,49 @@ def split(change, shards):
 
 
 def apply_changes(base, changes, scale):
-    """base ← base + scale · Σ_p Δ_p over the changes (in part order) of the rows they name; returns the numbers
-    of the rows written, per array."""
-    written = []
-    for i, target in enumerate(base):
-        lines = _lines(target)
-        for change in changes:
-            ids, values = change[1][i]
-            bfloat16.add_rows(lines, ids, values, scale)
-        written.append(np.unique(np.concatenate([c[1][i][0] for c in changes])))
-    return written
+    """Synchronize base from every part's change (in part order) by the rule above; returns the numbers of the
+    rows written, per array."""
+    return apply_combined(base, [combine(base, changes, scale)])
+
+
+# combine works through the rows this many at a time, so that its float32 copies stay small whatever the rows
+COMBINE_BLOCK_ROWS = 65_536
 
 
 def combine(base, pieces, scale):
-    """The combined shard of a round from its pieces (one per part, in part order): the union of the rows they
-    name, with base's values plus scale · Σ_p Δ_p (the additions apply_changes makes on these rows), float32."""
+    """The combined change of the rows the pieces (one per part, in part order) name: (sizes, one (ids, D) pair
+    per array), D = bfloat16(x − base) of x = base + scale · Σ_p Δ_p, the rows whose D is not zero, ascending."""
     out = []
     for i, target in enumerate(base):
-        ids = np.unique(np.concatenate([p[1][i][0] for p in pieces])).astype(np.int32)
-        rows = _lines(target)[ids]
-        for p in pieces:
-            at, values = p[1][i]
-            bfloat16.add_rows(rows, np.searchsorted(ids, at).astype(np.int32), values, scale)
-        out.append((ids, rows))
+        lines = _lines(target)
+        named = [p[1][i] for p in pieces]
+        ids = np.unique(np.concatenate([at for at, _ in named])).astype(np.int32)
+        kept_ids = np.empty(len(ids), np.int32)
+        kept = np.empty((len(ids), lines.shape[1]), np.uint16)
+        k = 0
+        for lo in range(0, len(ids), COMBINE_BLOCK_ROWS):
+            block = ids[lo:lo + COMBINE_BLOCK_ROWS]
+            before = lines[block]
+            rows = before.copy()
+            for at, values in named:
+                a, b = np.searchsorted(at, (block[0], block[-1] + 1))
+                bfloat16.add_rows(rows, np.searchsorted(block, at[a:b]).astype(np.int32), values[a:b], scale)
+            n, _ = bfloat16.changed_rows_into(rows, before, kept_ids[k:], kept[k:])
+            kept_ids[k:k + n] = block[kept_ids[k:k + n]]
+            k += n
+        out.append((kept_ids[:k], kept[:k]))
     return pieces[0][0], tuple(out)
 
 
 def apply_combined(base, shards):
-    """Write every combined shard's rows into base; returns the numbers of the rows written, per array."""
+    """Add every combined shard's D to base (base += float32(D), the shards' rows disjoint); returns the numbers of
+    the rows written, per array."""
     written = []
     for i, target in enumerate(base):
         lines = _lines(target)
         for shard in shards:
-            ids, rows = shard[1][i]
-            lines[ids] = rows
+            ids, values = shard[1][i]
+            bfloat16.add_rows(lines, ids, values, 1.0)
         written.append(np.unique(np.concatenate([s[1][i][0] for s in shards])))
     return written
 

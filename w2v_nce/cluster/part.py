@@ -9,7 +9,7 @@ the shared files, on a surviving worker.
 
 Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 as
 its input (every part's change, or every combined shard: exchange.py), so Dask moves it worker to worker (not
-through the driver), and it starts by applying it: base ← base + c · Σ_p Δ_p, c the job's change scale
+through the driver), and it starts by applying it: base ← base + bfloat16(c · Σ_p Δ_p), c the job's change scale
 (plan.combine_factors), added in part order, so every worker computes the same base: the global weights W. A
 round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
 float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
@@ -158,7 +158,7 @@ class Part:
 
     def apply(self, s, received, shards, scale):
         """Synchronization s from the exchange of round s (exchange.py): every part's change in part order
-        (shards = 1: base ← base + scale · Σ_p Δ_p), or every combined shard (their rows written into base); the
+        (shards = 1: combined here by exchange.apply_changes), or every combined shard (added to base); the
         synchronized rows of the local weights are set to base. Returns the digest of the rows written (None if
         s is applied already)."""
         if self.synced >= s:
