@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import w2v_nce
-from w2v_nce import Model, W2VError
+from w2v_nce import Model
 from w2v_nce.core.errors import ModelFileError
 from w2v_nce.model.file import _FORMAT_VERSION
 

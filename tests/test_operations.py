@@ -6,7 +6,6 @@ writes under one directory fail with ENOSPC once a byte budget is spent (FULL_DI
 another process fills the disk after the free-space checks passed.
 """
 import glob
-from collections import Counter
 import json
 import os
 import shutil

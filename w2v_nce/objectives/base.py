@@ -18,7 +18,7 @@ import numpy as np
 from numba import types
 
 from ..core.rng import NOISE_STREAM, seed_state
-from ..core.vecops import axpy, dot
+from ..core.vecops import dot
 
 # Scores are clipped to ±MAX_SCORE before the logistic (never skipped): exp stays finite and the gradient is
 # the exact one everywhere |x| < MAX_SCORE.
