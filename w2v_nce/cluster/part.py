@@ -9,8 +9,9 @@ the shared files, on a surviving worker.
 
 Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 as
 its input (every part's change, or every combined shard: exchange.py), so Dask moves it worker to worker (not
-through the driver), and it starts by applying it: base ← base + bfloat16(c · Σ_p Δ_p), c the job's change scale
-(plan.combine_factors), added in part order, so every worker computes the same base: the global weights W. A
+through the driver), and it starts by applying it: base ← base + D, D the change that c · Σ_p Δ_p (the parts'
+changes added in part order, c the job's change scale: plan.combine_factors) makes to base, rounded to bfloat16
+(exchange.py), so every worker computes the same base: the global weights W. A
 round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
 float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
 copy of its rows that differ from base, to redo the round from after a failure (recovery.py).
