@@ -66,7 +66,7 @@ LOSS_RISE_LIMIT = 1.5
 # Divergence within a fresh run's first epoch: a round's mean loss above the first round's this many times. Healthy
 # cluster runs rise above their first round, trained from the untrained model at the parts' raised rate (text8_2m
 # and pydocs, one epoch, sg ns/hs/nce/infonce and cbow ns/hs, 2, 4 and 8 workers: at most ×1.43, InfoNCE on 8);
-# eight workers summing their changes rose ×2.9 by round 3 and kept climbing.
+# eight workers summing their CBOW changes rose ×2.9 within the first epoch.
 FIRST_EPOCH_RISE_LIMIT = 2.5
 
 
