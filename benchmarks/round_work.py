@@ -1,15 +1,19 @@
 """The work a cluster round does besides training and moving bytes, at a given V and d, on one machine: what
 the cost model's L0 is made of, measured with the cluster's own functions on synthetic weights.
 
-    python benchmarks/round_work.py [--vocab 919601] [--dim 300] [--synced 140071] [--changed 0.66]
-                                    [--union 0.74] [--workers 16] [--reps 3]
+    python benchmarks/round_work.py [--vocab 919601] [--dim 300] [--synced 140071] [--changed 0.2,0.74]
+                                    [--rare 0.06,0.55] [--paths] [--union 0.74] [--workers 16] [--reps 3]
 
-One worker's view of a round of the sharded exchange: keep (the copy of the rows not synchronized, kept to redo a
-round after a fault), changes (the bfloat16 change of the synchronized rows: exchange's rows with a change),
+One worker's view of a round of the sharded exchange: keep (the copy of the marked rows, kept to redo a round
+after a fault; the marks of the rows at or above the synchronized prefix), changes (the bfloat16 change of the marked synchronized rows: exchange's rows with a change),
 split (into N pieces), combine (its shard: N pieces of about |C|/N rows), apply (the N combined shards' changes
-added to base, then base's synchronized rows into the local weights) and digest. The worker changed a fraction
---changed of the synchronized rows (all of them in a round, of the input vectors, the output vectors and bias);
-the N parts together --union of them (the combined shards). Medians of --reps, seconds.
+added to base, then base's rows written or marked into the local weights) and digest (cluster/local_rows.py,
+exchange.py). The worker changed a fraction --changed of the synchronized rows and --rare of the others, of the
+input vectors and of the output vectors and bias (two fractions; the defaults: skip-gram NS, zipf30m, d = 300, a
+part of a job of 16, as benchmarks/touched_rows.py measures the rows its words and noise words reach); the rows
+it changed are marked, and every output row unless --paths (the sampling objectives' marks; --paths: hs's, where
+the words' paths are marked); the N parts together changed --union of the synchronized rows (the combined
+shards). Medians of --reps, seconds.
 """
 import argparse
 import statistics
@@ -17,7 +21,8 @@ import time
 
 import numpy as np
 
-from w2v_nce.cluster import bfloat16, exchange
+from w2v_nce.cluster import exchange
+from w2v_nce.cluster.local_rows import LocalRows
 
 
 def timed(fn, reps):
@@ -34,7 +39,9 @@ def main():
     p.add_argument("--vocab", type=int, default=919_601)
     p.add_argument("--dim", type=int, default=300)
     p.add_argument("--synced", type=int, default=140_071, help="rows synchronized in the round")
-    p.add_argument("--changed", type=float, default=0.66, help="fraction of them this worker changed")
+    p.add_argument("--changed", default="0.2,0.74", help="fractions of them this worker changed: input, output")
+    p.add_argument("--rare", default="0.06,0.55", help="fractions of the other rows this worker changed")
+    p.add_argument("--paths", action="store_true", help="mark only the output rows changed (hs)")
     p.add_argument("--union", type=float, default=0.74, help="fraction of them some worker changed")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("--reps", type=int, default=3)
@@ -44,27 +51,30 @@ def main():
     base = (rng.random((V, d), dtype=np.float32), rng.random((V, d), dtype=np.float32),
             rng.random(V, dtype=np.float32))
     local = tuple(b.copy() for b in base)
-    saved = tuple(np.empty_like(b) for b in base)
-    for loc in local:  # the worker's round: a change on a fraction of the synchronized rows, and on rare rows
-        lines = loc.reshape(V, -1)
-        rows = np.flatnonzero(rng.random(n) < a.changed)
-        lines[rows] += np.float32(1e-3)
-        rare = n + np.flatnonzero(rng.random(V - n) < 0.05)
-        lines[rare] += np.float32(1e-3)
+    rows = LocalRows(local, base)
+    fractions = [tuple(float(x) for x in f.split(",")) for f in (a.changed, a.rare)]
+    for side, loc in zip(rows.sides, local):  # the worker's round: a change on a fraction of the synchronized
+        lines = loc.reshape(V, -1)            # rows, and on rare rows; the kernels mark them
+        changed = np.concatenate([np.flatnonzero(rng.random(n) < fractions[0][side]),
+                                  n + np.flatnonzero(rng.random(V - n) < fractions[1][side])])
+        lines[changed] += np.float32(1e-3)
+        rows.touched[side, changed] = 1
+    if not a.paths:
+        rows.touched[1] = 1
     deltas = tuple((np.empty(n, np.int32), np.empty((n, b[:1].size), np.uint16)) for b in base)
 
+    after_round = rows.touched.copy()
+    before_round = after_round.copy()
+    before_round[:, :n] = 0  # what a keep finds: the marks below n cleared by the synchronization before it
+
     def keep():
-        for loc, sv in zip(local, saved):
-            np.copyto(sv[n:], loc[n:])
+        rows.touched[:] = before_round
+        rows.keep()
+        rows.touched[:] = after_round
 
     def changes():
-        out = []
-        for loc, b, (ids, values) in zip(local, base, deltas):
-            k, _ = bfloat16.changed_rows_into(loc[:n].reshape(n, -1), b[:n].reshape(n, -1), ids, values)
-            out.append((ids[:k], values[:k]))
-        return (n, n), tuple(out)
+        return (n, n), tuple(rows.changes((n, n, n), deltas)[0])
 
-    bfloat16.changed_rows_into(local[0][:10], base[0][:10], deltas[0][0], deltas[0][1])  # compile
     _, t_keep = timed(keep, a.reps)
     change, t_changes = timed(changes, a.reps)
     pieces, t_split = timed(lambda: exchange.split(change, N), a.reps)
@@ -80,11 +90,13 @@ def main():
                                             | (rng.integers(0, 2, (len(ids), b[:1].size)) << 15)).astype(np.uint16))
                                      for b in base)))
     scratch = tuple(b.copy() for b in base)
+    marks = rows.touched.copy()
+    scratch_rows = LocalRows(local, scratch)
 
     def apply():
         written = exchange.apply_combined(scratch, shards)
-        for loc, b in zip(local, scratch):
-            np.copyto(loc[:n], b[:n])
+        scratch_rows.touched[:] = marks  # (each repetition from the round's marks)
+        scratch_rows.synchronized((n, n, n), written)
         return written
 
     written, t_apply = timed(apply, a.reps)
@@ -92,7 +104,8 @@ def main():
     total = t_keep + t_changes + t_split + t_combine + t_apply + t_digest
     c = exchange.nbytes(change) / 1e6
     g = sum(exchange.nbytes(x) for x in shards) / 1e6
-    print(f"V {V:,}, d {d}, synchronized rows {n:,}, changed {a.changed:.0%}, union {a.union:.0%}, N {N}; "
+    print(f"V {V:,}, d {d}, synchronized rows {n:,}, changed {a.changed} (others {a.rare}), union {a.union:.0%}, "
+          f"N {N}; "
           f"a change {c:.1f} MB, the combined shards {g:.1f} MB")
     for name, t in (("keep", t_keep), ("changes", t_changes), ("split", t_split), ("combine", t_combine),
                     ("apply", t_apply), ("digest", t_digest), ("total", total)):

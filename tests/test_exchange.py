@@ -143,14 +143,29 @@ def test_bytes_counted_are_those_that_cross_between_workers():
     assert round_bytes({0: report((), ()), 1: report((), ())}, hosts) == 0  # the first round takes nothing
 
 
-@pytest.fixture
-def part(small_corpus, tmp_path):
-    opts = resolve_start(options=dict(dim=16, min_count=2, seed=3, workers=1)).opts
-    vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
+def _part(corpus, tmp_path, sentences, chunk_words, objective="ns"):
+    opts = resolve_start(options=dict(dim=16, min_count=2, seed=3, workers=1, objective=objective)).opts
+    vocab = Vocabulary.build(TextCorpus(corpus), 2)
     rng = np.random.default_rng(1)
     start = (rng.standard_normal((len(vocab), 16)).astype(np.float32) * 0.1,
              np.zeros((len(vocab), 16), np.float32), np.zeros(len(vocab), np.float32))
-    p = Part(0, opts, vocab, plan_pieces(small_corpus, 1), [(0, 0, 3)], start, 2 * 60_000, str(tmp_path))
+    return Part(0, opts, vocab, plan_pieces(corpus, 1), [(0, 0, sentences)], start, 2 * 60_000, str(tmp_path),
+                chunk_words=chunk_words)
+
+
+@pytest.fixture
+def part(small_corpus, tmp_path):
+    p = _part(small_corpus, tmp_path, 3, 50_000)
+    yield p
+    p.close()
+
+
+@pytest.fixture(params=["ns", "hs"])
+def chunked_part(small_corpus, tmp_path, request):
+    """A part of 20 sentences in chunks of about 5,000 words (ns: every output row marked in a round; hs: the
+    paths' inner nodes)."""
+    p = _part(small_corpus, tmp_path, 20, 5_000, request.param)
+    assert len(p.encoded.chunks) >= 3
     yield p
     p.close()
 
@@ -181,3 +196,66 @@ def test_parts_holding_different_rows_after_a_synchronization_stop_the_run():
     assert agreed_digests({0: report(None)}, 3) == set()
     with pytest.raises(RuntimeError, match="weights differ after synchronization 3"):
         agreed_digests({0: report(7), 1: report(8)}, 3)
+
+
+def _two_rounds_of(part, first_chunks, later_chunks):
+    """Round 1 on first_chunks, synchronized for rows below n = half the vocabulary (the others stay
+    unsynchronized, as a rare tier's) by the part's own change and another part's, on rows this one did not touch;
+    then round 2 kept and trained on later_chunks."""
+    n = len(part.base[0]) // 2
+    part.keep()
+    part.trained = 1
+    part.train_round(0, first_chunks, 0, 10_000)
+    change, finite = part.changes(1, n, n)
+    assert finite
+    other = []
+    for side, base in zip((0, 1, 1), part.base):
+        ids = np.flatnonzero(part.rows.touched[side, :n] == 0)[:5].astype(np.int32)
+        other.append((ids, np.full((len(ids), base[:1].size), 0x3C23, np.uint16)))  # +0.00998 each
+    part.apply(1, [change, ((n, n), tuple(other))], 1, 1.0)
+    for local, base, (ids, _), side in zip(part.weights, part.base, other, (0, 1, 1)):
+        assert np.array_equal(local[:n], base[:n])  # rows another part changed included
+        assert len(ids) or (side == 1 and part.every_output)
+    before = tuple(a.copy() for a in part.weights)
+    part.keep()
+    part.trained = 2
+    part.train_round(0, later_chunks, 10_000, 20_000)
+    return n, before
+
+
+def test_rows_not_marked_by_the_kernels_equal_their_synchronized_values(chunked_part):
+    """After a synchronization, a part's local rows below n equal base's, and every row that differs from base is
+    one the kernels marked (only those are compared, kept and copied)."""
+    part = chunked_part
+    chunks = np.arange(len(part.encoded.chunks))
+    n, _ = _two_rounds_of(part, chunks[:1], chunks[1:])
+    for local, base, side in zip(part.weights, part.base, (0, 1, 1)):
+        lines, base_lines = local.reshape(len(local), -1), base.reshape(len(base), -1)
+        differ = np.flatnonzero((lines != base_lines).any(axis=1))
+        assert part.rows.touched[side, differ].all()
+        assert len(differ) or local.ndim == 1  # (the bias: not trained without --bias)
+    change, _ = part.changes(2, n, n)
+    for local, base, (ids, _) in zip(part.weights, part.base, change[1]):
+        full = np.flatnonzero((local[:n].reshape(n, -1) != base[:n].reshape(n, -1)).any(axis=1))
+        assert ids.tolist() == full.tolist()  # (no change of a row rounds to zero in these few steps)
+
+
+def test_a_round_undone_leaves_the_weights_and_marks_of_before_it_bit_for_bit(chunked_part):
+    """rollback after a round: every row as at the keep (rows kept, from the copy; the others, from base), with the
+    marks as then; training the round again from there gives the same weights."""
+    part = chunked_part
+    chunks = np.arange(len(part.encoded.chunks))
+    _, before = _two_rounds_of(part, chunks[:1], chunks[1:])
+    after = tuple(a.copy() for a in part.weights)
+    marks = part.rows.kept_marks.copy()
+    assert any((a != b).any() for a, b in zip(before, after))
+    part.rollback()
+    assert part.trained == part.synced == 1
+    for a, b in zip(part.weights, before):
+        assert np.array_equal(a, b)
+    assert np.array_equal(part.rows.touched, marks)
+    part.keep()
+    part.trained = 2
+    part.train_round(0, chunks[1:], 10_000, 20_000)
+    for a, b in zip(part.weights, after):
+        assert np.array_equal(a, b)

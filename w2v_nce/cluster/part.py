@@ -14,7 +14,8 @@ changes added in part order, c the job's change scale: plan.combine_factors) mak
 (exchange.py), so every worker computes the same base: the global weights W. A
 round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
 float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
-copy of its rows that differ from base, to redo the round from after a failure (recovery.py).
+copy of its rows that differ from base, to redo the round from after a failure (recovery.py). Which rows differ
+the kernels mark as they train (local_rows.py): the work of a round besides training follows the rows it touched.
 """
 import asyncio
 import dataclasses
@@ -28,10 +29,12 @@ import uuid
 import numpy as np
 
 from ..kernels.noise import NoiseDistribution
+from ..objectives import OBJECTIVES
 from ..prepare.stream import CHUNK_WORDS
 from ..prepare.vocab import Vocabulary
 from ..training.engine import Engine
-from . import bfloat16, exchange
+from . import exchange
+from .local_rows import LocalRows
 from .pieces import count_piece, encode_part
 from .plan import chunk_words_of
 
@@ -125,16 +128,14 @@ class Part:
         # round stays valid while the next round runs, for the workers that still fetch it
         self.deltas = [tuple((np.empty(len(a), np.int32), np.empty((len(a), a[:1].size), np.uint16)) for a in local)
                        for _ in range(2)]
-        self.saved = tuple(np.empty_like(a) for a in local)  # rows kept before a round
-        # rows [:equal[i]] of local array i equal base's (all of them now; the synchronized ones after a sync)
-        self.equal = [len(a) for a in local]
-        self.before_round = None
+        self.rows = LocalRows(local, self.base)
         self.synced = self.trained = synced
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
         self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
         self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                              local, total_words=total_words, chunk_key=index << 32)
+        self.every_output = OBJECTIVES[opts.objective].samples_noise or opts.objective == "softmax"
         self.weights = (self.engine.in_w, self.engine.out_w, self.engine.out_b)
 
     def train_round(self, epoch, chunk_ids, words_from, words_to):
@@ -154,6 +155,9 @@ class Part:
         def schedule(c):
             return words_from + scale * offset[c], words_from + scale * (offset[c] + rows[c])
 
+        chunks = engine.encoded.chunks
+        self.rows.mark_round((engine.encoded.read(chunks[c, 0], chunks[c, 1]) for c in chunk_ids), self.every_output,
+                             engine.tables.hs_points, engine.tables.hs_lengths)
         engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
         return engine.tally()
 
@@ -172,9 +176,7 @@ class Part:
         else:
             written = exchange.apply_combined(self.base, received)
         n_in, n_out = received[0][0]
-        for i, (local, base, n) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out))):
-            np.copyto(local[:n], base[:n])
-            self.equal[i] = n
+        self.rows.synchronized((n_in, n_out, n_out), written)
         self.synced = s
         return exchange.digest(self.base, written)
 
@@ -184,28 +186,20 @@ class Part:
         if self.synced >= s:
             return
         n_in, n_out, in_rows, out_rows, bias_rows = push
-        for i, (local, base, n, rows) in enumerate(zip(self.weights, self.base, (n_in, n_out, n_out),
-                                                       (in_rows, out_rows, bias_rows))):
+        for local, base, n, rows in zip(self.weights, self.base, (n_in, n_out, n_out), (in_rows, out_rows, bias_rows)):
             np.copyto(local[:n], rows)
             np.copyto(base[:n], rows)
-            self.equal[i] = n
+        self.rows.set_synchronized((n_in, n_out, n_out))
         self.synced = s
 
     def keep(self):
         """Before a round: the rows that differ from base (those not synchronized), to redo the round from."""
-        for local, saved, k in zip(self.weights, self.saved, self.equal):
-            np.copyto(saved[k:], local[k:])
-        self.before_round = list(self.equal)
-        self.equal = [0] * len(self.weights)
+        self.rows.keep()
 
     def changes(self, s, n_in, n_out):
         """The change of round s (exchange.py): the rows < n_in, n_out whose Δ since their last synchronization
         is not zero in bfloat16, with their Δ (views of buffer s % 2); and whether every Δ is finite."""
-        rows, bad = [], 0
-        for local, base, (ids, values), n in zip(self.weights, self.base, self.deltas[s % 2], (n_in, n_out, n_out)):
-            k, b = bfloat16.changed_rows_into(local[:n].reshape(n, -1), base[:n].reshape(n, -1), ids, values)
-            bad += b
-            rows.append((ids[:k], values[:k]))
+        rows, bad = self.rows.changes((n_in, n_out, n_out), self.deltas[s % 2])
         return ((n_in, n_out), tuple(rows)), bad == 0
 
     def round_result(self, s, n_in, n_out, shards, tally, seconds, applied, digest):
@@ -226,13 +220,8 @@ class Part:
 
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1), if any."""
-        if self.trained != self.synced + 1 or self.before_round is None:
+        if self.trained != self.synced + 1 or not self.rows.rollback():
             return
-        for local, base, saved, k in zip(self.weights, self.base, self.saved, self.before_round):
-            local[:k] = base[:k]
-            local[k:] = saved[k:]
-        self.equal = list(self.before_round)
-        self.before_round = None
         self.trained = self.synced
 
     def state(self):

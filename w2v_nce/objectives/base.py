@@ -75,6 +75,12 @@ objective_signature = types.float64(
 # 19% of a profile's samples on two adjacent instructions, gone without counting).
 KERNEL_OPTIONS = dict(cache=True, nogil=True, fastmath=True, _nrt=False)
 
+# The chunk kernels' arguments, flattened as Numba passes them (an array as its pointers, sizes and strides), are
+# 204 machine words. A few more, even unused ones, made training 2.7 times slower (skip-gram NS, one thread: 206
+# words trained as fast, 208 and 211 did not; docs/performance.md): new data for the kernels travels inside the
+# arrays they already take, not as another argument. tests/test_kernel_cache.py holds them to this.
+KERNEL_ARGUMENT_WORDS_LIMIT = 206
+
 
 def objective(fn):
     """Compile fn as an objective: eagerly, with the shared signature."""

@@ -1,0 +1,124 @@
+"""A part's local weights against the global ones (base): which rows may differ, the copy a round is redone from,
+and the rows a synchronization sets.
+
+Before a round trains, the rows its examples can write are marked (touched: input rows in touched[0], output rows
+and their biases in touched[1]) from the words of its chunks: every word's input row; for hierarchical softmax the
+inner nodes of its path; for the sampling objectives and full softmax every output row (their noise words or their
+normalization reach any of them). A synchronization clears the marks of the rows it sets, so a row not marked
+equals base's, and a round's work besides training follows the rows its words can touch, not the vocabulary:
+- keep (before a round): a copy of the marked rows (those not synchronized since they were marked), and of the
+  marks;
+- the change of a round: only the marked rows below n are compared with base (bfloat16.changed_rows_into);
+- a synchronization that set base's rows below n: local ← base for those of them marked or written, marks cleared;
+- rollback (a round undone after a fault): every marked row back to its kept copy if it was marked at the keep,
+  else to base; the marks back to those kept.
+(Marking in the kernels, which would also spare the output rows no noise word reached, slowed local training
+2.7-fold: an array more among the kernel's arguments, even unused; see docs/cluster.md.)
+"""
+import numba as nb
+import numpy as np
+
+from . import bfloat16
+
+INPUT_ROWS, OUTPUT_ROWS = 0, 1  # as in kernels/loop.py
+
+
+def _lines(a):
+    return a.reshape(len(a), -1)
+
+
+@nb.njit(cache=True, nogil=True)
+def _mark_words(ids, touched, points, lengths):
+    """Mark the input row of every word of the id stream ids (sentence ends < 0 skipped) and the inner nodes of its
+    Huffman path (points, lengths: empty without a tree)."""
+    tree = lengths.shape[0] > 0
+    for w in ids:
+        if w < 0:
+            continue
+        touched[INPUT_ROWS, w] = 1
+        if tree:
+            for d in range(lengths[w]):
+                touched[OUTPUT_ROWS, points[w, d]] = 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _copy_marked(src, dst, marks, n):
+    """dst[r] ← src[r] for the rows r < n with marks[r] set (2-D arrays)."""
+    for r in range(n):
+        if marks[r]:
+            for e in range(src.shape[1]):
+                dst[r, e] = src[r, e]
+
+
+@nb.njit(cache=True, nogil=True)
+def _restore_marked(local, base, saved, marks, kept_marks):
+    """local[r] ← saved[r] if kept_marks[r] else base[r], for the rows r with marks[r] set."""
+    for r in range(local.shape[0]):
+        if marks[r]:
+            src = saved if kept_marks[r] else base
+            for e in range(local.shape[1]):
+                local[r, e] = src[r, e]
+
+
+class LocalRows:
+    """The marks of a part's local weights (three arrays: input vectors, output vectors, bias) against base, the
+    same shapes; the marks start cleared (local equal to base)."""
+
+    def __init__(self, local, base):
+        self.local, self.base = local, base
+        self.sides = (INPUT_ROWS, OUTPUT_ROWS, OUTPUT_ROWS)
+        self.touched = np.zeros((2, max(len(a) for a in local)), np.uint8)
+        self.kept_marks = None
+        self.saved = tuple(np.empty_like(a) for a in local)
+
+    def _each(self, *arrays):
+        return zip(self.sides, *(tuple(_lines(a) for a in group) for group in arrays))
+
+    def mark_round(self, streams, every_output, points, lengths):
+        """Mark the rows a round over the id streams (one per chunk) can write: every output row if every_output,
+        else the inner nodes of the words' paths (points, lengths)."""
+        if every_output:
+            self.touched[OUTPUT_ROWS] = 1
+        for ids in streams:
+            _mark_words(ids, self.touched, points, lengths)
+
+    def keep(self):
+        """Before a round: a copy of the marked rows and of the marks, to redo the round from (rollback)."""
+        self.kept_marks = self.touched.copy()
+        for side, local, saved in self._each(self.local, self.saved):
+            _copy_marked(local, saved, self.touched[side], len(local))
+
+    def changes(self, sizes, buffers):
+        """The rows < n (sizes: n per array) whose change since their last synchronization is not zero in bfloat16,
+        in buffers (one (ids, values) pair per array): views of them per array, and how many changes are not finite."""
+        rows, bad = [], 0
+        for (side, local, base), n, (ids, values) in zip(self._each(self.local, self.base), sizes, buffers):
+            k, b = bfloat16.changed_rows_into(local[:n], base[:n], ids, values, self.touched[side, :n])
+            bad += b
+            rows.append((ids[:k], values[:k]))
+        return rows, bad
+
+    def synchronized(self, sizes, written):
+        """base's rows below n (sizes) are synchronized, those in written (per array) rewritten: the local rows
+        below n set to base's (those marked or written: the others equal them already), their marks cleared."""
+        for (side, local, base), n, ids in zip(self._each(self.local, self.base), sizes, written):
+            marks = self.touched[side]
+            marks[ids[ids < n]] = 1
+            _copy_marked(base, local, marks, n)
+        for side, n in ((INPUT_ROWS, sizes[0]), (OUTPUT_ROWS, max(sizes[1:]))):
+            self.touched[side, :n] = 0
+
+    def set_synchronized(self, sizes):
+        """The local rows below n (sizes) were set to base's: their marks cleared."""
+        for side, n in ((INPUT_ROWS, sizes[0]), (OUTPUT_ROWS, max(sizes[1:]))):
+            self.touched[side, :n] = 0
+
+    def rollback(self):
+        """Back to the keep (the round since then undone); False if there was none to go back to."""
+        if self.kept_marks is None:
+            return False
+        for side, local, base, saved in self._each(self.local, self.base, self.saved):
+            _restore_marked(local, base, saved, self.touched[side], self.kept_marks[side])
+        self.touched[:] = self.kept_marks
+        self.kept_marks = None
+        return True
