@@ -22,7 +22,7 @@ def _initial_stats(job, sync):
     """model.stats["distributed"] of a job before its first round."""
     return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
                 sync_words=sync.words, parts=job.n_parts, exchange=job.exchange,
-                tasks_per_round=job.n_parts * (3 if job.shards > 1 else 2), rounds=0, failed_rounds=0,
+                tasks_per_round=job.n_parts * 2, rounds=0, failed_rounds=0,
                 reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
                 combined_bytes=0, combined=0, synced_rows=0, sync_seconds=0.0, compute_seconds=0.0,
                 round_seconds=0.0, encode_seconds=0.0)
@@ -124,7 +124,9 @@ class ClusterJob:
         return self.shard_tasks.inputs(self, s, tasks) if tasks is not None and self.shards > 1 else tasks
 
     def submit(self, s, parts, prev):
-        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
+        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}: the
+        report a task of its own on the part's worker (direct: the round task's result holds the change, which must
+        not travel to the driver), else the round task, whose result is then (None, report)."""
         plan = self.plans[s]
         r = plan["round"]
         inputs = self.exchanged(s - 1, prev)
@@ -134,8 +136,17 @@ class ClusterJob:
                 _part_round, p, self.attempt, s, inputs, self.shards, self.change_scale, plan["epoch"],
                 self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
                 plan["words_to"], plan["n_in"], plan["n_out"])
-            out[p] = (task, self.placement.after(_round_report, p, task))
+            out[p] = (task, self.placement.after(_round_report, p, task) if self.shards == 1 else task)
         return out
+
+    def reports(self, tasks):
+        """The reports of round tasks {part: (task, report)} (placement.results, WorkersLost as soon as a part is
+        lost: the report tasks still pending are cancelled, round tasks are not, as the recovery decides what
+        becomes of them)."""
+        if self.shards == 1:
+            return self.placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
+        got = self.placement.results({p: task for p, (task, _) in tasks.items()}, wait_all=False, cancel=False)
+        return {p: _round_report(result) for p, result in got.items()}
 
     def tasks_of(self, s):
         return [self.tasks[s][p][0] for p in range(self.n_parts)]
@@ -155,7 +166,7 @@ class ClusterJob:
                 if following is not None and s + 1 not in self.tasks:
                     self.plans[s + 1] = self.epoch_plan.round(*following)
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
-                reports = self.placement.results({p: rep for p, (_, rep) in self.tasks[s].items()}, wait_all=False)
+                reports = self.reports(self.tasks[s])
                 if any(rep is None for rep in reports.values()):
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s

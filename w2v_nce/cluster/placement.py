@@ -77,9 +77,10 @@ class Placement:
         """The task fn(*args) on part p's worker (on the results of tasks there)."""
         return self.client.submit(fn, *args, workers=[self.hosts[p]], allow_other_workers=False, pure=False)
 
-    def results(self, futures, wait_all=True):
+    def results(self, futures, wait_all=True, cancel=True):
         """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
-        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled
+        unless not `cancel`)."""
         from distributed import wait
 
         pending = dict(futures)
@@ -127,7 +128,7 @@ class Placement:
                     f.cancel()
                     del pending[p]
             if lost and not wait_all:
-                for f in pending.values():
+                for f in pending.values() if cancel else ():
                     f.cancel()
                 pending.clear()
         if lost:
