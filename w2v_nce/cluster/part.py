@@ -14,8 +14,9 @@ changes added in part order, c the job's change scale: plan.combine_factors) mak
 (exchange.py), so every worker computes the same base: the global weights W. A
 round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
 float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
-copy of its rows that differ from base, to redo the round from after a failure (recovery.py). Which rows differ
-the kernels mark as they train (local_rows.py): the work of a round besides training follows the rows it touched.
+copy of its rows that differ from base, to redo the round from after a failure (recovery.py). Which rows may differ
+is marked from the words of each round before it trains (local_rows.py): the work of a round besides training
+follows the rows its words can touch, not the vocabulary.
 """
 import asyncio
 import dataclasses
