@@ -54,7 +54,7 @@ def main():
     rows = LocalRows(local, base)
     fractions = [tuple(float(x) for x in f.split(",")) for f in (a.changed, a.rare)]
     for side, loc in zip(rows.sides, local):  # the worker's round: a change on a fraction of the synchronized
-        lines = loc.reshape(V, -1)            # rows, and on rare rows; the kernels mark them
+        lines = loc.reshape(V, -1)            # rows, and on rare rows, which are marked
         changed = np.concatenate([np.flatnonzero(rng.random(n) < fractions[0][side]),
                                   n + np.flatnonzero(rng.random(V - n) < fractions[1][side])])
         lines[changed] += np.float32(1e-3)

@@ -223,9 +223,9 @@ def _two_rounds_of(part, first_chunks, later_chunks):
     return n, before
 
 
-def test_rows_not_marked_by_the_kernels_equal_their_synchronized_values(chunked_part):
+def test_rows_not_marked_equal_their_synchronized_values(chunked_part):
     """After a synchronization, a part's local rows below n equal base's, and every row that differs from base is
-    one the kernels marked (only those are compared, kept and copied)."""
+    one marked from the words of the rounds (only those are compared, kept and copied)."""
     part = chunked_part
     chunks = np.arange(len(part.encoded.chunks))
     n, _ = _two_rounds_of(part, chunks[:1], chunks[1:])
