@@ -105,14 +105,15 @@ def combine(base, pieces, scale):
 
 def apply_combined(base, shards):
     """Add every combined shard's D to base (base += float32(D), the shards' rows disjoint); returns the numbers of
-    the rows written, per array."""
+    the rows written, per array: each once, shard after shard (ascending within a shard; not sorted: their
+    users, the digest and the marks, need no order)."""
     written = []
     for i, target in enumerate(base):
         lines = _lines(target)
         for shard in shards:
             ids, values = shard[1][i]
             bfloat16.add_rows(lines, ids, values, 1.0)
-        written.append(np.unique(np.concatenate([s[1][i][0] for s in shards])))
+        written.append(np.concatenate([s[1][i][0] for s in shards]))
     return written
 
 
