@@ -13,7 +13,7 @@ import numpy as np
 
 from . import recovery
 from .exchange import SHARDED, exchange_of
-from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report
+from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report, round_reports
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -125,8 +125,7 @@ class ClusterJob:
 
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}: the
-        report a task of its own on the part's worker (direct: the round task's result holds the change, which must
-        not travel to the driver), else the round task, whose result is then (None, report)."""
+        report a task of its own (direct: the round task's result holds the change), else the round task itself."""
         plan = self.plans[s]
         r = plan["round"]
         inputs = self.exchanged(s - 1, prev)
@@ -138,15 +137,6 @@ class ClusterJob:
                 plan["words_to"], plan["n_in"], plan["n_out"])
             out[p] = (task, self.placement.after(_round_report, p, task) if self.shards == 1 else task)
         return out
-
-    def reports(self, tasks):
-        """The reports of round tasks {part: (task, report)} (placement.results, WorkersLost as soon as a part is
-        lost: the report tasks still pending are cancelled, round tasks are not, as the recovery decides what
-        becomes of them)."""
-        if self.shards == 1:
-            return self.placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
-        got = self.placement.results({p: task for p, (task, _) in tasks.items()}, wait_all=False, cancel=False)
-        return {p: _round_report(result) for p, result in got.items()}
 
     def tasks_of(self, s):
         return [self.tasks[s][p][0] for p in range(self.n_parts)]
@@ -166,7 +156,7 @@ class ClusterJob:
                 if following is not None and s + 1 not in self.tasks:
                     self.plans[s + 1] = self.epoch_plan.round(*following)
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
-                reports = self.reports(self.tasks[s])
+                reports = round_reports(self.placement, self.shards, self.tasks[s])
                 if any(rep is None for rep in reports.values()):
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s
