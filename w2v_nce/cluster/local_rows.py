@@ -105,8 +105,7 @@ class LocalRows:
             marks = self.touched[side]
             marks[ids[ids < n]] = 1
             _copy_marked(base, local, marks, n)
-        for side, n in ((INPUT_ROWS, sizes[0]), (OUTPUT_ROWS, max(sizes[1:]))):
-            self.touched[side, :n] = 0
+        self.set_synchronized(sizes)
 
     def set_synchronized(self, sizes):
         """The local rows below n (sizes) were set to base's: their marks cleared."""
