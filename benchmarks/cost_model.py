@@ -9,9 +9,8 @@ many, on a full-duplex link of B bytes/s), L the time of the round not spent tra
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
 round's combined shards (the bfloat16 combined change of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
-node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct (a round task and a report per node) or sharded (a
-round task, whose result is the report, and a combine per node); --sharded-tasks 3 counts 3N for sharded, as
-before its round task gave the report. The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
+node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
+(and a combine per node). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
 """
 import argparse
 
@@ -23,7 +22,7 @@ def table(a):
         k = n.bit_length() - 2  # N = 2 → 0, 4 → 1, 8 → 2
         g = combined[k] if n & (n - 1) == 0 and 0 <= k < len(combined) else a.gmax
         for how, b, tasks in (("direct", (n - 1) * a.change, 2 * n),
-                              ("sharded", (n - 1) / n * (a.change + g), a.sharded_tasks * n)):
+                              ("sharded", (n - 1) / n * (a.change + g), 3 * n)):
             lat = a.L0 + a.tau * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
                 t = a.w / a.r + b * 1e6 / (gbit * 1e9 / 8) + lat
@@ -39,7 +38,6 @@ def main(argv=None):
     p.add_argument("--change", type=float, required=True, help="MB of a node's change per round")
     p.add_argument("--combined", default="", help="MB of a round's combined shards at N = 2, 4, 8, ...")
     p.add_argument("--gmax", type=float, required=True, help="MB of the combined shards if every synced row changed")
-    p.add_argument("--sharded-tasks", type=int, default=2, help="tasks a round per node, sharded exchange")
     p.add_argument("--L0", type=float, required=True, help="seconds of a round neither training nor sending")
     p.add_argument("--tau", type=float, required=True, help="seconds per task of a round")
     p.add_argument("--nodes", default="4,16,64,256")

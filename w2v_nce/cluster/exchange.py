@@ -31,8 +31,8 @@ from . import bfloat16
 DIRECT, SHARDED = "direct", "sharded"
 EXCHANGES = ("auto", DIRECT, SHARDED)
 # "auto" shards from this many parts on: a worker sends (N − 1)·2·|C| bytes per value directly, about
-# (N − 1)/N · 2·(|C| + |U|) sharded (U ≥ C): no fewer with two parts, at most a third fewer with three, for one
-# more hop (both make 2N tasks a round).
+# (N − 1)/N · 2·(|C| + |U|) sharded (U ≥ C): no fewer with two parts, at most a third fewer with three, for 3N
+# tasks a round against 2N and one more hop.
 SHARD_FROM = 4
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import recovery
 from .exchange import SHARDED, exchange_of
-from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report, round_reports
+from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -22,7 +22,7 @@ def _initial_stats(job, sync):
     """model.stats["distributed"] of a job before its first round."""
     return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
                 sync_words=sync.words, parts=job.n_parts, exchange=job.exchange,
-                tasks_per_round=job.n_parts * 2, rounds=0, failed_rounds=0,
+                tasks_per_round=job.n_parts * (3 if job.shards > 1 else 2), rounds=0, failed_rounds=0,
                 reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
                 combined_bytes=0, combined=0, synced_rows=0, sync_seconds=0.0, compute_seconds=0.0,
                 round_seconds=0.0, encode_seconds=0.0)
@@ -124,8 +124,7 @@ class ClusterJob:
         return self.shard_tasks.inputs(self, s, tasks) if tasks is not None and self.shards > 1 else tasks
 
     def submit(self, s, parts, prev):
-        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}: the
-        report a task of its own (direct: the round task's result holds the change), else the round task itself."""
+        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
         plan = self.plans[s]
         r = plan["round"]
         inputs = self.exchanged(s - 1, prev)
@@ -135,7 +134,7 @@ class ClusterJob:
                 _part_round, p, self.attempt, s, inputs, self.shards, self.change_scale, plan["epoch"],
                 self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
                 plan["words_to"], plan["n_in"], plan["n_out"])
-            out[p] = (task, self.placement.after(_round_report, p, task) if self.shards == 1 else task)
+            out[p] = (task, self.placement.after(_round_report, p, task))
         return out
 
     def tasks_of(self, s):
@@ -156,7 +155,7 @@ class ClusterJob:
                 if following is not None and s + 1 not in self.tasks:
                     self.plans[s + 1] = self.epoch_plan.round(*following)
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
-                reports = round_reports(self.placement, self.shards, self.tasks[s])
+                reports = self.placement.results({p: rep for p, (_, rep) in self.tasks[s].items()}, wait_all=False)
                 if any(rep is None for rep in reports.values()):
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s

@@ -290,16 +290,6 @@ def _round_report(result):
     return None if result is None else result[1]
 
 
-def round_reports(placement, shards, tasks):
-    """The reports of round tasks {part: (task, report)} (job.ClusterJob.submit; placement.results, WorkersLost as
-    soon as a part is lost: the report tasks still pending are cancelled, round tasks are not, as the recovery
-    decides what becomes of them)."""
-    if shards == 1:
-        return placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
-    got = placement.results({p: task for p, (task, _) in tasks.items()}, wait_all=False, cancel=False)
-    return {p: _round_report(result) for p, result in got.items()}
-
-
 def _piece_server(worker):
     """The worker's handler PIECE_OP: piece j of part `part`'s round s change, if this worker holds it (else
     None)."""

@@ -77,10 +77,9 @@ class Placement:
         """The task fn(*args) on part p's worker (on the results of tasks there)."""
         return self.client.submit(fn, *args, workers=[self.hosts[p]], allow_other_workers=False, pure=False)
 
-    def results(self, futures, wait_all=True, cancel=True):
+    def results(self, futures, wait_all=True):
         """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
-        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled
-        unless not `cancel`)."""
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
         from distributed import wait
 
         pending = dict(futures)
@@ -128,7 +127,7 @@ class Placement:
                     f.cancel()
                     del pending[p]
             if lost and not wait_all:
-                for f in pending.values() if cancel else ():
+                for f in pending.values():
                     f.cancel()
                 pending.clear()
         if lost:

@@ -10,7 +10,7 @@ A lost part loses at most that round and the updates of its rows not synchronize
 synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them).
 """
 from ..core.errors import W2VError
-from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights, round_reports
+from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights
 from .placement import WorkersLost
 
 
@@ -82,7 +82,7 @@ def recover(job, s, lost, keep_to=None):
             reports = {p: state[p][2].get(done) for p in survivors}
             if keep:  # the lost parts' share of round S + 1 again
                 redo = job.submit(S + 1, sorted(lost), None)
-                reports.update(round_reports(placement, job.shards, redo))
+                reports.update(placement.results({p: rep for p, (_, rep) in redo.items()}, wait_all=False))
                 job.tasks[S + 1] = {**job.tasks[S + 1], **redo}
                 job.cancel_after(S + 1)
                 job.last = job.tasks_of(S + 1)
