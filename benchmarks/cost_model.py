@@ -2,15 +2,17 @@
 nodes, each a 1-thread worker, at a link speed, for the direct and the sharded exchange.
 
     python benchmarks/cost_model.py --r 1387000 --w 200000 --change 5.83 --combined 12.67,14.76 --gmax 13.93
-                                    --L0 0.039 --tau 0.0011 [--nodes 4,16,64,256] [--links 1,10]
+                                    --L0 0.039 --tau 0.0011 [--tau-per-node 0] [--nodes 4,16,64,256]
+                                    [--links 1,10]
 
 A round takes T = w/r + b/B + L: w raw words per node at r words/s, b bytes each node sends (and receives as
 many, on a full-duplex link of B bytes/s), L the time of the round not spent training or sending. Direct:
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
 round's combined shards (the bfloat16 combined change of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
-node: an upper bound). L = L0 + tau · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
-(and a combine per node). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
+node: an upper bound). L = L0 + τ(N) · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
+(and a combine per node), τ(N) = tau + tau_per_node · N: the scheduler's CPU per task, which grows with N when
+every task of a round's stage takes every task of the stage before (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
 """
 import argparse
 
@@ -23,7 +25,7 @@ def table(a):
         g = combined[k] if n & (n - 1) == 0 and 0 <= k < len(combined) else a.gmax
         for how, b, tasks in (("direct", (n - 1) * a.change, 2 * n),
                               ("sharded", (n - 1) / n * (a.change + g), 3 * n)):
-            lat = a.L0 + a.tau * tasks
+            lat = a.L0 + (a.tau + a.tau_per_node * n) * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
                 t = a.w / a.r + b * 1e6 / (gbit * 1e9 / 8) + lat
                 speed = n * a.w / t
@@ -39,7 +41,8 @@ def main(argv=None):
     p.add_argument("--combined", default="", help="MB of a round's combined shards at N = 2, 4, 8, ...")
     p.add_argument("--gmax", type=float, required=True, help="MB of the combined shards if every synced row changed")
     p.add_argument("--L0", type=float, required=True, help="seconds of a round neither training nor sending")
-    p.add_argument("--tau", type=float, required=True, help="seconds per task of a round")
+    p.add_argument("--tau", type=float, required=True, help="seconds per task of a round (at N = 0)")
+    p.add_argument("--tau-per-node", type=float, default=0.0, help="seconds per task added by each node")
     p.add_argument("--nodes", default="4,16,64,256")
     p.add_argument("--links", default="1,10", help="Gb/s")
     a = p.parse_args(argv)

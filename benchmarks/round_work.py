@@ -4,8 +4,9 @@ the cost model's L0 is made of, measured with the cluster's own functions on syn
     python benchmarks/round_work.py [--vocab 919601] [--dim 300] [--synced 140071] [--changed 0.2,0.74]
                                     [--rare 0.06,0.55] [--paths] [--union 0.74] [--workers 16] [--reps 3]
 
-One worker's view of a round of the sharded exchange: keep (the copy of the marked rows, kept to redo a round
-after a fault; the marks of the rows at or above the synchronized prefix), changes (the bfloat16 change of the marked synchronized rows: exchange's rows with a change),
+One worker's view of a round of the sharded exchange: keep (a copy of the marks, to undo a round after a fault;
+the rows at or above the synchronized prefix marked), changes (the bfloat16 change of the marked synchronized
+rows: exchange's rows with a change),
 split (into N pieces), combine (its shard: N pieces of about |C|/N rows), apply (the N combined shards' changes
 added to base, then base's rows written or marked into the local weights) and digest (cluster/local_rows.py,
 exchange.py). The worker changed a fraction --changed of the synchronized rows and --rare of the others, of the

@@ -8,7 +8,7 @@ corpus, the stratified synchronization of such a job (the rows whose words such 
 round every round, rarer ones every 2, 4 or 8). After each round it reports the rows marked (from the round's
 words: cluster/local_rows.py) and the rows changed, below and above the round's synchronized prefix n, and times
 the part's own bookkeeping on them:
-keep (before the round: the copy of the marked rows), changes (the marked rows below n compared with base) and
+keep (before the round: a copy of the marks), changes (the marked rows below n compared with base) and
 the synchronization's local copy (base's rows written or marked below n into the local weights; here the part's own
 change stands for the combined one). Per round, then medians.
 """

@@ -240,9 +240,11 @@ def test_rows_not_marked_equal_their_synchronized_values(chunked_part):
         assert ids.tolist() == full.tolist()  # (no change of a row rounds to zero in these few steps)
 
 
-def test_a_round_undone_leaves_the_weights_and_marks_of_before_it_bit_for_bit(chunked_part):
-    """rollback after a round: every row as at the keep (rows kept, from the copy; the others, from base), with the
-    marks as then; training the round again from there gives the same weights."""
+def test_a_round_undone_puts_back_the_rows_it_marked_and_the_marks_of_before_it(chunked_part):
+    """rollback after a round: the rows marked since the keep are base's bit for bit, as they were then; the rows
+    marked at the keep (rare rows not synchronized) keep what they hold, the round's training included; the marks
+    are those of the keep; with every row synchronized before the round, the round is undone exactly, and one
+    thread trains it again to the same bits."""
     part = chunked_part
     chunks = np.arange(len(part.encoded.chunks))
     _, before = _two_rounds_of(part, chunks[:1], chunks[1:])
@@ -251,12 +253,33 @@ def test_a_round_undone_leaves_the_weights_and_marks_of_before_it_bit_for_bit(ch
     assert any((a != b).any() for a, b in zip(before, after))
     part.rollback()
     assert part.trained == part.synced == 1
-    for a, b in zip(part.weights, before):
-        assert np.array_equal(a, b)
+    undone = 0
+    for local, base, was, now, side in zip(part.weights, part.base, before, after, (0, 1, 1)):
+        kept = marks[side, :len(local)].astype(bool)
+        assert np.array_equal(local[~kept], base[~kept]) and np.array_equal(local[~kept], was[~kept])
+        assert np.array_equal(local[kept], now[kept])
+        undone += int((now[~kept] != was[~kept]).sum())
+    assert undone > 0  # (the round had changed rows below n, now undone)
     assert np.array_equal(part.rows.touched, marks)
-    if part.engine.workers == 1:  # (one thread trains the round again to the same bits)
+
+    n = len(part.base[0])
+    part.keep()
+    part.trained = 2
+    part.train_round(0, chunks[1:], 20_000, 30_000)
+    change, _ = part.changes(2, n, n)
+    part.apply(2, [change], 1, 1.0)  # every row synchronized: nothing marked at the next keep
+    synced = tuple(a.copy() for a in part.weights)
+    part.keep()
+    assert not part.rows.kept_marks.any()
+    part.trained = 3
+    part.train_round(0, chunks[:1], 30_000, 40_000)
+    trained = tuple(a.copy() for a in part.weights)
+    part.rollback()
+    for a, b in zip(part.weights, synced):
+        assert np.array_equal(a, b)
+    if part.engine.workers == 1:
         part.keep()
-        part.trained = 2
-        part.train_round(0, chunks[1:], 10_000, 20_000)
-        for a, b in zip(part.weights, after):
+        part.trained = 3
+        part.train_round(0, chunks[:1], 30_000, 40_000)
+        for a, b in zip(part.weights, trained):
             assert np.array_equal(a, b)

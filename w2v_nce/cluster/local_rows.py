@@ -1,17 +1,22 @@
-"""A part's local weights against the global ones (base): which rows may differ, the copy a round is redone from,
-and the rows a synchronization sets.
+"""A part's local weights against the global ones (base): which rows may differ, what a round undone goes back
+to, and the rows a synchronization sets.
 
 Before a round trains, the rows its examples can write are marked (touched: input rows in touched[0], output rows
 and their biases in touched[1]) from the words of its chunks: every word's input row; for hierarchical softmax the
 inner nodes of its path; for the sampling objectives and full softmax every output row (their noise words or their
 normalization reach any of them). A synchronization clears the marks of the rows it sets, so a row not marked
 equals base's, and a round's work besides training follows the rows its words can touch, not the vocabulary:
-- keep (before a round): a copy of the marked rows (those not synchronized since they were marked), and of the
-  marks;
+- keep (before a round): a copy of the marks, not of the rows;
 - the change of a round: only the marked rows below n are compared with base (bfloat16.changed_rows_into);
 - a synchronization that set base's rows below n: local ← base for those of them marked or written, marks cleared;
-- rollback (a round undone after a fault): every marked row back to its kept copy if it was marked at the keep,
-  else to base; the marks back to those kept.
+- rollback (a round undone after a fault): the rows marked since the keep back to base (they equalled it then);
+  the rows marked at the keep, the rare rows not synchronized since earlier rounds, keep what they hold (their
+  earlier rounds' training, and what the round undone gave them: when the round is trained again, those rows
+  train its words a second time); the marks back to those kept. With every row synchronized every round
+  (`--sync full`) nothing is marked at a keep and a round undone is undone exactly. A copy of the marked rows
+  made that exact for the rare rows too, at the price of a third copy of the weights on every worker and of
+  copying, every round, every rare row a round can touch (for the sampling objectives every output row above n:
+  0.058 s of a round's 0.175 s of its own work at V = 919,601, d = 300; docs/cluster.md).
 (Marking in the kernels, which would also spare the output rows no noise word reached, slowed local training
 2.7-fold: an array more among the kernel's arguments, even unused; see docs/cluster.md.)
 """
@@ -51,13 +56,12 @@ def _copy_marked(src, dst, marks, n):
 
 
 @nb.njit(cache=True, nogil=True)
-def _restore_marked(local, base, saved, marks, kept_marks):
-    """local[r] ← saved[r] if kept_marks[r] else base[r], for the rows r with marks[r] set."""
+def _restore_unkept(local, base, marks, kept_marks):
+    """local[r] ← base[r] for the rows r marked now (marks) and not at the keep (kept_marks)."""
     for r in range(local.shape[0]):
-        if marks[r]:
-            src = saved if kept_marks[r] else base
+        if marks[r] and not kept_marks[r]:
             for e in range(local.shape[1]):
-                local[r, e] = src[r, e]
+                local[r, e] = base[r, e]
 
 
 class LocalRows:
@@ -69,7 +73,6 @@ class LocalRows:
         self.sides = (INPUT_ROWS, OUTPUT_ROWS, OUTPUT_ROWS)
         self.touched = np.zeros((2, max(len(a) for a in local)), np.uint8)
         self.kept_marks = None
-        self.saved = tuple(np.empty_like(a) for a in local)
 
     def _each(self, *arrays):
         return zip(self.sides, *(tuple(_lines(a) for a in group) for group in arrays))
@@ -83,10 +86,8 @@ class LocalRows:
             _mark_words(ids, self.touched, points, lengths)
 
     def keep(self):
-        """Before a round: a copy of the marked rows and of the marks, to redo the round from (rollback)."""
+        """Before a round: a copy of the marks, to undo the round from (rollback)."""
         self.kept_marks = self.touched.copy()
-        for side, local, saved in self._each(self.local, self.saved):
-            _copy_marked(local, saved, self.touched[side], len(local))
 
     def changes(self, sizes, buffers):
         """The rows < n (sizes: n per array) whose change since their last synchronization is not zero in bfloat16,
@@ -113,11 +114,12 @@ class LocalRows:
             self.touched[side, :n] = 0
 
     def rollback(self):
-        """Back to the keep (the round since then undone); False if there was none to go back to."""
+        """Back to the keep (the round since then undone: the rows marked since, to base; see above); False if
+        there was none to go back to."""
         if self.kept_marks is None:
             return False
-        for side, local, base, saved in self._each(self.local, self.base, self.saved):
-            _restore_marked(local, base, saved, self.touched[side], self.kept_marks[side])
+        for side, local, base in self._each(self.local, self.base):
+            _restore_unkept(local, base, self.touched[side], self.kept_marks[side])
         self.touched[:] = self.kept_marks
         self.kept_marks = None
         return True

@@ -13,8 +13,8 @@ through the driver), and it starts by applying it: base ← base + D, D the chan
 changes added in part order, c the job's change scale: plan.combine_factors) makes to base, rounded to bfloat16
 (exchange.py), so every worker computes the same base: the global weights W. A
 round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
-float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, a
-copy of its rows that differ from base, to redo the round from after a failure (recovery.py). Which rows may differ
+float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, the
+marks of its rows that differ from base, to undo the round from after a failure (recovery.py). Which rows may differ
 is marked from the words of each round before it trains (local_rows.py): the work of a round besides training
 follows the rows its words can touch, not the vocabulary.
 """
@@ -194,7 +194,8 @@ class Part:
         self.synced = s
 
     def keep(self):
-        """Before a round: the rows that differ from base (those not synchronized), to redo the round from."""
+        """Before a round: the marks of the rows that differ from base (those not synchronized), to undo the round
+        from (local_rows.py)."""
         self.rows.keep()
 
     def changes(self, s, n_in, n_out):
