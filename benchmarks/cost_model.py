@@ -10,9 +10,10 @@ many, on a full-duplex link of B bytes/s), L the time of the round not spent tra
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
 round's combined shards (the bfloat16 combined change of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
-node: an upper bound). L = L0 + τ(N) · tasks, tasks = 2N direct (a round task and a report per node), 3N sharded
-(and a combine per node), τ(N) = tau + tau_per_node · N: the scheduler's CPU per task, which grows with N when
-every task of a round's stage takes every task of the stage before (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
+node: an upper bound). L = L0 + τ · tasks, tasks = 2N direct (a round task and a report per node), 3N + 2
+sharded (and a combine per node, and two barrier tasks). τ is the scheduler's CPU per task: for direct, whose
+round tasks each take every round task before them, tau + tau_per_node · N (it grows with N); for sharded, whose
+stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
 """
 import argparse
 
@@ -24,8 +25,9 @@ def table(a):
         k = n.bit_length() - 2  # N = 2 → 0, 4 → 1, 8 → 2
         g = combined[k] if n & (n - 1) == 0 and 0 <= k < len(combined) else a.gmax
         for how, b, tasks in (("direct", (n - 1) * a.change, 2 * n),
-                              ("sharded", (n - 1) / n * (a.change + g), 3 * n)):
-            lat = a.L0 + (a.tau + a.tau_per_node * n) * tasks
+                              ("sharded", (n - 1) / n * (a.change + g), 3 * n + 2)):
+            tau = a.tau + (a.tau_per_node * n if how == "direct" else 0.0)
+            lat = a.L0 + tau * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
                 t = a.w / a.r + b * 1e6 / (gbit * 1e9 / 8) + lat
                 speed = n * a.w / t
@@ -42,7 +44,8 @@ def main(argv=None):
     p.add_argument("--gmax", type=float, required=True, help="MB of the combined shards if every synced row changed")
     p.add_argument("--L0", type=float, required=True, help="seconds of a round neither training nor sending")
     p.add_argument("--tau", type=float, required=True, help="seconds per task of a round (at N = 0)")
-    p.add_argument("--tau-per-node", type=float, default=0.0, help="seconds per task added by each node")
+    p.add_argument("--tau-per-node", type=float, default=0.0,
+                   help="seconds per task added by each node (direct: every task takes every task before it)")
     p.add_argument("--nodes", default="4,16,64,256")
     p.add_argument("--links", default="1,10", help="Gb/s")
     a = p.parse_args(argv)

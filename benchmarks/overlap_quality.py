@@ -55,7 +55,7 @@ def overlapped_round(store_name, index, attempt, s, prev, shards, scale, epoch, 
         applied, digest = (), None
         if prev is not None and part.synced < s - 1:  # synchronization s − 1, one round late (unless a
             # fetch of the weights took it already)
-            received = _received(prev, shards)
+            received = _received(store_name, s - 1, prev, shards)
             if shards == 1:
                 written = exchange.apply_changes(part.base, received, scale)
             else:

@@ -307,12 +307,56 @@ def test_direct_and_sharded_exchanges_give_the_same_weights_on_every_worker(clie
         assert d["sync_bytes"] == sum(per_round) > 0 and d["exchange"] == ("sharded" if how == "auto" and
                                                                            d["parts"] == 4 else how.replace(
                                                                                "auto", "direct"))
+    for m in models.values():
+        d = m.stats["distributed"]
+        assert d["tasks_per_round"] == (3 * d["parts"] + 2 if d["exchange"] == "sharded" else 2 * d["parts"])
     d = models["direct"].stats["distributed"]
     # direct: every worker takes the other workers' changes, whose sizes its report gives
     assert d["sync_bytes"] == (d["parts"] - 1) * d["change_bytes"]
     for name in ("input_vectors", "output_vectors"):
         a, b = getattr(models["direct"], name), getattr(models["sharded"], name)
         np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def test_a_sharded_round_joins_its_stages_through_one_barrier_task_each():
+    """The combinations of a sharded round each take one barrier task over the N round tasks, and the next round
+    takes one barrier over the N combinations: 3N dependency edges between a round's stages, not 2N² (the
+    scheduler's work per task grew with N: benchmarks/scheduler_cost.py); made once per round and attempt."""
+    from types import SimpleNamespace
+
+    from w2v_nce.cluster.job import ShardTasks
+    from w2v_nce.cluster.part import _combine_shard, _joined
+
+    class Future:
+        def __init__(self, fn, p, args):
+            self.fn, self.p, self.key = fn, p, object()
+            self.deps = [a for x in args for a in (x if isinstance(x, (list, tuple)) else [x])
+                         if isinstance(a, Future)]
+
+    class Placement:
+        def on_part(self, fn, p, *args):
+            return Future(fn, p, args)
+
+        def after(self, fn, p, *args):
+            return Future(fn, p, args)
+
+    n = 8
+    job = SimpleNamespace(attempt=0, hosts={p: f"tcp://w{p}" for p in range(n)}, shards=n, change_scale=0.25,
+                          placement=Placement())
+    rounds = [Future(None, p, ()) for p in range(n)]
+    tasks = ShardTasks()
+    combined = tasks.inputs(job, 3, rounds)
+    assert combined.fn is _joined and len(combined.deps) == n
+    joined = {id(c.deps[0]) for c in combined.deps}
+    assert len(joined) == 1
+    for j, c in enumerate(combined.deps):
+        assert c.fn is _combine_shard and c.p == j and len(c.deps) == 1
+    barrier = combined.deps[0].deps[0]
+    assert barrier.fn is _joined and barrier.deps == rounds
+    assert sum(len(f.deps) for f in [combined, barrier, *combined.deps]) == 3 * n
+    assert tasks.inputs(job, 3, rounds) is combined
+    job.attempt = 1
+    assert tasks.inputs(job, 3, rounds) is not combined
 
 
 @pytest.mark.parametrize("n_workers, exchange", [(2, "direct"), (2, "sharded"), (4, "sharded")])

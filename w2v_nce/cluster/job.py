@@ -4,7 +4,8 @@ The driver submits round s + 1 while round s runs, so that it starts as soon as 
 each part's loss tally and time, and fetches the global weights W from a part when it needs them (at the end,
 for a checkpoint, after a failure). A failed round is recovered by recovery.py. The exchange of a round's changes
 (exchange.py) is direct (round s + 1's task of every part takes every part's round s result) or sharded (pieces
-of every result go to the workers of the shards' owners, whose combined shards round s + 1's tasks take).
+of every result go to the workers of the shards' owners, whose combined shards round s + 1's tasks pull, the
+stages joined through barrier tasks).
 """
 import dataclasses
 import time
@@ -13,7 +14,7 @@ import numpy as np
 
 from . import recovery
 from .exchange import SHARDED, exchange_of
-from .part import _combine_shard, _open_part, _part_round, _part_weights, _round_report
+from .part import _combine_shard, _joined, _open_part, _part_round, _part_weights, _round_report
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -22,7 +23,8 @@ def _initial_stats(job, sync):
     """model.stats["distributed"] of a job before its first round."""
     return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
                 sync_words=sync.words, parts=job.n_parts, exchange=job.exchange,
-                tasks_per_round=job.n_parts * (3 if job.shards > 1 else 2), rounds=0, failed_rounds=0,
+                tasks_per_round=3 * job.n_parts + 2 if job.shards > 1 else 2 * job.n_parts, rounds=0,
+                failed_rounds=0,
                 reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
                 combined_bytes=0, combined=0, synced_rows=0, sync_seconds=0.0, compute_seconds=0.0,
                 round_seconds=0.0, encode_seconds=0.0)
@@ -268,23 +270,30 @@ def count_sizes(stats, got, shards):
 
 class ShardTasks:
     """The tasks of the sharded exchange of each round: the worker of part j pulls piece j of every part's
-    change from their workers and combines them (part._combine_shard), once every part's round task is done."""
+    change from their workers and combines them (part._combine_shard), once every part's round task is done; the
+    next round's tasks pull every combined shard, once every combination is done. Each stage waits for the one
+    before through one barrier task (on part 0's worker) that takes all of its tasks, so that a round has 2N + 2
+    dependency edges between its stages rather than 2N² (the scheduler's work per task grew with N:
+    docs/cluster.md); round s + 1's tasks take that barrier of the combinations of round s."""
 
     def __init__(self):
         self.made = {}  # round → [(attempt, its round tasks' keys, the combined shards' tasks)]
 
     def inputs(self, job, s, tasks):
-        """The combined shards of round s (tasks: every part's round s task), made once per round and attempt."""
+        """The barrier of round s's combined shards (tasks: every part's round s task), made once per round and
+        attempt."""
         keys = [t.key for t in tasks]
         made = self.made.setdefault(s, [])
         if not made or made[-1][:2] != (job.attempt, keys):
             hosts = [job.hosts[p] for p in range(len(tasks))]
-            shards = [job.placement.on_part(_combine_shard, j, job.attempt, s, tasks, hosts, job.change_scale)
+            rounds = job.placement.after(_joined, 0, tasks)
+            shards = [job.placement.on_part(_combine_shard, j, job.attempt, s, rounds, hosts, job.change_scale)
                       for j in range(job.shards)]
+            combined = job.placement.after(_joined, 0, shards)
             # every future made stays held until the round is done with: the scheduler cancels a task's
             # dependents with it, and asserts that a client holds each of them
-            made.append((job.attempt, keys, shards))
-        return made[-1][2]
+            made.append((job.attempt, keys, (rounds, shards, combined)))
+        return made[-1][2][2]
 
     def forget_before(self, s):
         for old in [k for k in self.made if k < s]:

@@ -7,16 +7,18 @@ are), which keeps the counted stream; the part that holds the piece is opened on
 sentences (on any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
 the shared files, on a surviving worker.
 
-Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 as
-its input (every part's change, or every combined shard: exchange.py), so Dask moves it worker to worker (not
-through the driver), and it starts by applying it: base ← base + D, D the change that c · Σ_p Δ_p (the parts'
-changes added in part order, c the job's change scale: plan.combine_factors) makes to base, rounded to bfloat16
-(exchange.py), so every worker computes the same base: the global weights W. A
-round's change Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of
-float32; bfloat16.py), holds only the rows it changed, and stays on its worker. A part keeps, before a round, the
-marks of its rows that differ from base, to undo the round from after a failure (recovery.py). Which rows may differ
-is marked from the words of each round before it trains (local_rows.py): the work of a round besides training
-follows the rows its words can touch, not the vocabulary.
+Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 (every
+part's change, or every combined shard: exchange.py), worker to worker (not through the driver): the changes as
+its Dask inputs; the combined shards pulled from the workers that hold them, once a barrier task that takes every
+combination of round s − 1 (and only they: 2N dependency edges a stage, not N², whose work on the scheduler grows
+with N; docs/cluster.md) says they exist. It starts by applying it: base ← base + D, D the change that
+c · Σ_p Δ_p (the parts' changes added in part order, c the job's change scale: plan.combine_factors) makes to base,
+rounded to bfloat16 (exchange.py), so every worker computes the same base: the global weights W. A round's change
+Δ_p = W_p − W_base of the rows synchronized after it, rounded to bfloat16 (half the bytes of float32; bfloat16.py),
+holds only the rows it changed, and stays on its worker. A part keeps, before a round, the marks of its rows that
+differ from base, to undo the round from after a failure (recovery.py). Which rows may differ is marked from the
+words of each round before it trains (local_rows.py): the work of a round besides training follows the rows its
+words can touch, not the vocabulary.
 """
 import asyncio
 import dataclasses
@@ -49,7 +51,8 @@ except ImportError:  # the dask extra is not installed: connection.import_distri
 # training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
 # the worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
-# The worker handler that serves a piece of a part's change to the worker combining its shard.
+# The worker handler that serves a piece of a part's change to the worker combining its shard, and a combined
+# shard to every worker.
 PIECE_OP = "w2v_nce_piece"
 
 
@@ -134,6 +137,7 @@ class Part:
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
         self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
+        self.combined = {}  # round → the shard this part combined (sharded exchange), until every part has it
         self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
                              local, total_words=total_words, chunk_key=index << 32)
         self.every_output = OBJECTIVES[opts.objective].samples_noise or opts.objective == "softmax"
@@ -255,26 +259,41 @@ def _open_part(store_name, index, opts, threads, chunking, vocab_data, pieces, e
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences, chunk_words
 
 
-def _received(prev, shards):
-    """What the tasks of the exchange of a round (exchange.py) give: every part's change (from each part's round
-    result) or every combined shard."""
-    return [r[0][0] for r in prev] if shards == 1 else list(prev)
+def _received(store_name, s, prev, shards):
+    """What the tasks of round s's exchange (exchange.py) give: every part's change (from each part's round
+    result), or every combined shard, pulled from the workers that hold them (prev: the barrier task's result, what
+    each combination gave); None if one cannot be had."""
+    if any(x is None for x in prev):
+        return None
+    if shards == 1:
+        return [r[0][0] for r in prev]
+    return _pull(store_name, [(address, dict(kind="combined", part=j, s=s)) for j, (address, _) in enumerate(prev)])
+
+
+def _joined(results):
+    """A barrier task's result: the (small) results of the tasks it takes, as one value; a task of them that gave
+    None (an older attempt's, or one that lost a worker) gives None in it."""
+    return tuple(results)
 
 
 def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk_ids, words_from, words_to, n_in,
                 n_out):
-    """Round s: apply synchronization s − 1 from prev (the exchange of round s − 1, or None), keep a copy, train
-    the round's chunks; returns the round's change cut into `shards` pieces (exchange.split) and its report:
-    (loss, examples, seconds, finite, the pieces' bytes if shards > 1, the bytes of each part's change or
-    combined shard applied, the digest of the rows that synchronization wrote)."""
+    """Round s: apply synchronization s − 1 from prev (the exchange of round s − 1: every part's round result, or
+    the barrier task of its combinations; None: none), keep the marks, train the round's chunks; returns the round's
+    change cut into `shards` pieces (exchange.split) and its report: (loss, examples, seconds, finite, the pieces'
+    bytes if shards > 1, the bytes of each part's change or combined shard applied, the digest of the rows that
+    synchronization wrote)."""
     part = _store(store_name).parts[index]
+    # a task of an older attempt, one Dask runs again to recompute a result lost with a worker, or one whose
+    # exchange lost a worker (a combination or a barrier that gave None): nothing
+    if attempt != part.attempt or part.trained >= s or (prev is not None and any(x is None for x in prev)):
+        return None
+    received = None if prev is None else _received(store_name, s - 1, prev, shards)
     with part.lock:
-        # a task of an older attempt, or one Dask runs again to recompute a result lost with a worker: nothing
-        if attempt != part.attempt or part.trained >= s or (prev is not None and any(x is None for x in prev)):
-            return None  # (an exchange task of an older attempt, or one that lost a worker, gives None)
+        if attempt != part.attempt or part.trained >= s or (prev is not None and received is None):
+            return None
         applied, digest = (), None
-        if prev is not None:
-            received = _received(prev, shards)
+        if received is not None:
             digest = part.apply(s - 1, received, shards, scale)
             applied = tuple(exchange.nbytes(x) for x in received)
         if part.synced != s - 1 or part.trained != s - 1:
@@ -291,60 +310,76 @@ def _round_report(result):
     return None if result is None else result[1]
 
 
+def _held(plugin, kind, part, s, j):
+    """Piece j of part `part`'s round s change (kind "piece"), or the shard part `part` combined of round s
+    (kind "combined"), if this worker holds it; else None."""
+    held = plugin.parts.get(part) if plugin is not None else None
+    if held is None:
+        return None
+    if kind == "piece":
+        pieces = held.outbox.get(s)
+        return None if pieces is None else pieces[j]
+    return held.combined.get(s)
+
+
 def _piece_server(worker):
-    """The worker's handler PIECE_OP: piece j of part `part`'s round s change, if this worker holds it (else
-    None)."""
+    """The worker's handler PIECE_OP: a piece of a part's change, or a combined shard (_held), if this worker holds
+    it (else None)."""
     from distributed.protocol import to_serialize
 
-    def serve_piece(store=None, part=None, s=None, j=None):
-        plugin = worker.plugins.get(store)
-        held = plugin.parts.get(part) if plugin is not None else None
-        pieces = held.outbox.get(s) if held is not None else None
-        return {"piece": None if pieces is None else to_serialize(pieces[j])}
+    def serve_piece(store=None, kind="piece", part=None, s=None, j=None):
+        found = _held(worker.plugins.get(store), kind, part, s, j)
+        return {"piece": None if found is None else to_serialize(found)}
 
     return serve_piece
 
 
-def _pull_pieces(store_name, s, j, hosts):
-    """Piece j of every part's round s change, in part order, from the workers that hold them (hosts: part →
-    worker address), worker to worker (not through the scheduler); None if one is missing or its worker is
+def _pull(store_name, requests):
+    """What each request (worker address, dict(kind, part, s[, j]) as _held takes) asks, in order, from the workers
+    that hold them, worker to worker (not through the scheduler); None if one is missing or its worker is
     unreachable."""
     from distributed import get_worker
     from distributed.utils import sync
 
     worker = get_worker()
 
-    async def one(p, host):
+    async def one(host, ask):
         if host == worker.address:  # (on the worker's event loop: its plugins, not get_worker's task context)
-            held = worker.plugins[store_name].parts.get(p)
-            pieces = held.outbox.get(s) if held is not None else None
-            return None if pieces is None else pieces[j]
-        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, part=p, s=s, j=j))["piece"]
+            return _held(worker.plugins[store_name], ask["kind"], ask["part"], ask["s"], ask.get("j"))
+        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, **ask))["piece"]
 
     async def every():
-        return await asyncio.gather(*(one(p, h) for p, h in enumerate(hosts)))
+        return await asyncio.gather(*(one(host, ask) for host, ask in requests))
 
     try:
-        pieces = sync(worker.loop, every)
+        found = sync(worker.loop, every)
     except OSError:  # a worker lost: the driver recovers the round
         return None
-    return None if any(p is None for p in pieces) else pieces
+    return None if any(x is None for x in found) else found
 
 
 def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
     """Shard `index` of synchronization s, on the worker of part `index` (whose base is at s − 1), once every
-    part's round s task (rounds) is done: the pieces of their changes, pulled from their workers (hosts), added
-    in part order (exchange.combine). None for a task of an older attempt or if a piece cannot be had."""
+    part's round s task is done (rounds: the barrier task that takes them): the pieces of their changes, pulled
+    from their workers (hosts), added in part order (exchange.combine) and kept on this worker for every part to
+    pull; returns (this worker's address, its bytes). None for a task of an older attempt or if a piece cannot be
+    had."""
+    from distributed import get_worker
+
     part = _store(store_name).parts[index]
     if attempt != part.attempt or any(r is None for r in rounds):
         return None
-    pieces = _pull_pieces(store_name, s, index, hosts)
+    pieces = _pull(store_name, [(host, dict(kind="piece", part=p, s=s, j=index)) for p, host in enumerate(hosts)])
     with part.lock:
         if pieces is None or attempt != part.attempt:
             return None
         if part.synced != s - 1:
             raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
-        return exchange.combine(part.base, pieces, scale)
+        combined = exchange.combine(part.base, pieces, scale)
+        # every part has taken the shards of round s − 2 (round s − 1's tasks took them): they are not asked again
+        part.combined = {k: v for k, v in part.combined.items() if k >= s - 1}
+        part.combined[s] = combined
+        return get_worker().address, exchange.nbytes(combined)
 
 
 def _part_settle(store_name, index, attempt):
@@ -375,9 +410,10 @@ def _part_weights(store_name, index, s, prev, shards, scale):
     """The global weights after synchronization s (applied here first from prev, the exchange of round s, if
     needed): a copy of base."""
     part = _store(store_name).parts[index]
+    received = None if prev is None or part.synced >= s else _received(store_name, s, prev, shards)
     with part.lock:
-        if prev is not None:
-            part.apply(s, _received(prev, shards), shards, scale)
+        if received is not None:
+            part.apply(s, received, shards, scale)
         if part.synced != s:
             raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
         return tuple(a.copy() for a in part.base)
