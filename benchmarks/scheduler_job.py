@@ -1,0 +1,85 @@
+"""The Dask scheduler's CPU during a real cluster training, per round: a `dask scheduler` process and N `dask worker`
+processes × 1 thread started here, one epoch trained through the API (benchmarks/scheduler_cost.py measures the
+same for no-op tasks of a round's graph).
+
+    python benchmarks/scheduler_job.py CORPUS [--workers 8] [--sync-words 20000] [--dim 32]
+
+Printed: the rounds, the tasks of a round, the training's wall time, the scheduler process's CPU seconds during it
+(psutil: user + system) less its idle rate (measured over 4 s before, every worker connected) times the wall time,
+per round and per round task (every task of the job in it: the parts' opening and the final weights' too).
+"""
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# this folder holds distributed.py, whose name is the dask package's: it must not shadow the package
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(process):
+    t = process.cpu_times()
+    return t.user + t.system
+
+
+def measure(a, address, scheduler_pid):
+    import psutil
+    from distributed import Client
+
+    import w2v_nce
+
+    with Client(address, timeout=120) as client:
+        client.wait_for_workers(a.workers, timeout=600)
+        scheduler = psutil.Process(scheduler_pid)
+        time.sleep(2)
+        c0, t0 = cpu_seconds(scheduler), time.perf_counter()
+        time.sleep(4)
+        idle = (cpu_seconds(scheduler) - c0) / (time.perf_counter() - t0)
+        c0, t0 = cpu_seconds(scheduler), time.perf_counter()
+        m = w2v_nce.train(a.corpus, client=client, workers=1, epochs=1, seed=1, dim=a.dim, sync_words=a.sync_words)
+        wall = time.perf_counter() - t0
+        net = cpu_seconds(scheduler) - c0 - idle * wall
+    d = m.stats["distributed"]
+    tasks = d["rounds"] * d["tasks_per_round"]
+    print(f"N {a.workers}, {d['exchange']}: {d['rounds']} rounds of {d['tasks_per_round']} tasks, wall {wall:.1f} s, "
+          f"scheduler CPU {net:.2f} s net of idle ({1e3 * idle:.0f} ms/s): {1e3 * net / d['rounds']:.1f} ms a round, "
+          f"{1e3 * net / tasks:.2f} ms a round task", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("corpus")
+    p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--sync-words", type=int, default=20_000)
+    p.add_argument("--dim", type=int, default=32)
+    a = p.parse_args()
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                **quiet)]
+    try:
+        started.append(subprocess.Popen(["dask", "worker", address, "--nthreads", "1", "--nworkers", str(a.workers),
+                                         "--no-dashboard", "--memory-limit", "0"], **quiet))
+        measure(a, address, started[0].pid)
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in reversed(started):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()
