@@ -13,7 +13,8 @@ round's combined shards (the bfloat16 combined change of every row some node cha
 node: an upper bound). L = L0 + τ · tasks, tasks = 2N direct (a round task and a report per node), 3N + 2
 sharded (and a combine per node, and two barrier tasks). τ is the scheduler's CPU per task: for direct, whose
 round tasks each take every round task before them, tau + tau_per_node · N (it grows with N); for sharded, whose
-stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
+stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s;
+efficiency = that ÷ N·r.
 """
 import argparse
 

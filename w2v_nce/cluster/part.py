@@ -285,8 +285,8 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
     synchronization wrote)."""
     part = _store(store_name).parts[index]
     # a task of an older attempt, one Dask runs again to recompute a result lost with a worker, or one whose
-    # exchange lost a worker (a combination or a barrier that gave None): nothing
-    if attempt != part.attempt or part.trained >= s or (prev is not None and any(x is None for x in prev)):
+    # exchange lost a worker (a part's change, a combination or a piece that cannot be had): nothing
+    if attempt != part.attempt or part.trained >= s:
         return None
     received = None if prev is None else _received(store_name, s - 1, prev, shards)
     with part.lock:

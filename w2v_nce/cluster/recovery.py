@@ -1,12 +1,12 @@
 """A job's recovery from lost workers, and the undoing of a round submitted ahead when training stops.
 
 Rounds and synchronizations are numbered; a part knows the last synchronization it applied and the last round it
-trained, and keeps, before a round, the marks of its rows that differ from base (local_rows.py). If a worker dies, the driver makes
-the older tasks inert, finds the furthest synchronization S a surviving part has applied, takes W from it and
-opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1, that is kept and
-only the lost parts train their share of it again; otherwise the survivors that trained it go back to before it
-(their rows marked since, to W; their rare rows not synchronized keep what the round gave them) and the round is
-redone. A survivor that trained round S but lost another part's changes of it gets the rows of W.
+trained, and keeps, before a round, the marks of its rows that differ from base (local_rows.py). If a worker dies,
+the driver makes the older tasks inert, finds the furthest synchronization S a surviving part has applied, takes W
+from it and opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1,
+that is kept and only the lost parts train their share of it again; otherwise the survivors that trained it go back
+to before it (their rows marked since, to W; their rare rows not synchronized keep what the round gave them) and
+the round is redone. A survivor that trained round S but lost another part's changes of it gets the rows of W.
 A lost part loses at most that round and the updates of its rows not synchronized since their last
 synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them).
 """
@@ -45,8 +45,8 @@ def recover(job, s, lost, keep_to=None):
     Every part is brought to one synchronization S, that of the furthest surviving part, and the driver's W to
     it; the lost parts are opened again from it. If every survivor has trained round S + 1 (and S + 1 ≤
     keep_to, default s), that work is kept and the lost parts train their share of it again; otherwise the
-    survivors that trained it go back to before it (Part.rollback). Returns round s's reports if round s is complete now,
-    else None (round s is run again)."""
+    survivors that trained it go back to before it (Part.rollback). Returns round s's reports if round s is
+    complete now, else None (round s is run again)."""
     keep_to = s if keep_to is None else keep_to
     lost = set(lost)
     placement = job.placement
