@@ -11,7 +11,8 @@ bytes per worker per round (model.stats["distributed"]["bytes_per_worker_round"]
 workers in the job's rounds, per round and worker), the tasks of a round, r (a part's raw words per round over
 the slowest part's training time in it, totals over the job) and L (a round's time not spent
 training by the slowest part: waiting for the exchange, scheduling, applying and computing the changes; the mean
-over the rounds, and the median round's).
+over the rounds, and the median round's) and the largest peak resident memory of a worker process so far (MB,
+getrusage: its whole life, the runs before on the same cluster included).
 "--exchanges -" passes no sync_exchange (for a version of w2v-nce that has none).
 """
 import argparse
@@ -29,6 +30,12 @@ from common import SAMPLE_CORPUS, default_corpus, plain_copy  # noqa: E402
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
 SETTINGS = dict(objective="ns", arch="sg", window=5, negative=5, sample=1e-3)
+
+
+def peak_resident_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
 def run(client, corpus, exchange, s, epochs):
@@ -55,7 +62,7 @@ def run(client, corpus, exchange, s, epochs):
                 round_seconds=d["round_seconds"] / rounds, words_per_second=m.stats["words_per_second"],
                 bytes_per_change=d.get("bytes_per_change"), bytes_combined_per_round=d.get("bytes_combined_per_round"),
                 synced_rows_per_round=d.get("synced_rows_per_round"),
-                version=w2v_nce.__file__)
+                worker_peak_mb=max(client.run(peak_resident_mb).values()), version=w2v_nce.__file__)
 
 
 def main(argv=None):
@@ -88,11 +95,12 @@ def main(argv=None):
         cluster.close()
     print(f"\ncorpus {s.corpus}, d {s.dim}, min_count {s.min_count}, {s.epochs} epochs, sync words {s.sync_words}")
     print(f"{'N':>3} {'exchange':>8} {'V':>9} {'rounds':>6} {'MB/worker/round':>15} {'tasks':>5} {'r words/s':>10} "
-          f"{'L s':>6} {'median':>6} {'round s':>7} {'words/s':>10}")
+          f"{'L s':>6} {'median':>6} {'round s':>7} {'words/s':>10} {'peak MB':>8}")
     for r in rows:
         print(f"{r['workers']:3d} {r['exchange']:>8} {r['vocab']:9,d} {r['rounds']:6d} "
               f"{r['bytes_per_worker_round'] / 1e6:15.3f} {r['tasks_per_round'] or 0:5d} {r['r']:10,.0f} "
-              f"{r['L']:6.3f} {r['L_median']:6.3f} {r['round_seconds']:7.3f} {r['words_per_second']:10,.0f}")
+              f"{r['L']:6.3f} {r['L_median']:6.3f} {r['round_seconds']:7.3f} {r['words_per_second']:10,.0f} "
+              f"{r['worker_peak_mb']:8,.0f}")
     if s.json:
         with open(s.json, "w") as f:
             json.dump(rows, f, indent=1)
