@@ -1,6 +1,6 @@
 """The Dask scheduler's CPU during a real cluster training, per round: a `dask scheduler` process and N `dask worker`
-processes × 1 thread started here, one epoch trained through the API (benchmarks/scheduler_cost.py measures the
-same for no-op tasks of a round's graph).
+processes × 1 thread started here (scheduler_cost.Cluster), one epoch trained through the API
+(benchmarks/scheduler_cost.py measures the same for no-op tasks of a round's graph).
 
     python benchmarks/scheduler_job.py CORPUS [--workers 8] [--sync-words 20000] [--dim 32]
 
@@ -10,44 +10,31 @@ per round and per round task (every task of the job in it: the parts' opening an
 """
 import argparse
 import os
-import socket
-import subprocess
+import shutil
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# this folder holds distributed.py, whose name is the dask package's: it must not shadow the package
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
+sys.path.insert(0, HERE)
+# (scheduler_cost takes this folder off the path again: it holds distributed.py, whose name is the dask package's)
+from scheduler_cost import Cluster, cpu_seconds  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(process):
-    t = process.cpu_times()
-    return t.user + t.system
-
-
-def measure(a, address, scheduler_pid):
-    import psutil
-    from distributed import Client
-
+def measure(a, cluster):
+    """One epoch on `cluster` (scheduler_cost.Cluster); prints the scheduler's CPU a round."""
     import w2v_nce
 
-    with Client(address, timeout=120) as client:
-        client.wait_for_workers(a.workers, timeout=600)
-        scheduler = psutil.Process(scheduler_pid)
-        time.sleep(2)
-        c0, t0 = cpu_seconds(scheduler), time.perf_counter()
-        time.sleep(4)
-        idle = (cpu_seconds(scheduler) - c0) / (time.perf_counter() - t0)
-        c0, t0 = cpu_seconds(scheduler), time.perf_counter()
-        m = w2v_nce.train(a.corpus, client=client, workers=1, epochs=1, seed=1, dim=a.dim, sync_words=a.sync_words)
-        wall = time.perf_counter() - t0
-        net = cpu_seconds(scheduler) - c0 - idle * wall
+    scheduler = cluster.scheduler_procs
+    time.sleep(2)
+    c0, t0 = cpu_seconds(scheduler), time.perf_counter()
+    time.sleep(4)
+    idle = (cpu_seconds(scheduler) - c0) / (time.perf_counter() - t0)
+    c0, t0 = cpu_seconds(scheduler), time.perf_counter()
+    m = w2v_nce.train(a.corpus, client=cluster.client, workers=1, epochs=1, seed=1, dim=a.dim,
+                      sync_words=a.sync_words)
+    wall = time.perf_counter() - t0
+    net = cpu_seconds(scheduler) - c0 - idle * wall
     d = m.stats["distributed"]
     tasks = d["rounds"] * d["tasks_per_round"]
     print(f"N {a.workers}, {d['exchange']}: {d['rounds']} rounds of {d['tasks_per_round']} tasks, wall {wall:.1f} s, "
@@ -62,23 +49,13 @@ def main():
     p.add_argument("--sync-words", type=int, default=20_000)
     p.add_argument("--dim", type=int, default=32)
     a = p.parse_args()
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                                **quiet)]
+    a.corpus = os.path.abspath(a.corpus)  # (the processes run in a directory of their own)
+    tmp = tempfile.mkdtemp(prefix="w2v-scheduler-job-")
     try:
-        started.append(subprocess.Popen(["dask", "worker", address, "--nthreads", "1", "--nworkers", str(a.workers),
-                                         "--no-dashboard", "--memory-limit", "0"], **quiet))
-        measure(a, address, started[0].pid)
+        with Cluster(a.workers, tmp, timeout=600) as cluster:
+            measure(a, cluster)
     finally:
-        for process in reversed(started):
-            process.terminate()
-        for process in reversed(started):
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -272,7 +272,7 @@ class ShardTasks:
     """The tasks of the sharded exchange of each round: the worker of part j pulls piece j of every part's
     change from their workers and combines them (part._combine_shard), once every part's round task is done; the
     next round's tasks pull every combined shard, once every combination is done. Each stage waits for the one
-    before through one barrier task (on part 0's worker) that takes all of its tasks, so that a round has 2N + 2
+    before through one barrier task (on part 0's worker) that takes all of its tasks, so that a round has 3N
     dependency edges between its stages rather than 2N² (the scheduler's work per task grew with N:
     docs/cluster.md); round s + 1's tasks take that barrier of the combinations of round s."""
 
