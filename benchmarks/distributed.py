@@ -10,7 +10,8 @@ Configurations: "local" is one process with --local-threads threads; "dask" is a
 worker processes × 1 thread with the default synchronization (stratified rows, "scaled" updates); a suffix selects
 another: dask-full (every row every round), dask-sum (stratified, summed updates), dask-average (stratified,
 averaged updates), dask-epoch-average (Spark MLlib's scheme: one round per epoch, averaged), :WORDS the round
-length (dask:100000) and @F the initial learning rate, F times the default (dask@0.5); "+kill" at the end
+length (dask:100000), @F the initial learning rate, F times the default (dask@0.5), ~on or ~off the overlap of a
+round's exchange with the next round's training (dask~off; the default: auto); "+kill" at the end
 (dask+kill) kills the worker process of part 1 (SIGKILL) once round 3 of the first epoch is reported, with the next
 round running: the run's quality is then that of a training that lost a worker (the nanny starts it again before the
 next run). The cluster is started once, and every configuration trains once before the measurements (Numba's cache
@@ -42,6 +43,7 @@ SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
 
 def parse_config(name):
     name, kill = (name[:-len(KILL)], True) if name.endswith(KILL) else (name, False)
+    name, _, overlap = name.partition("~")
     name, _, rate = name.partition("@")
     base, _, words = name.partition(":")
     sync = dict(dask=("stratified", "scaled"), **{"dask-full": ("full", "scaled"), "dask-sum": ("stratified", "sum"),
@@ -51,7 +53,7 @@ def parse_config(name):
         raise SystemExit(f"unknown configuration {name!r}")
     if kill and base == "local":
         raise SystemExit(f"{KILL} needs a cluster configuration, not {name!r}")
-    return base, sync, int(words) if words else None, kill, float(rate) if rate else None
+    return base, sync, int(words) if words else None, kill, float(rate) if rate else None, overlap or None
 
 
 def killer(client, victim=1, at_round=2):
@@ -72,7 +74,7 @@ def run(name, corpus, client, s, seed, epochs, evaluate=True):
     import w2v_nce
     from w2v_nce.model.evaluation import word_vector_metrics
 
-    base, sync, words, kill, rate = parse_config(name)
+    base, sync, words, kill, rate, overlap = parse_config(name)
     kw = dict(SETTINGS, arch=s.arch, objective=s.objective, epochs=epochs, seed=seed)
     t0 = time.perf_counter()
     if base == "local":
@@ -81,6 +83,8 @@ def run(name, corpus, client, s, seed, epochs, evaluate=True):
         extra = dict(sync=sync[0], sync_combine=sync[1])
         if words:
             extra["sync_words"] = words
+        if overlap:
+            extra["sync_overlap"] = overlap
         if rate:
             from w2v_nce.training.options import default_alpha
             extra["alpha"] = rate * default_alpha(s.objective, s.arch)

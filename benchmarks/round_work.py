@@ -70,7 +70,7 @@ def main():
 
     def keep():
         rows.touched[:] = before_round
-        rows.keep()
+        rows.keep(1)
         rows.touched[:] = after_round
 
     def changes():

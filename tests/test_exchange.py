@@ -249,7 +249,7 @@ def test_a_round_undone_puts_back_the_rows_it_marked_and_the_marks_of_before_it(
     chunks = np.arange(len(part.encoded.chunks))
     _, before = _two_rounds_of(part, chunks[:1], chunks[1:])
     after = tuple(a.copy() for a in part.weights)
-    marks = part.rows.kept_marks.copy()
+    marks = part.rows.kept_marks[part.trained].copy()
     assert any((a != b).any() for a, b in zip(before, after))
     part.rollback()
     assert part.trained == part.synced == 1
@@ -270,7 +270,7 @@ def test_a_round_undone_puts_back_the_rows_it_marked_and_the_marks_of_before_it(
     part.apply(2, [change], 1, 1.0)  # every row synchronized: nothing marked at the next keep
     synced = tuple(a.copy() for a in part.weights)
     part.keep()
-    assert not part.rows.kept_marks.any()
+    assert not part.rows.kept_marks[3].any()
     part.trained = 3
     part.train_round(0, chunks[:1], 30_000, 40_000)
     trained = tuple(a.copy() for a in part.weights)
@@ -283,3 +283,71 @@ def test_a_round_undone_puts_back_the_rows_it_marked_and_the_marks_of_before_it(
         part.train_round(0, chunks[:1], 30_000, 40_000)
         for a, b in zip(part.weights, trained):
             assert np.array_equal(a, b)
+
+
+def _widened(values):
+    return (values.astype(np.uint32) << 16).view(np.float32)
+
+
+def test_with_the_overlap_a_synchronization_added_after_the_next_round_keeps_that_round_once(chunked_part):
+    """With the overlap, round 2 trains before synchronization 1 is added. Round 1's change taken, its rows hold
+    base + float32(Δ) (what was sent, without the rounding's remainder) and only they are marked. Undone before
+    the synchronization, round 2 leaves the rows as round 1 sent them, bit for bit. Synchronization 1 (this part's
+    change and another part's) added after round 2: a row round 2 left alone is at the new base exactly, a row
+    round 2 trained at new base + (trained − (old base + Δ)), both bit for bit in float32; every other row as
+    round 2 left it. Undone after the synchronization, round 2 leaves every row at the new base."""
+    part = chunked_part
+    part.overlap = True
+    chunks = np.arange(len(part.encoded.chunks))
+    n = len(part.base[0])  # every row synchronized
+    part.keep()
+    part.trained = 1
+    part.train_round(0, chunks[:1], 0, 10_000)
+    change, finite = part.changes(1, n, n)
+    assert finite
+    for side in (0, 1):
+        named = np.unique(np.concatenate([ids for (ids, _), s in zip(change[1], (0, 1, 1)) if s == side]))
+        assert np.flatnonzero(part.rows.touched[side]).tolist() == named.tolist()
+    for local, base, (ids, values) in zip(part.weights, part.base, change[1]):
+        sent = base.reshape(len(base), -1).copy()
+        sent[ids] = sent[ids] + _widened(values)
+        assert np.array_equal(local.reshape(len(local), -1), sent)
+    sent = tuple(a.copy() for a in part.weights)
+
+    part.keep()
+    part.trained = 2
+    part.train_round(0, chunks[1:], 10_000, 20_000)
+    part.rollback()
+    assert (part.synced, part.trained) == (0, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(part.weights, sent))
+
+    part.keep()
+    part.trained = 2
+    part.train_round(0, chunks[1:], 10_000, 20_000)
+    trained = tuple(a.copy() for a in part.weights)
+    old = tuple(a.copy() for a in part.base)
+    other = []
+    for side, base in zip((0, 1, 1), part.base):
+        ids = np.flatnonzero(part.rows.touched[side, :n] == 0)[:5].astype(np.int32)
+        other.append((ids, np.full((len(ids), base[:1].size), 0x3C23, np.uint16)))  # +0.00998 each
+    combined = exchange.combine(part.base, [change, ((n, n), tuple(other))], 1.0)
+    assert part.apply(1, [combined], 2, 1.0) is not None
+    assert (part.synced, part.trained) == (1, 2)
+    moved = 0
+    for i, ((own_ids, own_values), (written, _)) in enumerate(zip(change[1], combined[1])):
+        local, new, was, before, then = (a[i].reshape(len(a[i]), -1) for a in (part.weights, part.base, trained,
+                                                                                old, sent))
+        own = np.zeros_like(was)
+        own[own_ids] = _widened(own_values)
+        rebased = np.union1d(own_ids, written)
+        expected = was.copy()
+        expected[rebased] = (was[rebased] - (before[rebased] + own[rebased])) + new[rebased]
+        assert np.array_equal(local, expected)
+        alone = np.setdiff1d(rebased, np.flatnonzero((was != then).any(axis=1)))
+        assert np.array_equal(local[alone], new[alone])
+        moved += len(rebased) - len(alone)
+    assert moved > 0  # (round 2 trained rows the synchronization wrote)
+    part.rollback()
+    assert (part.synced, part.trained) == (1, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(part.weights, part.base))
+

@@ -5,7 +5,7 @@ from .training.local import train_locally
 from .training.run import Hooks, resolve_start
 
 # train()'s keywords that only a run on a cluster takes (see cluster/run.py train_on_cluster)
-CLUSTER_KEYWORDS = ("sync", "sync_words", "sync_combine", "sync_exchange", "on_round_end")
+CLUSTER_KEYWORDS = ("sync", "sync_words", "sync_combine", "sync_exchange", "sync_overlap", "on_round_end")
 
 
 def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=None, checkpoint_path=None,

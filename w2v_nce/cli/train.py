@@ -10,7 +10,7 @@ import click
 from ..api import train_from
 from ..cluster.connection import connect, local_cluster
 from ..cluster.exchange import EXCHANGES
-from ..cluster.plan import COMBINES, SYNC_MODES
+from ..cluster.plan import COMBINES, OVERLAPS, SYNC_MODES
 from ..core import signals
 from ..core.files import check_writable
 from ..model.model import Model
@@ -56,9 +56,13 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_inputs, corpus_names, reso
               help="Cluster training: how the changes go between workers: direct (each to every worker), sharded "
                    "(each worker combines one shard of the rows, which goes to every worker: bytes per worker "
                    "that do not grow with the workers), auto (sharded from 4 workers on).")
+@click.option("--sync-overlap", type=click.Choice(OVERLAPS), default="auto", show_default=True,
+              help="Cluster training: whether a round's exchange overlaps the next round's training (each worker "
+                   "trains from the last synchronization plus its own change, sharded): on, off, auto (on for "
+                   "skip-gram).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler,
-                  dask_local, dask_timeout, sync, sync_words, sync_combine, sync_exchange,
+                  dask_local, dask_timeout, sync, sync_words, sync_combine, sync_exchange, sync_overlap,
                   **options):
     """Train word vectors on CORPUS... (default: the bundled sample): files, directories (their files,
     recursively, in sorted order; hidden ones skipped), globs, or - for standard input, read in that order as one
@@ -108,7 +112,8 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
                 client = local_cluster(dask_local, options["workers"] or 1)
                 stack.callback(client.cluster.close)
             stack.callback(client.close)
-            on_cluster = dict(sync=sync, sync_combine=sync_combine, sync_exchange=sync_exchange)
+            on_cluster = dict(sync=sync, sync_combine=sync_combine, sync_exchange=sync_exchange,
+                              sync_overlap=sync_overlap)
             if sync_words:
                 on_cluster["sync_words"] = sync_words
         model = train_from(corpus, start, hooks, tmp_dir, client, **on_cluster)
@@ -122,7 +127,8 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
             (["--tmp-dir", tmp_dir] if tmp_dir else []) + \
             (["--dask-scheduler", dask_scheduler] if dask_scheduler else []) + \
             (["--dask-local", str(dask_local)] if dask_local else []) + \
-            (["--sync", sync, "--sync-combine", sync_combine, "--sync-exchange", sync_exchange] if cluster else []) + \
+            (["--sync", sync, "--sync-combine", sync_combine, "--sync-exchange", sync_exchange,
+              "--sync-overlap", sync_overlap] if cluster else []) + \
             (["--sync-words", str(sync_words)] if cluster and sync_words else [])
         click.echo(f"interrupted ({signals.signal_name(signum)}) in epoch {p['epoch'] + 1} after "
                    f"{p['words_done']:,} words; saved the training so far to {checkpoint}\n"

@@ -81,3 +81,34 @@ def add_rows(rows, at, changes, scale):
         r = at[k]
         for e in range(rows.shape[1]):
             rows[r, e] += _widen(changes[k, e]) * s
+
+
+@nb.njit(cache=True, nogil=True)
+def detach_rows(local, base, own_ids, own_changes, written, flags):
+    """The first half of moving rows onto a new base without losing what was trained on them: local[r] −=
+    base[r] + float32(own_changes[k]) for r = own_ids[k] (rows whose bfloat16 change is still to be added to base),
+    local[r] −= base[r] for the other rows r in written; flags[r] set for every row so treated (attach_rows undoes
+    the flags). A row that holds exactly base + float32(change) (its change added by add_rows) becomes exactly 0."""
+    for k in range(own_ids.shape[0]):
+        r = own_ids[k]
+        flags[r] = 1
+        for e in range(local.shape[1]):
+            local[r, e] -= base[r, e] + _widen(own_changes[k, e])
+    for k in range(written.shape[0]):
+        r = written[k]
+        if flags[r] == 0:
+            flags[r] = 1
+            for e in range(local.shape[1]):
+                local[r, e] -= base[r, e]
+
+
+@nb.njit(cache=True, nogil=True)
+def attach_rows(local, base, own_ids, written, flags):
+    """The second half (after base changed): local[r] += base[r] for the rows detach_rows flagged; flags cleared."""
+    for ids in (own_ids, written):
+        for k in range(ids.shape[0]):
+            r = ids[k]
+            if flags[r]:
+                flags[r] = 0
+                for e in range(local.shape[1]):
+                    local[r, e] += base[r, e]

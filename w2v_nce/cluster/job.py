@@ -5,7 +5,8 @@ each part's loss tally and time, and fetches the global weights W from a part wh
 for a checkpoint, after a failure). A failed round is recovered by recovery.py. The exchange of a round's changes
 (exchange.py) is direct (round s + 1's task of every part takes every part's round s result) or sharded (pieces
 of every result go to the workers of the shards' owners, whose combined shards round s + 1's tasks pull, the
-stages joined through barrier tasks).
+stages joined through barrier tasks). With the overlap (sharded), round s + 1's tasks do not wait for round s's
+exchange: they pull its combined shards while they train (part.py).
 """
 import dataclasses
 import time
@@ -14,7 +15,8 @@ import numpy as np
 
 from . import recovery
 from .exchange import SHARDED, exchange_of
-from .part import _combine_shard, _joined, _open_part, _part_round, _part_weights, _round_report
+from .part import (_combine_shard, _joined, _open_part, _part_round, _part_round_overlapped, _part_weights,
+                   _round_report)
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
 
@@ -22,7 +24,7 @@ from .plan import EpochPlan, combine_factors
 def _initial_stats(job, sync):
     """model.stats["distributed"] of a job before its first round."""
     return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
-                sync_words=sync.words, parts=job.n_parts, exchange=job.exchange,
+                sync_words=sync.words, parts=job.n_parts, exchange=job.exchange, overlap=job.overlap,
                 tasks_per_round=3 * job.n_parts + 2 if job.shards > 1 else 2 * job.n_parts, rounds=0,
                 failed_rounds=0,
                 reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
@@ -51,7 +53,8 @@ class ClusterJob:
         self.combine = sync.combine
         self.n_parts = len(part_entries)
         self.rate_factor, self.change_scale = combine_factors(self.combine, self.n_parts, opts.objective)
-        self.exchange = exchange_of(sync.exchange, self.n_parts)
+        self.overlap = sync.overlaps(opts, self.n_parts)
+        self.exchange = SHARDED if self.overlap else exchange_of(sync.exchange, self.n_parts)
         self.shards = self.n_parts if self.exchange == SHARDED else 1
         self.chunk_words = {}  # each part's, once opened: a part opened again elsewhere (a fault) keeps its chunks
         self.shard_tasks = ShardTasks()
@@ -105,7 +108,8 @@ class ClusterJob:
                 self.stats["setup_bytes"] += len(targets) * sum(a.nbytes for a in weights)
                 futures = {p: placement.on_part(
                     _open_part, p, self.part_opts, self.threads, (self.sync_words, self.chunk_words.get(p)), vf,
-                    self.pieces, self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt)
+                    self.pieces, self.part_entries[p], wf, self.total_words, self.tmp_dir, synced, self.attempt,
+                    self.overlap)
                     for p in parts}
                 return placement.results(futures)
             except WorkersLost as e:
@@ -127,17 +131,8 @@ class ClusterJob:
 
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
-        plan = self.plans[s]
-        r = plan["round"]
-        inputs = self.exchanged(s - 1, prev)
-        out = {}
-        for p in parts:
-            task = self.placement.on_part(
-                _part_round, p, self.attempt, s, inputs, self.shards, self.change_scale, plan["epoch"],
-                self.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
-                plan["words_to"], plan["n_in"], plan["n_out"])
-            out[p] = (task, self.placement.after(_round_report, p, task))
-        return out
+        return {p: (task, self.placement.after(_round_report, p, task))
+                for p, task in round_tasks(self, s, parts, prev).items()}
 
     def tasks_of(self, s):
         return [self.tasks[s][p][0] for p in range(self.n_parts)]
@@ -228,6 +223,25 @@ class ClusterJob:
             except (WorkersLost, OSError, TimeoutError) as e:
                 recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)
         return self.in_w, self.out_w, self.out_b
+
+
+def round_tasks(job, s, parts, prev):
+    """Round s's task of each part in `parts` (prev: every part's round s − 1 future, or None). With the overlap,
+    round s's task starts after the part's round s − 1 task, not after the exchange of round s − 1 (made here all
+    the same): it pulls the combined shards while it trains."""
+    plan = job.plans[s]
+    r = plan["round"]
+    inputs = job.exchanged(s - 1, prev)
+    hosts = [job.hosts[p] for p in range(job.n_parts)]
+    tasks = {}
+    for p in parts:
+        fn, first = ((_part_round_overlapped, (None if prev is None else prev[p], hosts)) if job.overlap
+                     else (_part_round, (inputs,)))
+        tasks[p] = job.placement.on_part(
+            fn, p, job.attempt, s, *first, job.shards, job.change_scale, plan["epoch"],
+            job.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
+            plan["words_to"], plan["n_in"], plan["n_out"])
+    return tasks
 
 
 def agreed_digests(reports, s):

@@ -17,6 +17,17 @@ equals base's, and a round's work besides training follows the rows its words ca
   made that exact for the rare rows too, at the price of a third copy of the weights on every worker and of
   copying, every round, every rare row a round can touch (for the sampling objectives every output row above n:
   0.058 s of a round's 0.175 s of its own work at V = 919,601, d = 300; docs/cluster.md).
+With the overlap (the exchange of a round during the next round's training, Part), a round's change is added to
+base only after the next round has trained; so that nothing trained is lost or counted twice:
+- snap (after a round's change is taken): the marked rows below n set to base + float32(Δ) (rows whose Δ is zero
+  to base, their marks cleared): what the part sent, without the rounding's remainder (as a synchronization drops
+  it without the overlap);
+- rebase (a synchronization s added to base after round s + 1 trained): for the rows of the part's own change of
+  round s and the rows the synchronization wrote, local ← base_new + (local − base_old − float32(Δ_own)), exactly
+  base_new for a row round s + 1 left alone; the kept marks of those rows cleared (undoing round s + 1 from then
+  on sets them to the new base);
+- rollback before that synchronization: the rows marked since the keep to base, the rows of the own change of
+  round s to base + float32(Δ_own) (what they held after the snap).
 (Marking in the kernels, which would also spare the output rows no noise word reached, slowed local training
 2.7-fold: an array more among the kernel's arguments, even unused; see docs/cluster.md.)
 """
@@ -72,7 +83,7 @@ class LocalRows:
         self.local, self.base = local, base
         self.sides = (INPUT_ROWS, OUTPUT_ROWS, OUTPUT_ROWS)
         self.touched = np.zeros((2, max(len(a) for a in local)), np.uint8)
-        self.kept_marks = None
+        self.kept_marks = {}  # round → the marks before it (keep)
 
     def _each(self, *arrays):
         return zip(self.sides, *(tuple(_lines(a) for a in group) for group in arrays))
@@ -85,9 +96,11 @@ class LocalRows:
         for ids in streams:
             _mark_words(ids, self.touched, points, lengths)
 
-    def keep(self):
-        """Before a round: a copy of the marks, to undo the round from (rollback)."""
-        self.kept_marks = self.touched.copy()
+    def keep(self, s):
+        """Before round s: a copy of the marks, to undo the round from (rollback); those of the round before stay
+        (with the overlap two rounds can be undone)."""
+        self.kept_marks = {k: v for k, v in self.kept_marks.items() if k >= s - 1}
+        self.kept_marks[s] = self.touched.copy()
 
     def changes(self, sizes, buffers):
         """The rows < n (sizes: n per array) whose change since their last synchronization is not zero in bfloat16,
@@ -113,13 +126,44 @@ class LocalRows:
         for side, n in ((INPUT_ROWS, sizes[0]), (OUTPUT_ROWS, max(sizes[1:]))):
             self.touched[side, :n] = 0
 
-    def rollback(self):
-        """Back to the keep (the round since then undone: the rows marked since, to base; see above); False if
-        there was none to go back to."""
-        if self.kept_marks is None:
+    def snap(self, sizes, rows):
+        """After a round's change `rows` (one (ids, values) pair per array, below n: sizes) was taken, with the
+        overlap: the marked rows below n set to base + float32(Δ), marked only if Δ is not zero (see above)."""
+        for (side, local, base), n in zip(self._each(self.local, self.base), sizes):
+            _copy_marked(base, local, self.touched[side], n)
+        self.set_synchronized(sizes)
+        for (side, local, _), (ids, values) in zip(self._each(self.local, self.base), rows):
+            bfloat16.add_rows(local, ids, values, 1.0)
+            self.touched[side, ids] = 1
+
+    def rebase(self, s, own_rows, written, add_to_base):
+        """With the overlap, a synchronization added to base after the next round trained: add_to_base() adds it,
+        writing the rows `written` (per array); the rows of the part's own change of the synchronized round
+        (own_rows, as snap left them) and the rows written keep what the next round, s, trained on them (see
+        above)."""
+        arrays = list(self._each(self.local, self.base))
+        flags = [np.zeros(len(local), np.uint8) for _, local, _ in arrays]
+        for (_, local, base), (ids, values), w, f in zip(arrays, own_rows, written, flags):
+            bfloat16.detach_rows(local, base, ids, values, w, f)
+        add_to_base()
+        for (side, local, base), (ids, _), w, f in zip(arrays, own_rows, written, flags):
+            bfloat16.attach_rows(local, base, ids, w, f)
+            kept = self.kept_marks.get(s)
+            if kept is not None:
+                kept[side, ids] = 0
+                kept[side, w] = 0
+
+    def rollback(self, s, own_rows=None):
+        """Back to the keep of round s (the round undone: the rows marked since, to base; see above), and the rows
+        of own_rows (the part's own change not yet in base, with the overlap) to base + float32(Δ); False if there
+        was none to go back to."""
+        kept = self.kept_marks.pop(s, None)
+        if kept is None:
             return False
         for side, local, base in self._each(self.local, self.base):
-            _restore_unkept(local, base, self.touched[side], self.kept_marks[side])
-        self.touched[:] = self.kept_marks
-        self.kept_marks = None
+            _restore_unkept(local, base, self.touched[side], kept[side])
+        for (side, local, base), (ids, values) in zip(self._each(self.local, self.base), own_rows or ()):
+            local[ids] = base[ids]
+            bfloat16.add_rows(local, ids, values, 1.0)
+        self.touched[:] = kept
         return True

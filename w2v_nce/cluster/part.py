@@ -19,8 +19,15 @@ holds only the rows it changed, and stays on its worker. A part keeps, before a 
 differ from base, to undo the round from after a failure (recovery.py). Which rows may differ is marked from the
 words of each round before it trains (local_rows.py): the work of a round besides training follows the rows its
 words can touch, not the vocabulary.
+
+With the overlap (plan.Sync.overlaps; skip-gram's default), round s's task trains first, from synchronization
+s − 2 plus the part's own change of round s − 1, while the workers combine round s − 1's shards and the part's
+worker pulls them (the task leaves the worker's thread pool while it trains: the combination takes its slot);
+then it adds synchronization s − 1, keeping what round s trained (local_rows.py), and takes round s's change. Every
+worker adds the same combined shards to the same base, as without it; a round's task waits only for the part's
+task of the round before.
 """
-import asyncio
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -40,6 +47,7 @@ from . import exchange
 from .local_rows import LocalRows
 from .pieces import count_piece, encode_part
 from .plan import chunk_words_of
+from .transport import PIECE_OP, piece_server, pull, pulled, start_pull
 
 try:
     from distributed import WorkerPlugin as _PluginBase
@@ -51,9 +59,6 @@ except ImportError:  # the dask extra is not installed: connection.import_distri
 # training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
 # the worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
-# The worker handler that serves a piece of a part's change to the worker combining its shard, and a combined
-# shard to every worker.
-PIECE_OP = "w2v_nce_piece"
 
 
 class PartStore(_PluginBase):
@@ -74,7 +79,7 @@ class PartStore(_PluginBase):
         self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
         for pc in self.paused:
             pc.stop()
-        worker.handlers[PIECE_OP] = _piece_server(worker)
+        worker.handlers[PIECE_OP] = piece_server(worker)
 
     def teardown(self, worker):
         for part in list(self.parts.values()):
@@ -117,7 +122,7 @@ class Part:
     synced + 1)."""
 
     def __init__(self, index, opts, vocab, pieces, entries, weights, total_words, tmp_dir, synced=0, kept=None,
-                 chunk_words=CHUNK_WORDS):
+                 chunk_words=CHUNK_WORDS, overlap=False):
         self.dir = tempfile.mkdtemp(prefix=f"w2v-nce-part{index}-", dir=tmp_dir)
         self.lock = threading.Lock()
         try:
@@ -134,6 +139,10 @@ class Part:
                        for _ in range(2)]
         self.rows = LocalRows(local, self.base)
         self.synced = self.trained = synced
+        # with the overlap, synchronization s is added after round s + 1 trained (_part_round_overlapped): the
+        # part's own change of round s (own[s]) stays in the local weights until then
+        self.overlap = overlap
+        self.own = {}
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
         self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
@@ -173,9 +182,16 @@ class Part:
         s is applied already)."""
         if self.synced >= s:
             return None
-        if self.synced != s - 1 or self.trained != s:
+        if self.synced != s - 1 or self.trained not in ((s, s + 1) if self.overlap else (s,)):
             raise RuntimeError(f"synchronization {s} on a part at synchronization {self.synced}, round "
                                f"{self.trained}")
+        if self.overlap:
+            own = self.own.get(s) or tuple((np.zeros(0, np.int32), np.zeros((0, a[:1].size), np.uint16))
+                                           for a in self.base)
+            written = [np.concatenate([shard[1][i][0] for shard in received]) for i in range(len(self.base))]
+            self.rows.rebase(self.trained, own, written, lambda: exchange.apply_combined(self.base, received))
+            self.synced = s
+            return exchange.digest(self.base, written)
         if shards == 1:
             written = exchange.apply_changes(self.base, received, scale)
         else:
@@ -200,12 +216,16 @@ class Part:
     def keep(self):
         """Before a round: the marks of the rows that differ from base (those not synchronized), to undo the round
         from (local_rows.py)."""
-        self.rows.keep()
+        self.rows.keep(self.trained + 1)
 
     def changes(self, s, n_in, n_out):
         """The change of round s (exchange.py): the rows < n_in, n_out whose Δ since their last synchronization
         is not zero in bfloat16, with their Δ (views of buffer s % 2); and whether every Δ is finite."""
         rows, bad = self.rows.changes((n_in, n_out, n_out), self.deltas[s % 2])
+        if self.overlap:  # the local rows hold what was sent until synchronization s adds it to base
+            self.rows.snap((n_in, n_out, n_out), rows)
+            self.own = {k: v for k, v in self.own.items() if k >= s - 1}
+            self.own[s] = tuple(rows)
         return ((n_in, n_out), tuple(rows)), bad == 0
 
     def round_result(self, s, n_in, n_out, shards, tally, seconds, applied, digest):
@@ -225,10 +245,13 @@ class Part:
         return None, report
 
     def rollback(self):
-        """Back to before the round in progress (trained = synced + 1), if any."""
-        if self.trained != self.synced + 1 or not self.rows.rollback():
-            return
-        self.trained = self.synced
+        """Back to before the round in progress (trained = synced + 1; with the overlap also synced + 2, the round
+        trained before the previous round's synchronization was added: back to after that round), if any."""
+        if self.trained == self.synced + 2:
+            if self.rows.rollback(self.trained, self.own.get(self.trained - 1)):
+                self.trained -= 1
+        elif self.trained == self.synced + 1 and self.rows.rollback(self.trained):
+            self.trained = self.synced
 
     def state(self):
         return self.synced, self.trained, dict(self.reports)
@@ -239,11 +262,12 @@ class Part:
 
 
 def _open_part(store_name, index, opts, threads, chunking, vocab_data, pieces, entries, weights, total_words,
-               tmp_dir, synced, attempt):
+               tmp_dir, synced, attempt, overlap=False):
     """Open part `index` on this worker from the job's resolved options, its threads those given, else the
     worker's; chunking = (round words, chunk words): the part's chunks of the chunk words given (a part opened
-    again), else sized for rounds of round_words raw words and its threads (plan.chunk_words_of). Returns the
-    chunks' raw words, the sentences and the chunk words."""
+    again), else sized for rounds of round_words raw words and its threads (plan.chunk_words_of); overlap: whether
+    its rounds overlap the exchange (_part_round_overlapped). Returns the chunks' raw words, the sentences and the
+    chunk words."""
     store = _store(store_name)
     words, counts = vocab_data
     opts = dataclasses.replace(opts, workers=threads or store.nthreads)
@@ -254,7 +278,7 @@ def _open_part(store_name, index, opts, threads, chunking, vocab_data, pieces, e
         old.close()
     store.parts[index] = part = Part(index, opts, Vocabulary(words, counts), pieces, entries, weights,
                                      total_words, tmp_dir or store.local_directory, synced, store.kept,
-                                     chunk_words)
+                                     chunk_words, overlap)
     part.attempt = attempt
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences, chunk_words
 
@@ -267,7 +291,7 @@ def _received(store_name, s, prev, shards):
         return None
     if shards == 1:
         return [r[0][0] for r in prev]
-    return _pull(store_name, [(address, dict(kind="combined", part=j, s=s)) for j, (address, _) in enumerate(prev)])
+    return pull(store_name, [(address, dict(kind="combined", part=j, s=s)) for j, (address, _) in enumerate(prev)])
 
 
 def _joined(results):
@@ -306,56 +330,47 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
         return part.round_result(s, n_in, n_out, shards, tally, seconds, applied, digest)
 
 
+def _part_round_overlapped(store_name, index, attempt, s, before, hosts, shards, scale, epoch, chunk_ids,
+                           words_from, words_to, n_in, n_out):
+    """Round s with the overlap: train the round's chunks first, while the workers combine the shards of round
+    s − 1 (the task leaves the worker's thread pool, whose slot the combination takes), then add synchronization
+    s − 1 (if not added yet) from the combined shards, pulled from their workers (hosts) as soon as they exist,
+    keeping what round s trained (Part.apply); returns what _part_round returns. before: this part's round s − 1
+    task (so that round s starts after it), or None."""
+    from distributed import secede
+
+    part = _store(store_name).parts[index]
+    if attempt != part.attempt or part.trained >= s:
+        return None
+    secede()
+    with part.lock:
+        if attempt != part.attempt or part.trained >= s:
+            return None
+        if part.trained != s - 1 or part.synced not in (s - 2, s - 1):
+            raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
+        pending = part.synced == s - 2
+        # the combined shards of round s − 1 move while the round trains, each as soon as it is combined
+        pull = start_pull(store_name, [(address, dict(kind="combined", part=j, s=s - 1, attempt=attempt))
+                                        for j, address in enumerate(hosts)], wait=True) if pending else None
+        part.keep()
+        part.trained = s
+        t0 = time.perf_counter()
+        tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
+        seconds = time.perf_counter() - t0
+    # (the lock is free while the shards are awaited: a recovery settles the part meanwhile, and the wait ends)
+    received = pulled(pull) if pending else None
+    with part.lock:
+        if attempt != part.attempt or (pending and received is None and part.synced == s - 2):
+            return None
+        applied, digest = (), None
+        if received is not None and part.synced == s - 2:
+            digest = part.apply(s - 1, received, shards, scale)
+            applied = tuple(exchange.nbytes(x) for x in received)
+        return part.round_result(s, n_in, n_out, shards, tally, seconds, applied, digest)
+
+
 def _round_report(result):
     return None if result is None else result[1]
-
-
-def _held(plugin, kind, part, s, j):
-    """Piece j of part `part`'s round s change (kind "piece"), or the shard part `part` combined of round s
-    (kind "combined"), if this worker holds it; else None."""
-    held = plugin.parts.get(part) if plugin is not None else None
-    if held is None:
-        return None
-    if kind == "piece":
-        pieces = held.outbox.get(s)
-        return None if pieces is None else pieces[j]
-    return held.combined.get(s)
-
-
-def _piece_server(worker):
-    """The worker's handler PIECE_OP: a piece of a part's change, or a combined shard (_held), if this worker holds
-    it (else None)."""
-    from distributed.protocol import to_serialize
-
-    def serve_piece(store=None, kind="piece", part=None, s=None, j=None):
-        found = _held(worker.plugins.get(store), kind, part, s, j)
-        return {"piece": None if found is None else to_serialize(found)}
-
-    return serve_piece
-
-
-def _pull(store_name, requests):
-    """What each request (worker address, dict(kind, part, s[, j]) as _held takes) asks, in order, from the workers
-    that hold them, worker to worker (not through the scheduler); None if one is missing or its worker is
-    unreachable."""
-    from distributed import get_worker
-    from distributed.utils import sync
-
-    worker = get_worker()
-
-    async def one(host, ask):
-        if host == worker.address:  # (on the worker's event loop: its plugins, not get_worker's task context)
-            return _held(worker.plugins[store_name], ask["kind"], ask["part"], ask["s"], ask.get("j"))
-        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, **ask))["piece"]
-
-    async def every():
-        return await asyncio.gather(*(one(host, ask) for host, ask in requests))
-
-    try:
-        found = sync(worker.loop, every)
-    except OSError:  # a worker lost: the driver recovers the round
-        return None
-    return None if any(x is None for x in found) else found
 
 
 def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
@@ -369,8 +384,11 @@ def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
     part = _store(store_name).parts[index]
     if attempt != part.attempt or any(r is None for r in rounds):
         return None
-    pieces = _pull(store_name, [(host, dict(kind="piece", part=p, s=s, j=index)) for p, host in enumerate(hosts)])
-    with part.lock:
+    pieces = pull(store_name, [(host, dict(kind="piece", part=p, s=s, j=index)) for p, host in enumerate(hosts)])
+    # with the overlap, round s + 1 trains under the part's lock meanwhile: it writes the local weights, not base,
+    # and adds synchronization s only once every shard of it is combined; a recovery's new attempt ignores a
+    # shard combined in an older one
+    with contextlib.nullcontext() if part.overlap else part.lock:
         if pieces is None or attempt != part.attempt:
             return None
         if part.synced != s - 1:
@@ -378,7 +396,7 @@ def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
         combined = exchange.combine(part.base, pieces, scale)
         # every part has taken the shards of round s − 2 (round s − 1's tasks took them): they are not asked again
         part.combined = {k: v for k, v in part.combined.items() if k >= s - 1}
-        part.combined[s] = combined
+        part.combined[s] = (attempt, combined)
         return get_worker().address, exchange.nbytes(combined)
 
 

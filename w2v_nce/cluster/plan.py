@@ -31,10 +31,11 @@ import numpy as np
 
 from ..core.errors import W2VError
 from ..prepare.stream import CHUNK_WORDS
-from .exchange import EXCHANGES
+from .exchange import DIRECT, EXCHANGES
 
 SYNC_MODES = ("stratified", "full", "epoch-average")
 COMBINES = ("scaled", "sum", "average")
+OVERLAPS = ("auto", "on", "off")
 # The most a part's learning rate is raised by "scaled": 4 × skip-gram's default rate trained stably on 8 parts.
 MAX_RATE_FACTOR = 4
 # Raw words a part trains per round (the default round length, at most) ...
@@ -70,19 +71,25 @@ class Sync:
     are combined; epoch-average always averages) and exchange (one of exchange.EXCHANGES: how the changes go from
     worker to worker)."""
 
-    def __init__(self, mode="stratified", words=None, combine="scaled", exchange="auto"):
+    def __init__(self, mode="stratified", words=None, combine="scaled", exchange="auto", overlap="auto"):
         if mode not in SYNC_MODES:
             raise W2VError(f"unknown sync mode {mode!r} (choose from {', '.join(SYNC_MODES)})")
         if combine not in COMBINES:
             raise W2VError(f"unknown sync_combine {combine!r} (choose from {', '.join(COMBINES)})")
         if exchange not in EXCHANGES:
             raise W2VError(f"unknown sync_exchange {exchange!r} (choose from {', '.join(EXCHANGES)})")
+        if overlap not in OVERLAPS:
+            raise W2VError(f"unknown sync_overlap {overlap!r} (choose from {', '.join(OVERLAPS)})")
+        if overlap == "on" and (mode == "epoch-average" or exchange == DIRECT):
+            raise W2VError("sync_overlap 'on' needs rounds whose changes are exchanged in shards: not with "
+                           f"sync {mode!r} and sync_exchange {exchange!r}")
         if words is not None and (not isinstance(words, int) or words < 1):
             raise W2VError(f"sync_words must be an integer ≥ 1, got {words!r}")
         self.mode = mode
         self.words = words
         self.combine = "average" if mode == "epoch-average" else combine
         self.exchange = exchange
+        self.overlap = overlap
 
     def resolved(self, raw_words, n_parts):
         """This Sync with its round length set for a corpus of raw_words on n_parts parts: the words given, else
@@ -91,7 +98,14 @@ class Sync:
             return self
         per_part = raw_words / max(n_parts, 1)
         words = max(MIN_CHUNK_WORDS, min(SYNC_WORDS, math.ceil(per_part / MIN_ROUNDS)))
-        return Sync(self.mode, int(words), self.combine, self.exchange)
+        return Sync(self.mode, int(words), self.combine, self.exchange, self.overlap)
+
+    def overlaps(self, opts, n_parts):
+        """Whether a job of n_parts with the resolved options opts overlaps a round's exchange with the next
+        round's training: "on", or "auto" for skip-gram (CBOW's quality does not hold: docs/cluster.md), if
+        there are parts to exchange with and the exchange is sharded."""
+        wanted = self.overlap == "on" or (self.overlap == "auto" and opts.arch == "sg")
+        return wanted and n_parts > 1 and self.mode != "epoch-average" and self.exchange != DIRECT
 
 
 def chunk_words_of(round_words, threads):

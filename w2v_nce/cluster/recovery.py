@@ -8,7 +8,8 @@ that is kept and only the lost parts train their share of it again; otherwise th
 to before it (their rows marked since, to W; their rare rows not synchronized keep what the round gave them) and
 the round is redone. A survivor that trained round S but lost another part's changes of it gets the rows of W.
 A lost part loses at most that round and the updates of its rows not synchronized since their last
-synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them).
+synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them). With the overlap a survivor may have
+trained round S + 2 before adding synchronization S + 1: it first goes back to after round S + 1 (Part.rollback).
 """
 from ..core.errors import W2VError
 from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights
@@ -22,8 +23,9 @@ def settle(job, parts):
 
 
 def roll_back(job, state, r):
-    """The parts of `state` that started round r (not complete) go back to before it; state is updated."""
-    started = [p for p in state if state[p][1] == r == state[p][0] + 1]
+    """The parts of `state` that started round r (not complete) go back to before it; state is updated. (With the
+    overlap, a part that trained round r before adding synchronization r − 1 goes back to after round r − 1.)"""
+    started = [p for p in state if state[p][1] == r > state[p][0]]
     state.update(job.placement.results({p: job.placement.on_part(_part_rollback, p, job.attempt) for p in started}))
 
 
@@ -60,6 +62,9 @@ def recover(job, s, lost, keep_to=None):
                 raise W2VError("every part's worker was lost at once: the training state is gone (train with "
                                "checkpoint_every to resume from the last checkpoint)")
             state = settle(job, survivors)
+            ahead = [p for p in survivors if state[p][1] == state[p][0] + 2]  # (the overlap: a round trained
+            # before the previous round's synchronization was added) back to after the previous round
+            state.update(placement.results({p: placement.on_part(_part_rollback, p, job.attempt) for p in ahead}))
             S = max(state[p][0] for p in survivors)
             keep = S + 1 <= keep_to and S + 1 in job.tasks and all(state[p][1] == S + 1 for p in survivors)
             if not keep:

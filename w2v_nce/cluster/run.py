@@ -26,15 +26,17 @@ from .plan import Sync, plan_parts
 
 
 def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=None,
-                     sync_combine="scaled", sync_exchange="auto", on_round_end=None):
+                     sync_combine="scaled", sync_exchange="auto", sync_overlap="auto", on_round_end=None):
     """w2v_nce.train on a Dask cluster (see the module's description), from a resolved start
     (training.run.Start) with the run's hooks (training.run.Hooks); sync (one of plan.SYNC_MODES), sync_words (raw
     words a part trains per round; None: plan.SYNC_WORDS, fewer on a small corpus), sync_combine (one of plan.COMBINES) and sync_exchange (one of
-    exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on);
+    exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on) and
+    sync_overlap (one of plan.OVERLAPS: whether a round's exchange overlaps the next round's training; "auto":
+    for skip-gram, sharded);
     on_round_end(info) is called after every round. The workers given are the threads per part (default: the
     Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
     import_distributed()
-    sync = Sync(sync, sync_words, sync_combine, sync_exchange)
+    sync = Sync(sync, sync_words, sync_combine, sync_exchange, sync_overlap)
     names = cluster_names(corpus)
     if int(start.record.get("chunk", 0)):
         raise W2VError("this model was interrupted in the middle of an epoch of local training; resume it "
