@@ -3,7 +3,7 @@ nodes, each a 1-thread worker, at a link speed, for the direct and the sharded e
 
     python benchmarks/cost_model.py --r 1387000 --w 200000 --change 5.83 --combined 12.67,14.76 --gmax 13.93
                                     --L0 0.039 --tau 0.0011 [--tau-per-node 0] [--nodes 4,16,64,256]
-                                    [--links 1,10]
+                                    [--links 1,10] [--overlap]
 
 A round takes T = w/r + b/B + L: w raw words per node at r words/s, b bytes each node sends (and receives as
 many, on a full-duplex link of B bytes/s), L the time of the round not spent training or sending. Direct:
@@ -13,8 +13,9 @@ round's combined shards (the bfloat16 combined change of every row some node cha
 node: an upper bound). L = L0 + τ · tasks, tasks = 2N direct (a round task and a report per node), 3N + 2
 sharded (and a combine per node, and two barrier tasks). τ is the scheduler's CPU per task: for direct, whose
 round tasks each take every round task before them, tau + tau_per_node · N (it grows with N); for sharded, whose
-stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). The cluster trains N·w/T words/s;
-efficiency = that ÷ N·r.
+stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). With --overlap (sharded only: the
+exchange of a round moves while the next round trains) T = max(w/r, b/B) + L: the bytes hidden behind training, the
+round's own work and the scheduler's not. The cluster trains N·w/T words/s; efficiency = that ÷ N·r.
 """
 import argparse
 
@@ -30,9 +31,11 @@ def table(a):
             tau = a.tau + (a.tau_per_node * n if how == "direct" else 0.0)
             lat = a.L0 + tau * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
-                t = a.w / a.r + b * 1e6 / (gbit * 1e9 / 8) + lat
+                send = b * 1e6 / (gbit * 1e9 / 8)
+                hidden = a.overlap and how == "sharded"
+                t = (max(a.w / a.r, send) if hidden else a.w / a.r + send) + lat
                 speed = n * a.w / t
-                rows.append((n, how, b, tasks, lat, gbit, b * 1e6 / (gbit * 1e9 / 8), speed, speed / (n * a.r)))
+                rows.append((n, how, b, tasks, lat, gbit, send, speed, speed / (n * a.r)))
     return rows
 
 
@@ -49,6 +52,7 @@ def main(argv=None):
                    help="seconds per task added by each node (direct: every task takes every task before it)")
     p.add_argument("--nodes", default="4,16,64,256")
     p.add_argument("--links", default="1,10", help="Gb/s")
+    p.add_argument("--overlap", action="store_true", help="sharded: a round's bytes move while the next trains")
     a = p.parse_args(argv)
     print(f"{'N':>4} {'exchange':>8} {'MB/node':>8} {'tasks':>6} {'L s':>6} {'Gb/s':>5} {'send s':>7} "
           f"{'words/s':>12} {'eff.':>6}")

@@ -2,7 +2,8 @@
 the tasks and the time of a round not spent training, for each exchange.
 
     python benchmarks/exchange.py [--corpus PATH] [--workers 2,4,8] [--exchanges direct,sharded] [--dim 100]
-                                  [--epochs 5] [--min-count 5] [--sync-words 200000] [--seed 1] [--json OUT]
+                                  [--epochs 5] [--min-count 5] [--sync-words 200000] [--seed 1]
+                                  [--overlap auto|on|off] [--json OUT]
 
 Each number of workers gets its own LocalCluster of that many worker processes × 1 thread; a warm-up run on the
 bundled sample loads Numba's cache in every process first. Settings: skip-gram, negative sampling, window 5,
@@ -42,6 +43,8 @@ def run(client, corpus, exchange, s, epochs):
     import w2v_nce
 
     extra = {} if exchange == "-" else dict(sync_exchange=exchange)
+    if s.overlap:
+        extra["sync_overlap"] = s.overlap
     idle = []  # each round's time not spent training by its slowest part
 
     def on_round_end(info):
@@ -54,7 +57,8 @@ def run(client, corpus, exchange, s, epochs):
     d = m.stats["distributed"]
     rounds = max(d["rounds"], 1)
     part_words = m.stats["train_words"] / (d["parts"] * rounds)
-    return dict(workers=d["parts"], exchange=d.get("exchange", "before"), vocab=len(m.vocab), dim=s.dim,
+    return dict(workers=d["parts"], exchange=d.get("exchange", "before") + ("+overlap" if d.get("overlap") else ""),
+                vocab=len(m.vocab), dim=s.dim,
                 rounds=d["rounds"], bytes_per_worker_round=d["bytes_per_worker_round"],
                 tasks_per_round=d.get("tasks_per_round"), wall_seconds=wall, train_seconds=m.stats["train_seconds"],
                 r=part_words * rounds / d["compute_seconds"], L=(d["round_seconds"] - d["compute_seconds"]) / rounds,
@@ -75,6 +79,7 @@ def main(argv=None):
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--sync-words", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--overlap", choices=("auto", "on", "off"), help="sync_overlap (default: the default, auto)")
     p.add_argument("--json")
     s = p.parse_args(argv)
     from distributed import Client, LocalCluster
@@ -94,10 +99,10 @@ def main(argv=None):
         client.close()
         cluster.close()
     print(f"\ncorpus {s.corpus}, d {s.dim}, min_count {s.min_count}, {s.epochs} epochs, sync words {s.sync_words}")
-    print(f"{'N':>3} {'exchange':>8} {'V':>9} {'rounds':>6} {'MB/worker/round':>15} {'tasks':>5} {'r words/s':>10} "
+    print(f"{'N':>3} {'exchange':>16} {'V':>9} {'rounds':>6} {'MB/worker/round':>15} {'tasks':>5} {'r words/s':>10} "
           f"{'L s':>6} {'median':>6} {'round s':>7} {'words/s':>10} {'peak MB':>8}")
     for r in rows:
-        print(f"{r['workers']:3d} {r['exchange']:>8} {r['vocab']:9,d} {r['rounds']:6d} "
+        print(f"{r['workers']:3d} {r['exchange']:>16} {r['vocab']:9,d} {r['rounds']:6d} "
               f"{r['bytes_per_worker_round'] / 1e6:15.3f} {r['tasks_per_round'] or 0:5d} {r['r']:10,.0f} "
               f"{r['L']:6.3f} {r['L_median']:6.3f} {r['round_seconds']:7.3f} {r['words_per_second']:10,.0f} "
               f"{r['worker_peak_mb']:8,.0f}")

@@ -3,6 +3,7 @@ the cost model's L0 is made of, measured with the cluster's own functions on syn
 
     python benchmarks/round_work.py [--vocab 919601] [--dim 300] [--synced 140071] [--changed 0.2,0.74]
                                     [--rare 0.06,0.55] [--paths] [--union 0.74] [--workers 16] [--reps 3]
+                                    [--overlap]
 
 One worker's view of a round of the sharded exchange: keep (a copy of the marks, to undo a round after a fault;
 the rows at or above the synchronized prefix marked), changes (the bfloat16 change of the marked synchronized
@@ -14,7 +15,8 @@ input vectors and of the output vectors and bias (two fractions; the defaults: s
 part of a job of 16, as benchmarks/touched_rows.py measures the rows its words and noise words reach); the rows
 it changed are marked, and every output row unless --paths (the sampling objectives' marks; --paths: hs's, where
 the words' paths are marked); the N parts together changed --union of the synchronized rows (the combined
-shards). Medians of --reps, seconds.
+shards). --overlap: the round's steps with the overlap (changes then snap, the local rows set to what was sent;
+apply as rebase, the combined shards added under the rows the next round trained). Medians of --reps, seconds.
 """
 import argparse
 import statistics
@@ -46,6 +48,7 @@ def main():
     p.add_argument("--union", type=float, default=0.74, help="fraction of them some worker changed")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--overlap", action="store_true")
     a = p.parse_args()
     rng = np.random.default_rng(1)
     V, d, n, N = a.vocab, a.dim, a.synced, a.workers
@@ -74,7 +77,11 @@ def main():
         rows.touched[:] = after_round
 
     def changes():
-        return (n, n), tuple(rows.changes((n, n, n), deltas)[0])
+        rows.touched[:] = after_round
+        change = (n, n), tuple(rows.changes((n, n, n), deltas)[0])
+        if a.overlap:
+            rows.snap((n, n, n), change[1])
+        return change
 
     _, t_keep = timed(keep, a.reps)
     change, t_changes = timed(changes, a.reps)
@@ -95,6 +102,10 @@ def main():
     scratch_rows = LocalRows(local, scratch)
 
     def apply():
+        if a.overlap:
+            written = [np.concatenate([shard[1][i][0] for shard in shards]) for i in range(len(base))]
+            scratch_rows.rebase(2, change[1], written, lambda: exchange.apply_combined(scratch, shards))
+            return written
         written = exchange.apply_combined(scratch, shards)
         scratch_rows.touched[:] = marks  # (each repetition from the round's marks)
         scratch_rows.synchronized((n, n, n), written)
@@ -106,7 +117,7 @@ def main():
     c = exchange.nbytes(change) / 1e6
     g = sum(exchange.nbytes(x) for x in shards) / 1e6
     print(f"V {V:,}, d {d}, synchronized rows {n:,}, changed {a.changed} (others {a.rare}), union {a.union:.0%}, "
-          f"N {N}; "
+          f"N {N}{', overlap' if a.overlap else ''}; "
           f"a change {c:.1f} MB, the combined shards {g:.1f} MB")
     for name, t in (("keep", t_keep), ("changes", t_changes), ("split", t_split), ("combine", t_combine),
                     ("apply", t_apply), ("digest", t_digest), ("total", total)):

@@ -326,16 +326,18 @@ def test_direct_and_sharded_exchanges_give_the_same_weights_on_every_worker(clie
 
 @pytest.mark.parametrize("client_of", ["client", "client4"])
 def test_with_the_overlap_every_worker_adds_the_same_synchronizations(client_of, small_corpus, request):
-    """With the overlap (the default for skip-gram, sharded even on two workers), every synchronization after the
-    first round is compared on every worker (their digests, or the run stops), and each epoch's training loss is
-    near the synchronous run's (measured: 2.2–3.3% above it, the workers training on one synchronization less in
-    rounds of 5,000 words); CBOW does not overlap unless asked; 'on' with the direct exchange is an error."""
+    """With the overlap (sharded even on two workers), every synchronization after the first round is compared on
+    every worker (their digests, or the run stops), and each epoch's training loss is near the synchronous run's
+    (measured: 2.2–3.3% above it, the workers training on one synchronization less in rounds of 5,000 words). The
+    default overlaps skip-gram from four workers on, not CBOW; 'on' with the direct exchange is an error."""
     c = request.getfixturevalue(client_of)
-    runs = {how: train(small_corpus, client=c, sync_words=5_000, sync_overlap=how, **FAST) for how in ("auto", "off")}
-    d = runs["auto"].stats["distributed"]
+    runs = {how: train(small_corpus, client=c, sync_words=5_000, sync_overlap=how, **FAST)
+            for how in ("on", "off", "auto")}
+    d = runs["on"].stats["distributed"]
     assert d["overlap"] and d["exchange"] == "sharded" and not runs["off"].stats["distributed"]["overlap"]
     assert d["checked_syncs"] == d["rounds"] - 1 and d["failed_rounds"] == 0
-    np.testing.assert_allclose(runs["auto"].epoch_losses, runs["off"].epoch_losses, rtol=0.06)
+    np.testing.assert_allclose(runs["on"].epoch_losses, runs["off"].epoch_losses, rtol=0.06)
+    assert runs["auto"].stats["distributed"]["overlap"] == (d["parts"] >= 4)
     cbow = train(small_corpus, client=c, sync_words=5_000, **dict(FAST, arch="cbow", epochs=1))
     assert not cbow.stats["distributed"]["overlap"]
     with pytest.raises(W2VError, match="sync_overlap 'on' needs"):

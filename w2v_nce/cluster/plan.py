@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core.errors import W2VError
 from ..prepare.stream import CHUNK_WORDS
-from .exchange import DIRECT, EXCHANGES
+from .exchange import DIRECT, EXCHANGES, SHARD_FROM
 
 SYNC_MODES = ("stratified", "full", "epoch-average")
 COMBINES = ("scaled", "sum", "average")
@@ -102,9 +102,10 @@ class Sync:
 
     def overlaps(self, opts, n_parts):
         """Whether a job of n_parts with the resolved options opts overlaps a round's exchange with the next
-        round's training: "on", or "auto" for skip-gram (CBOW's quality does not hold: docs/cluster.md), if
-        there are parts to exchange with and the exchange is sharded."""
-        wanted = self.overlap == "on" or (self.overlap == "auto" and opts.arch == "sg")
+        round's training: "on", or "auto" for skip-gram from SHARD_FROM parts on (docs/cluster.md: CBOW's quality
+        does not hold, nor skip-gram's analogy with two parts), if there are parts to exchange with and the
+        exchange is sharded."""
+        wanted = self.overlap == "on" or (self.overlap == "auto" and opts.arch == "sg" and n_parts >= SHARD_FROM)
         return wanted and n_parts > 1 and self.mode != "epoch-average" and self.exchange != DIRECT
 
 
