@@ -3,15 +3,16 @@ nodes, each a 1-thread worker, at a link speed, for the direct and the sharded e
 
     python benchmarks/cost_model.py --r 1387000 --w 200000 --change 5.83 --combined 12.67,14.76 --gmax 13.93
                                     --L0 0.039 --tau 0.0011 [--tau-per-node 0] [--nodes 4,16,64,256]
-                                    [--links 1,10] [--overlap]
+                                    [--links 1,10] [--overlap] [--report-tasks]
 
 A round takes T = w/r + b/B + L: w raw words per node at r words/s, b bytes each node sends (and receives as
 many, on a full-duplex link of B bytes/s), L the time of the round not spent training or sending. Direct:
 b = (N − 1)·c, c the bytes of a node's change (--change, MB). Sharded: b = (N − 1)/N · (c + g), g the bytes of a
 round's combined shards (the bfloat16 combined change of every row some node changed): --combined gives g measured at N = 2, 4,
 ... (the next values of N in that order), and g = --gmax beyond them (every synchronized row changed by some
-node: an upper bound). L = L0 + τ · tasks, tasks = 2N direct (a round task and a report per node), 3N + 2
-sharded (and a combine per node, and two barrier tasks). τ is the scheduler's CPU per task: for direct, whose
+node: an upper bound). L = L0 + τ · tasks, tasks = 2N direct (a round task and a report per node), 2N + 2
+sharded (a round task, whose result is its report, and a combination per node, and two barrier tasks; 3N + 2 with
+--report-tasks, as before 2026-12-05 15:00). τ is the scheduler's CPU per task: for direct, whose
 round tasks each take every round task before them, tau + tau_per_node · N (it grows with N); for sharded, whose
 stages are joined through barrier tasks, tau (benchmarks/scheduler_cost.py). With --overlap (sharded only: the
 exchange of a round moves while the next round trains) T = max(w/r, b/B) + L: the bytes hidden behind training, the
@@ -27,7 +28,7 @@ def table(a):
         k = n.bit_length() - 2  # N = 2 → 0, 4 → 1, 8 → 2
         g = combined[k] if n & (n - 1) == 0 and 0 <= k < len(combined) else a.gmax
         for how, b, tasks in (("direct", (n - 1) * a.change, 2 * n),
-                              ("sharded", (n - 1) / n * (a.change + g), 3 * n + 2)):
+                              ("sharded", (n - 1) / n * (a.change + g), (3 if a.report_tasks else 2) * n + 2)):
             tau = a.tau + (a.tau_per_node * n if how == "direct" else 0.0)
             lat = a.L0 + tau * tasks
             for gbit in [float(x) for x in a.links.split(",")]:
@@ -53,6 +54,7 @@ def main(argv=None):
     p.add_argument("--nodes", default="4,16,64,256")
     p.add_argument("--links", default="1,10", help="Gb/s")
     p.add_argument("--overlap", action="store_true", help="sharded: a round's bytes move while the next trains")
+    p.add_argument("--report-tasks", action="store_true", help="sharded: a report task per node too (3N + 2)")
     a = p.parse_args(argv)
     print(f"{'N':>4} {'exchange':>8} {'MB/node':>8} {'tasks':>6} {'L s':>6} {'Gb/s':>5} {'send s':>7} "
           f"{'words/s':>12} {'eff.':>6}")

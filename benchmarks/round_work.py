@@ -15,7 +15,7 @@ input vectors and of the output vectors and bias (two fractions; the defaults: s
 part of a job of 16, as benchmarks/touched_rows.py measures the rows its words and noise words reach); the rows
 it changed are marked, and every output row unless --paths (the sampling objectives' marks; --paths: hs's, where
 the words' paths are marked); the N parts together changed --union of the synchronized rows (the combined
-shards). --overlap: the round's steps with the overlap (changes then snap, the local rows set to what was sent;
+shards). --overlap: the round's steps with the overlap (changes, the local rows set to what was sent;
 apply as rebase, the combined shards added under the rows the next round trained). Medians of --reps, seconds.
 """
 import argparse
@@ -78,10 +78,7 @@ def main():
 
     def changes():
         rows.touched[:] = after_round
-        change = (n, n), tuple(rows.changes((n, n, n), deltas)[0])
-        if a.overlap:
-            rows.snap((n, n, n), change[1])
-        return change
+        return (n, n), tuple(rows.changes((n, n, n), deltas, snap=a.overlap)[0])
 
     _, t_keep = timed(keep, a.reps)
     change, t_changes = timed(changes, a.reps)
@@ -103,9 +100,7 @@ def main():
 
     def apply():
         if a.overlap:
-            written = [np.concatenate([shard[1][i][0] for shard in shards]) for i in range(len(base))]
-            scratch_rows.rebase(2, change[1], written, lambda: exchange.apply_combined(scratch, shards))
-            return written
+            return scratch_rows.rebase(2, change[1], shards)
         written = exchange.apply_combined(scratch, shards)
         scratch_rows.touched[:] = marks  # (each repetition from the round's marks)
         scratch_rows.synchronized((n, n, n), written)

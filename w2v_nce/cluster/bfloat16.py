@@ -83,32 +83,58 @@ def add_rows(rows, at, changes, scale):
             rows[r, e] += _widen(changes[k, e]) * s
 
 
+
 @nb.njit(cache=True, nogil=True)
-def detach_rows(local, base, own_ids, own_changes, written, flags):
-    """The first half of moving rows onto a new base without losing what was trained on them: local[r] −=
-    base[r] + float32(own_changes[k]) for r = own_ids[k] (rows whose bfloat16 change is still to be added to base),
-    local[r] −= base[r] for the other rows r in written; flags[r] set for every row so treated (attach_rows undoes
-    the flags). A row that holds exactly base + float32(change) (its change added by add_rows) becomes exactly 0."""
+def changed_rows_snapped_into(a, b, ids, out, marks):
+    """changed_rows_into with marks, and the rows compared set to what their change sends: a[r] ← b[r] +
+    float32(bfloat16(a[r] − b[r])) (b[r] where the change is zero: the rounding's remainder dropped)."""
+    k = 0
+    bad = 0
+    for r in range(a.shape[0]):
+        if marks[r] == 0:
+            continue
+        bits = np.uint16(0)
+        row_bad = 0
+        for e in range(a.shape[1]):
+            h = _nearest(a[r, e] - b[r, e])
+            out[k, e] = h
+            bits |= h
+            row_bad += _not_finite(h)
+            a[r, e] = b[r, e] + _widen(h)
+        bad += row_bad
+        if bits != np.uint16(0):
+            ids[k] = r
+            k += 1
+    return k, bad
+
+
+@nb.njit(cache=True, nogil=True)
+def rebase_rows(local, base, own_changes, own_at, ids, changes):
+    """Add the combined changes (ids, changes: bfloat16) to base under rows trained since a change of their own
+    (own_changes[k], of row r with own_at[r] = k ≥ 0; −1: none) was sent but not added: for each row r in ids,
+    base_new = base[r] + float32(D), local[r] ← (local[r] − (base[r] + float32(own))) + base_new (own = 0 for a
+    row without one), base[r] ← base_new; a row with its own change gets own_at[r] = −2 (done: rebase_own_rest
+    skips it). A row holding exactly base + float32(own) ends exactly at base_new."""
+    for k in range(ids.shape[0]):
+        r = ids[k]
+        o = own_at[r]
+        for e in range(local.shape[1]):
+            old = base[r, e]
+            new = old + _widen(changes[k, e])
+            sent = old + _widen(own_changes[o, e]) if o >= 0 else old
+            local[r, e] = (local[r, e] - sent) + new
+            base[r, e] = new
+        if o >= 0:
+            own_at[r] = -2
+
+
+@nb.njit(cache=True, nogil=True)
+def rebase_own_rest(local, base, own_ids, own_changes, own_at):
+    """After rebase_rows: the rows of own_ids whose base no combined change wrote, local[r] ← (local[r] − (base[r]
+    + float32(own))) + base[r] (what was trained since the change was sent, on base); own_at reset to −1."""
     for k in range(own_ids.shape[0]):
         r = own_ids[k]
-        flags[r] = 1
-        for e in range(local.shape[1]):
-            local[r, e] -= base[r, e] + _widen(own_changes[k, e])
-    for k in range(written.shape[0]):
-        r = written[k]
-        if flags[r] == 0:
-            flags[r] = 1
+        if own_at[r] == k:
             for e in range(local.shape[1]):
-                local[r, e] -= base[r, e]
-
-
-@nb.njit(cache=True, nogil=True)
-def attach_rows(local, base, own_ids, written, flags):
-    """The second half (after base changed): local[r] += base[r] for the rows detach_rows flagged; flags cleared."""
-    for ids in (own_ids, written):
-        for k in range(ids.shape[0]):
-            r = ids[k]
-            if flags[r]:
-                flags[r] = 0
-                for e in range(local.shape[1]):
-                    local[r, e] += base[r, e]
+                local[r, e] = (local[r, e] - (base[r, e] + _widen(own_changes[k, e]))) + base[r, e]
+        own_at[r] = -1

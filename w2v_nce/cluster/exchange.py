@@ -52,17 +52,33 @@ def nbytes(change):
     return sum(ids.nbytes + values.nbytes for ids, values in change[1])
 
 
+@nb.njit(cache=True, nogil=True)
+def _shard_order(ids, shards):
+    """The order that sorts rows (ids ascending) by shard, ids mod shards, each shard's rows still ascending (a
+    counting sort), and where each shard begins in it (shards + 1 bounds)."""
+    bounds = np.zeros(shards + 1, np.int64)
+    for k in range(ids.shape[0]):
+        bounds[ids[k] % shards + 1] += 1
+    for j in range(shards):
+        bounds[j + 1] += bounds[j]
+    at = bounds[:-1].copy()
+    order = np.empty(ids.shape[0], np.int64)
+    for k in range(ids.shape[0]):
+        j = ids[k] % shards
+        order[at[j]] = k
+        at[j] += 1
+    return order, bounds
+
+
 def split(change, shards):
     """A change cut into `shards` pieces, piece j holding its rows r with r mod shards = j (each in order): the
-    rows ordered by shard once (a stable sort keeps each shard's rows ascending), the pieces slices of that."""
+    rows ordered by shard once (_shard_order), the pieces slices of that."""
     if shards == 1:
         return [change]
     sizes, rows = change
     cut = []
     for ids, values in rows:
-        which = ids % shards
-        order = np.argsort(which, kind="stable")
-        bounds = np.searchsorted(which[order], np.arange(shards + 1))
+        order, bounds = _shard_order(ids, shards)
         cut.append((ids[order], np.take(values, order, axis=0), bounds))
     return [(sizes, tuple((ids[b[j]:b[j + 1]], values[b[j]:b[j + 1]]) for ids, values, b in cut))
             for j in range(shards)]

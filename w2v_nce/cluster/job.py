@@ -25,7 +25,7 @@ def _initial_stats(job, sync):
     """model.stats["distributed"] of a job before its first round."""
     return dict(sync=sync.mode, combine=job.combine, rate_factor=job.rate_factor, change_scale=job.change_scale,
                 sync_words=sync.words, parts=job.n_parts, exchange=job.exchange, overlap=job.overlap,
-                tasks_per_round=3 * job.n_parts + 2 if job.shards > 1 else 2 * job.n_parts, rounds=0,
+                tasks_per_round=2 * job.n_parts + (2 if job.shards > 1 else 0), rounds=0,
                 failed_rounds=0,
                 reopened_parts=0, sync_bytes=0, setup_bytes=0, checked_syncs=0, change_bytes=0, changes=0,
                 combined_bytes=0, combined=0, synced_rows=0, sync_seconds=0.0, compute_seconds=0.0,
@@ -130,9 +130,15 @@ class ClusterJob:
         return self.shard_tasks.inputs(self, s, tasks) if tasks is not None and self.shards > 1 else tasks
 
     def submit(self, s, parts, prev):
-        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}."""
-        return {p: (task, self.placement.after(_round_report, p, task))
-                for p, task in round_tasks(self, s, parts, prev).items()}
+        """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}
+        (round_reports)."""
+        tasks = round_tasks(self, s, parts, prev)
+        if self.shards > 1:
+            return {p: (task, task) for p, task in tasks.items()}
+        return {p: (task, self.placement.after(_round_report, p, task)) for p, task in tasks.items()}
+
+    def round_reports(self, tasks):
+        return round_reports(self, tasks)
 
     def tasks_of(self, s):
         return [self.tasks[s][p][0] for p in range(self.n_parts)]
@@ -152,7 +158,7 @@ class ClusterJob:
                 if following is not None and s + 1 not in self.tasks:
                     self.plans[s + 1] = self.epoch_plan.round(*following)
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
-                reports = self.placement.results({p: rep for p, (_, rep) in self.tasks[s].items()}, wait_all=False)
+                reports = self.round_reports(self.tasks[s])
                 if any(rep is None for rep in reports.values()):
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s
@@ -242,6 +248,14 @@ def round_tasks(job, s, parts, prev):
             job.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
             plan["words_to"], plan["n_in"], plan["n_out"])
     return tasks
+
+
+def round_reports(job, tasks):
+    """The reports of round tasks {part: (task, report)} (placement.results, as soon as a part is lost): direct,
+    `report` a task on the part's worker that takes the round task's result, which holds the part's change;
+    sharded, the round task itself, whose result is small (its pieces stay on the worker), the report read from it."""
+    got = job.placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
+    return got if job.shards == 1 else {p: _round_report(result) for p, result in got.items()}
 
 
 def agreed_digests(reports, s):

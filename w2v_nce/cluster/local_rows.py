@@ -19,7 +19,7 @@ equals base's, and a round's work besides training follows the rows its words ca
   0.058 s of a round's 0.175 s of its own work at V = 919,601, d = 300; docs/cluster.md).
 With the overlap (the exchange of a round during the next round's training, Part), a round's change is added to
 base only after the next round has trained; so that nothing trained is lost or counted twice:
-- snap (after a round's change is taken): the marked rows below n set to base + float32(Δ) (rows whose Δ is zero
+- snap (as a round's change is taken): the marked rows below n set to base + float32(Δ) (rows whose Δ is zero
   to base, their marks cleared): what the part sent, without the rounding's remainder (as a synchronization drops
   it without the overlap);
 - rebase (a synchronization s added to base after round s + 1 trained): for the rows of the part's own change of
@@ -84,6 +84,7 @@ class LocalRows:
         self.sides = (INPUT_ROWS, OUTPUT_ROWS, OUTPUT_ROWS)
         self.touched = np.zeros((2, max(len(a) for a in local)), np.uint8)
         self.kept_marks = {}  # round → the marks before it (keep)
+        self.own_at = [None] * len(local)  # (rebase: each array's row → its place in the own change, or −1)
 
     def _each(self, *arrays):
         return zip(self.sides, *(tuple(_lines(a) for a in group) for group in arrays))
@@ -102,14 +103,22 @@ class LocalRows:
         self.kept_marks = {k: v for k, v in self.kept_marks.items() if k >= s - 1}
         self.kept_marks[s] = self.touched.copy()
 
-    def changes(self, sizes, buffers):
+    def changes(self, sizes, buffers, snap=False):
         """The rows < n (sizes: n per array) whose change since their last synchronization is not zero in bfloat16,
-        in buffers (one (ids, values) pair per array): views of them per array, and how many changes are not finite."""
+        in buffers (one (ids, values) pair per array): views of them per array, and how many changes are not finite.
+        snap (the overlap): the rows compared set to base + float32(Δ), marked only if Δ is not zero (see above)."""
         rows, bad = [], 0
         for (side, local, base), n, (ids, values) in zip(self._each(self.local, self.base), sizes, buffers):
-            k, b = bfloat16.changed_rows_into(local[:n], base[:n], ids, values, self.touched[side, :n])
+            if snap:
+                k, b = bfloat16.changed_rows_snapped_into(local[:n], base[:n], ids, values, self.touched[side, :n])
+            else:
+                k, b = bfloat16.changed_rows_into(local[:n], base[:n], ids, values, self.touched[side, :n])
             bad += b
             rows.append((ids[:k], values[:k]))
+        if snap:
+            self.set_synchronized(sizes)
+            for side, (ids, _) in zip(self.sides, rows):
+                self.touched[side, ids] = 1
         return rows, bad
 
     def synchronized(self, sizes, written):
@@ -126,32 +135,28 @@ class LocalRows:
         for side, n in ((INPUT_ROWS, sizes[0]), (OUTPUT_ROWS, max(sizes[1:]))):
             self.touched[side, :n] = 0
 
-    def snap(self, sizes, rows):
-        """After a round's change `rows` (one (ids, values) pair per array, below n: sizes) was taken, with the
-        overlap: the marked rows below n set to base + float32(Δ), marked only if Δ is not zero (see above)."""
-        for (side, local, base), n in zip(self._each(self.local, self.base), sizes):
-            _copy_marked(base, local, self.touched[side], n)
-        self.set_synchronized(sizes)
-        for (side, local, _), (ids, values) in zip(self._each(self.local, self.base), rows):
-            bfloat16.add_rows(local, ids, values, 1.0)
-            self.touched[side, ids] = 1
-
-    def rebase(self, s, own_rows, written, add_to_base):
-        """With the overlap, a synchronization added to base after the next round trained: add_to_base() adds it,
-        writing the rows `written` (per array); the rows of the part's own change of the synchronized round
-        (own_rows, as snap left them) and the rows written keep what the next round, s, trained on them (see
-        above)."""
-        arrays = list(self._each(self.local, self.base))
-        flags = [np.zeros(len(local), np.uint8) for _, local, _ in arrays]
-        for (_, local, base), (ids, values), w, f in zip(arrays, own_rows, written, flags):
-            bfloat16.detach_rows(local, base, ids, values, w, f)
-        add_to_base()
-        for (side, local, base), (ids, _), w, f in zip(arrays, own_rows, written, flags):
-            bfloat16.attach_rows(local, base, ids, w, f)
+    def rebase(self, s, own_rows, shards):
+        """With the overlap, a synchronization added to base (the combined shards, their D in bfloat16) after the
+        next round, s, trained: the rows of the part's own change of the synchronized round (own_rows, as the snap
+        left them) and the rows the shards write keep what round s trained on them (see above); returns the rows
+        written, per array."""
+        written = []
+        for i, ((side, local, base), (own_ids, own_values)) in enumerate(zip(self._each(self.local, self.base),
+                                                                             own_rows)):
+            if self.own_at[i] is None or len(self.own_at[i]) != len(local):
+                self.own_at[i] = np.full(len(local), -1, np.int32)
+            own_at = self.own_at[i]
+            own_at[own_ids] = np.arange(len(own_ids), dtype=np.int32)
+            for shard in shards:
+                ids, values = shard[1][i]
+                bfloat16.rebase_rows(local, base, own_values, own_at, ids, values)
+            bfloat16.rebase_own_rest(local, base, own_ids, own_values, own_at)
+            written.append(np.concatenate([shard[1][i][0] for shard in shards]))
             kept = self.kept_marks.get(s)
             if kept is not None:
-                kept[side, ids] = 0
-                kept[side, w] = 0
+                kept[side, own_ids] = 0
+                kept[side, written[-1]] = 0
+        return written
 
     def rollback(self, s, own_rows=None):
         """Back to the keep of round s (the round undone: the rows marked since, to base; see above), and the rows

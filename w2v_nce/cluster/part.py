@@ -188,8 +188,7 @@ class Part:
         if self.overlap:
             own = self.own.get(s) or tuple((np.zeros(0, np.int32), np.zeros((0, a[:1].size), np.uint16))
                                            for a in self.base)
-            written = [np.concatenate([shard[1][i][0] for shard in received]) for i in range(len(self.base))]
-            self.rows.rebase(self.trained, own, written, lambda: exchange.apply_combined(self.base, received))
+            written = self.rows.rebase(self.trained, own, received)
             self.synced = s
             return exchange.digest(self.base, written)
         if shards == 1:
@@ -221,9 +220,8 @@ class Part:
     def changes(self, s, n_in, n_out):
         """The change of round s (exchange.py): the rows < n_in, n_out whose Δ since their last synchronization
         is not zero in bfloat16, with their Δ (views of buffer s % 2); and whether every Δ is finite."""
-        rows, bad = self.rows.changes((n_in, n_out, n_out), self.deltas[s % 2])
+        rows, bad = self.rows.changes((n_in, n_out, n_out), self.deltas[s % 2], snap=self.overlap)
         if self.overlap:  # the local rows hold what was sent until synchronization s adds it to base
-            self.rows.snap((n_in, n_out, n_out), rows)
             self.own = {k: v for k, v in self.own.items() if k >= s - 1}
             self.own[s] = tuple(rows)
         return ((n_in, n_out), tuple(rows)), bad == 0

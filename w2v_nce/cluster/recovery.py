@@ -88,7 +88,7 @@ def recover(job, s, lost, keep_to=None):
             reports = {p: state[p][2].get(done) for p in survivors}
             if keep:  # the lost parts' share of round S + 1 again
                 redo = job.submit(S + 1, sorted(lost), None)
-                reports.update(placement.results({p: rep for p, (_, rep) in redo.items()}, wait_all=False))
+                reports.update(job.round_reports(redo))
                 job.tasks[S + 1] = {**job.tasks[S + 1], **redo}
                 job.cancel_after(S + 1)
                 job.last = job.tasks_of(S + 1)
