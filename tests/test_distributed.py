@@ -329,7 +329,7 @@ def test_with_the_overlap_every_worker_adds_the_same_synchronizations(client_of,
     """With the overlap (sharded even on two workers), every synchronization after the first round is compared on
     every worker (their digests, or the run stops), and each epoch's training loss is near the synchronous run's
     (measured: 2.2–3.3% above it, the workers training on one synchronization less in rounds of 5,000 words). The
-    default overlaps skip-gram from four workers on, not CBOW; 'on' with the direct exchange is an error."""
+    default overlaps skip-gram NS from four workers on, not CBOW or hs; 'on' with the direct exchange is an error."""
     c = request.getfixturevalue(client_of)
     runs = {how: train(small_corpus, client=c, sync_words=5_000, sync_overlap=how, **FAST)
             for how in ("on", "off", "auto")}
@@ -338,8 +338,9 @@ def test_with_the_overlap_every_worker_adds_the_same_synchronizations(client_of,
     assert d["checked_syncs"] == d["rounds"] - 1 and d["failed_rounds"] == 0
     np.testing.assert_allclose(runs["on"].epoch_losses, runs["off"].epoch_losses, rtol=0.06)
     assert runs["auto"].stats["distributed"]["overlap"] == (d["parts"] >= 4)
-    cbow = train(small_corpus, client=c, sync_words=5_000, **dict(FAST, arch="cbow", epochs=1))
-    assert not cbow.stats["distributed"]["overlap"]
+    for not_auto in (dict(arch="cbow"), dict(objective="hs")):
+        m = train(small_corpus, client=c, sync_words=5_000, **dict(FAST, epochs=1, **not_auto))
+        assert not m.stats["distributed"]["overlap"]
     with pytest.raises(W2VError, match="sync_overlap 'on' needs"):
         train(small_corpus, client=c, sync_overlap="on", sync_exchange="direct", **FAST)
 

@@ -59,7 +59,7 @@ from .options import OBJECTIVE_NAMES, POS_INT, corpus_inputs, corpus_names, reso
 @click.option("--sync-overlap", type=click.Choice(OVERLAPS), default="auto", show_default=True,
               help="Cluster training: whether a round's exchange overlaps the next round's training (each worker "
                    "trains from the last synchronization plus its own change, sharded): on, off, auto (on for "
-                   "skip-gram from 4 workers on).")
+                   "skip-gram with ns, nce or infonce from 4 workers on).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def train_command(corpus, output, resume, continue_from, checkpoint_every, binary, save_model, quiet, dask_scheduler,
                   dask_local, dask_timeout, sync, sync_words, sync_combine, sync_exchange, sync_overlap,

@@ -36,6 +36,8 @@ from .exchange import DIRECT, EXCHANGES, SHARD_FROM
 SYNC_MODES = ("stratified", "full", "epoch-average")
 COMBINES = ("scaled", "sum", "average")
 OVERLAPS = ("auto", "on", "off")
+# The objectives "auto" overlaps (skip-gram; measured: docs/cluster.md).
+OVERLAP_OBJECTIVES = ("ns", "nce", "infonce")
 # The most a part's learning rate is raised by "scaled": 4 × skip-gram's default rate trained stably on 8 parts.
 MAX_RATE_FACTOR = 4
 # Raw words a part trains per round (the default round length, at most) ...
@@ -102,10 +104,12 @@ class Sync:
 
     def overlaps(self, opts, n_parts):
         """Whether a job of n_parts with the resolved options opts overlaps a round's exchange with the next
-        round's training: "on", or "auto" for skip-gram from SHARD_FROM parts on (docs/cluster.md: CBOW's quality
-        does not hold, nor skip-gram's analogy with two parts), if there are parts to exchange with and the
-        exchange is sharded."""
-        wanted = self.overlap == "on" or (self.overlap == "auto" and opts.arch == "sg" and n_parts >= SHARD_FROM)
+        round's training: "on", or "auto" for skip-gram with a sampling objective from SHARD_FROM parts on
+        (docs/cluster.md: CBOW's quality does not hold, nor hierarchical softmax's, whose nodes near the root every
+        part changes every round, nor skip-gram's analogy with two parts), if there are parts to exchange with and
+        the exchange is sharded."""
+        wanted = self.overlap == "on" or (self.overlap == "auto" and opts.arch == "sg" and n_parts >= SHARD_FROM
+                                          and opts.objective in OVERLAP_OBJECTIVES)
         return wanted and n_parts > 1 and self.mode != "epoch-average" and self.exchange != DIRECT
 
 

@@ -32,7 +32,7 @@ def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratifie
     words a part trains per round; None: plan.SYNC_WORDS, fewer on a small corpus), sync_combine (one of plan.COMBINES) and sync_exchange (one of
     exchange.EXCHANGES: "direct", "sharded", or "auto", sharded from exchange.SHARD_FROM workers on) and
     sync_overlap (one of plan.OVERLAPS: whether a round's exchange overlaps the next round's training; "auto":
-    skip-gram from 4 workers on);
+    skip-gram with a sampling objective from 4 workers on);
     on_round_end(info) is called after every round. The workers given are the threads per part (default: the
     Dask worker's threads). Returns a Model like a local run's, with model.stats["distributed"]."""
     import_distributed()
