@@ -48,6 +48,19 @@ def _not_finite(h):
     return (h & np.uint16(0x7F80)) == np.uint16(0x7F80)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row_change(a, b, r, out, k):
+    """out[k] ← bfloat16(a[r] − b[r]) (to nearest); returns (the OR of its bit patterns, how many are not finite)."""
+    bits = np.uint16(0)  # (an OR and a sum over the row, not a branch per value: the loop vectorizes)
+    row_bad = 0
+    for e in range(a.shape[1]):
+        h = _nearest(a[r, e] - b[r, e])
+        out[k, e] = h
+        bits |= h
+        row_bad += _not_finite(h)
+    return bits, row_bad
+
+
 @nb.njit(cache=True, nogil=True)
 def changed_rows_into(a, b, ids, out, marks=None):
     """The rows of a − b (2-D float32 a, b of n rows; with marks, only the rows r with marks[r] set) whose bfloat16
@@ -58,13 +71,7 @@ def changed_rows_into(a, b, ids, out, marks=None):
     for r in range(a.shape[0]):
         if marks is not None and marks[r] == 0:
             continue
-        bits = np.uint16(0)  # (an OR and a sum over the row, not a branch per value: the loop vectorizes)
-        row_bad = 0
-        for e in range(a.shape[1]):
-            h = _nearest(a[r, e] - b[r, e])
-            out[k, e] = h
-            bits |= h
-            row_bad += _not_finite(h)
+        bits, row_bad = _row_change(a, b, r, out, k)
         bad += row_bad
         if bits != np.uint16(0):
             ids[k] = r
@@ -93,14 +100,9 @@ def changed_rows_snapped_into(a, b, ids, out, marks):
     for r in range(a.shape[0]):
         if marks[r] == 0:
             continue
-        bits = np.uint16(0)
-        row_bad = 0
+        bits, row_bad = _row_change(a, b, r, out, k)
         for e in range(a.shape[1]):
-            h = _nearest(a[r, e] - b[r, e])
-            out[k, e] = h
-            bits |= h
-            row_bad += _not_finite(h)
-            a[r, e] = b[r, e] + _widen(h)
+            a[r, e] = b[r, e] + _widen(out[k, e])
         bad += row_bad
         if bits != np.uint16(0):
             ids[k] = r
