@@ -175,6 +175,15 @@ class Part:
         engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
         return engine.tally()
 
+    def train_next(self, s, epoch, chunk_ids, words_from, words_to):
+        """Round s (the next): the marks kept, its chunks trained (train_round; none for a synchronization
+        alone); returns (its tally, seconds)."""
+        self.keep()
+        self.trained = s
+        t0 = time.perf_counter()
+        tally = self.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
+        return tally, time.perf_counter() - t0
+
     def apply(self, s, received, shards, scale):
         """Synchronization s from the exchange of round s (exchange.py): every part's change in part order
         (shards = 1: combined here by exchange.apply_changes), or every combined shard (added to base); the
@@ -320,11 +329,7 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
             applied = tuple(exchange.nbytes(x) for x in received)
         if part.synced != s - 1 or part.trained != s - 1:
             raise RuntimeError(f"round {s} on a part at synchronization {part.synced}, round {part.trained}")
-        part.keep()
-        part.trained = s
-        t0 = time.perf_counter()
-        tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
-        seconds = time.perf_counter() - t0
+        tally, seconds = part.train_next(s, epoch, chunk_ids, words_from, words_to)
         return part.round_result(s, n_in, n_out, shards, tally, seconds, applied, digest)
 
 
@@ -350,11 +355,7 @@ def _part_round_overlapped(store_name, index, attempt, s, before, hosts, shards,
         # the combined shards of round s − 1 move while the round trains, each as soon as it is combined
         pull = start_pull(store_name, [(address, dict(kind="combined", part=j, s=s - 1, attempt=attempt))
                                         for j, address in enumerate(hosts)], wait=True) if pending else None
-        part.keep()
-        part.trained = s
-        t0 = time.perf_counter()
-        tally = part.train_round(epoch, chunk_ids, words_from, words_to) if len(chunk_ids) else (0.0, 0.0)
-        seconds = time.perf_counter() - t0
+        tally, seconds = part.train_next(s, epoch, chunk_ids, words_from, words_to)
     # (the lock is free while the shards are awaited: a recovery settles the part meanwhile, and the wait ends)
     received = pulled(pull) if pending else None
     with part.lock:
