@@ -41,7 +41,8 @@ def overlapped_round(store_name, index, attempt, s, prev, shards, scale, epoch, 
     import numpy as np
 
     from w2v_nce.cluster import exchange
-    from w2v_nce.cluster.part import _received, _store
+    from w2v_nce.cluster.part import _store
+    from w2v_nce.cluster.transport import received_exchange
 
     part = _store(store_name).parts[index]
     with part.lock:
@@ -55,7 +56,7 @@ def overlapped_round(store_name, index, attempt, s, prev, shards, scale, epoch, 
         applied, digest = (), None
         if prev is not None and part.synced < s - 1:  # synchronization s − 1, one round late (unless a
             # fetch of the weights took it already)
-            received = _received(store_name, s - 1, prev, shards)
+            received = received_exchange(store_name, s - 1, prev, shards)
             if shards == 1:
                 written = exchange.apply_changes(part.base, received, scale)
             else:

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -202,15 +203,18 @@ def test_every_objective_and_architecture_trains_on_the_cluster(client, small_co
     assert abs(m.epoch_losses[-1] - local.epoch_losses[-1]) <= 0.08 * local.epoch_losses[-1]
 
 
-@pytest.mark.parametrize("overlap", ["off", "on"])
-def test_interrupted_cluster_run_resumes_exactly(client, small_corpus, overlap):
+@pytest.mark.parametrize("overlap, late", [("off", 0.0), ("on", 0.0), ("on", 1.0)], ids=["off", "on", "on-late"])
+def test_interrupted_cluster_run_resumes_exactly(client, small_corpus, overlap, late):
     """Without the overlap, exactly; with it the run stops at a synchronization of every change, which the
-    uninterrupted run never makes (each worker trains on from its own change), so it resumes to another result."""
+    uninterrupted run never makes (each worker trains on from its own change), so it resumes to another result.
+    late: the stop comes once the round submitted ahead has trained and added the synchronization before it on
+    every worker (undone from there, with no worker left waiting for that synchronization's shards)."""
     opts = dict(FAST, objective="nce", sync="full", sync_words=8_000, sync_overlap=overlap)
     whole = train(small_corpus, client=client, **opts)
 
     def stop(info):
         if info["epoch"] == 0 and info["round"] == 1:
+            time.sleep(late)
             raise KeyboardInterrupt
 
     part = train(small_corpus, client=client, on_round_end=stop, **opts)

@@ -47,7 +47,7 @@ from . import exchange
 from .local_rows import LocalRows
 from .pieces import count_piece, encode_part
 from .plan import chunk_words_of
-from .transport import PIECE_OP, piece_server, pull, pulled, start_pull
+from .transport import COMBINE_FAILED, PIECE_OP, piece_server, pull, pulled, received_exchange, start_pull
 
 try:
     from distributed import WorkerPlugin as _PluginBase
@@ -290,17 +290,6 @@ def _open_part(store_name, index, opts, threads, chunking, vocab_data, pieces, e
     return part.encoded.chunks[:, 2].copy(), part.encoded.n_sentences, chunk_words
 
 
-def _received(store_name, s, prev, shards):
-    """What the tasks of round s's exchange (exchange.py) give: every part's change (from each part's round
-    result), or every combined shard, pulled from the workers that hold them (prev: the barrier task's result, what
-    each combination gave); None if one cannot be had."""
-    if any(x is None for x in prev):
-        return None
-    if shards == 1:
-        return [r[0][0] for r in prev]
-    return pull(store_name, [(address, dict(kind="combined", part=j, s=s)) for j, (address, _) in enumerate(prev)])
-
-
 def _joined(results):
     """A barrier task's result: the (small) results of the tasks it takes, as one value; a task of them that gave
     None (an older attempt's, or one that lost a worker) gives None in it."""
@@ -319,7 +308,7 @@ def _part_round(store_name, index, attempt, s, prev, shards, scale, epoch, chunk
     # exchange lost a worker (a part's change, a combination or a piece that cannot be had): nothing
     if attempt != part.attempt or part.trained >= s:
         return None
-    received = None if prev is None else _received(store_name, s - 1, prev, shards)
+    received = None if prev is None else received_exchange(store_name, s - 1, prev, shards)
     with part.lock:
         if attempt != part.attempt or part.trained >= s or (prev is not None and received is None):
             return None
@@ -358,6 +347,8 @@ def _part_round_overlapped(store_name, index, attempt, s, before, hosts, shards,
         tally, seconds = part.train_next(s, epoch, chunk_ids, words_from, words_to)
     # (the lock is free while the shards are awaited: a recovery settles the part meanwhile, and the wait ends)
     received = pulled(pull) if pending else None
+    if received is not None and any(isinstance(x, str) and x == COMBINE_FAILED for x in received):
+        raise RuntimeError(f"round {s}: a worker failed to combine its shard of round {s - 1} (see its log)")
     with part.lock:
         if attempt != part.attempt or (pending and received is None and part.synced == s - 2):
             return None
@@ -384,15 +375,18 @@ def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
     if attempt != part.attempt or any(r is None for r in rounds):
         return None
     pieces = pull(store_name, [(host, dict(kind="piece", part=p, s=s, j=index)) for p, host in enumerate(hosts)])
-    # with the overlap, round s + 1 trains under the part's lock meanwhile: it writes the local weights, not base,
-    # and adds synchronization s only once every shard of it is combined; a recovery's new attempt ignores a
-    # shard combined in an older one
+    # (with the overlap, round s + 1 trains under the lock meanwhile: it writes the local weights, not base, until
+    # every shard is combined; a shard is held with its attempt, which a recovery's tasks ask for)
     with contextlib.nullcontext() if part.overlap else part.lock:
         if pieces is None or attempt != part.attempt:
             return None
-        if part.synced != s - 1:
-            raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
-        combined = exchange.combine(part.base, pieces, scale)
+        try:
+            if part.synced != s - 1:
+                raise RuntimeError(f"shard of synchronization {s} on a part at synchronization {part.synced}")
+            combined = exchange.combine(part.base, pieces, scale)
+        except Exception:  # the parts that wait for this shard (the overlap) fail too rather than wait on
+            part.combined[s] = (attempt, COMBINE_FAILED)
+            raise
         # every part has taken the shards of round s − 2 (round s − 1's tasks took them): they are not asked again
         part.combined = {k: v for k, v in part.combined.items() if k >= s - 1}
         part.combined[s] = (attempt, combined)
@@ -427,7 +421,7 @@ def _part_weights(store_name, index, s, prev, shards, scale):
     """The global weights after synchronization s (applied here first from prev, the exchange of round s, if
     needed): a copy of base."""
     part = _store(store_name).parts[index]
-    received = None if prev is None or part.synced >= s else _received(store_name, s, prev, shards)
+    received = None if prev is None or part.synced >= s else received_exchange(store_name, s, prev, shards)
     with part.lock:
         if received is not None:
             part.apply(s, received, shards, scale)

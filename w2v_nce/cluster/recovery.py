@@ -36,10 +36,35 @@ def withdraw(job):
     s = job.last_seq + 1
     job.cancel_after(job.last_seq)
     try:
-        roll_back(job, settle(job, range(job.n_parts)), s)
+        state = settle(job, range(job.n_parts))
+        roll_back(job, state, s)
+        if job.overlap and any(state[p][0] == job.last_seq for p in state):
+            # (the overlap: a part whose undone round had added synchronization s − 1 keeps it; the others take
+            # its rows, and no part waits for that synchronization's shards again)
+            catch_up(job, state, range(job.n_parts), job.last_seq)
+            job.last = None
     except WorkersLost as e:
         job.stats["failed_rounds"] += 1
         recover(job, s, e.parts, keep_to=job.last_seq)
+
+
+def catch_up(job, state, parts, S):
+    """The driver's W and every part of `parts` brought to synchronization S, the furthest a part of them has
+    applied (state: their (synced, trained, reports), updated): W fetched from a part at S; the parts behind it
+    (they trained round S but cannot get every part's changes of it) get its rows."""
+    placement = job.placement
+    if S != job.w_seq:
+        holder = min(p for p in parts if state[p][0] == S)
+        job.set_weights(placement.results({holder: placement.on_part(
+            _part_weights, holder, S, None, job.shards, job.change_scale)})[holder], S)
+    behind = [p for p in parts if state[p][0] < S]
+    if behind:
+        n_in, n_out = job.plans[S]["n_in"], job.plans[S]["n_out"]
+        rows = (n_in, n_out, job.in_w[:n_in], job.out_w[:n_out], job.out_b[:n_out])
+        targets = sorted({job.hosts[p] for p in behind})
+        pushed = job.client.scatter([rows], workers=targets, broadcast=True, hash=False, direct=True)[0]
+        state.update(placement.results({p: placement.on_part(_part_set_rows, p, job.attempt, S, pushed)
+                                        for p in behind}))
 
 
 def recover(job, s, lost, keep_to=None):
@@ -71,17 +96,7 @@ def recover(job, s, lost, keep_to=None):
                 roll_back(job, state, S + 1)
             if S + (1 if keep else 0) < job.last_seq:
                 raise RuntimeError(f"recovery would undo round {job.last_seq}")
-            if S != job.w_seq:
-                holder = min(p for p in survivors if state[p][0] == S)
-                job.set_weights(placement.results({holder: placement.on_part(
-                    _part_weights, holder, S, None, job.shards, job.change_scale)})[holder], S)
-            behind = [p for p in survivors if state[p][0] < S]
-            if behind:  # they trained round S but cannot get every part's changes of it: its result
-                n_in, n_out = job.plans[S]["n_in"], job.plans[S]["n_out"]
-                rows = (n_in, n_out, job.in_w[:n_in], job.out_w[:n_out], job.out_b[:n_out])
-                targets = sorted({job.hosts[p] for p in behind})
-                pushed = job.client.scatter([rows], workers=targets, broadcast=True, hash=False, direct=True)[0]
-                placement.results({p: placement.on_part(_part_set_rows, p, job.attempt, S, pushed) for p in behind})
+            catch_up(job, state, survivors, S)
             job.stats["reopened_parts"] += len(lost)
             job.open_parts(lost, synced=S)
             done = S + 1 if keep else S

@@ -7,6 +7,8 @@ import asyncio
 # The worker handler that serves a piece of a part's change to the worker combining its shard, and a combined
 # shard to every worker.
 PIECE_OP = "w2v_nce_piece"
+# What a worker holds in place of a combined shard whose combination failed (a task waiting for it fails too).
+COMBINE_FAILED = "combine failed"
 
 
 def held(plugin, kind, part, s, j=None, attempt=None):
@@ -82,3 +84,14 @@ def pulled(started):
     except OSError:  # a worker lost: the driver recovers the round
         return None
     return None if any(x is None for x in found) else found
+
+
+def received_exchange(store_name, s, prev, shards):
+    """What the tasks of round s's exchange (exchange.py) give: every part's change (from each part's round
+    result), or every combined shard, pulled from the workers that hold them (prev: the barrier task's result, what
+    each combination gave); None if one cannot be had."""
+    if any(x is None for x in prev):
+        return None
+    if shards == 1:
+        return [r[0][0] for r in prev]
+    return pull(store_name, [(address, dict(kind="combined", part=j, s=s)) for j, (address, _) in enumerate(prev)])
