@@ -62,16 +62,21 @@ def _row_change(a, b, r, out, k):
 
 
 @nb.njit(cache=True, nogil=True)
-def changed_rows_into(a, b, ids, out, marks=None):
+def changed_rows_into(a, b, ids, out, marks=None, snap=False):
     """The rows of a − b (2-D float32 a, b of n rows; with marks, only the rows r with marks[r] set) whose bfloat16
     difference has a bit set (is not +0 everywhere): their row numbers into ids[:k] (ascending), their bfloat16
-    differences (to nearest, _nearest) into out[:k]. Returns (k, how many differences are not finite)."""
+    differences (to nearest, _nearest) into out[:k]. Returns (k, how many differences are not finite). snap: the
+    rows compared also set to what their change sends, a[r] ← b[r] + float32(bfloat16(a[r] − b[r])) (b[r] where
+    the change is zero: the rounding's remainder dropped)."""
     k = 0
     bad = 0
     for r in range(a.shape[0]):
         if marks is not None and marks[r] == 0:
             continue
         bits, row_bad = _row_change(a, b, r, out, k)
+        if snap:
+            for e in range(a.shape[1]):
+                a[r, e] = b[r, e] + _widen(out[k, e])
         bad += row_bad
         if bits != np.uint16(0):
             ids[k] = r
@@ -88,26 +93,6 @@ def add_rows(rows, at, changes, scale):
         r = at[k]
         for e in range(rows.shape[1]):
             rows[r, e] += _widen(changes[k, e]) * s
-
-
-
-@nb.njit(cache=True, nogil=True)
-def changed_rows_snapped_into(a, b, ids, out, marks):
-    """changed_rows_into with marks, and the rows compared set to what their change sends: a[r] ← b[r] +
-    float32(bfloat16(a[r] − b[r])) (b[r] where the change is zero: the rounding's remainder dropped)."""
-    k = 0
-    bad = 0
-    for r in range(a.shape[0]):
-        if marks[r] == 0:
-            continue
-        bits, row_bad = _row_change(a, b, r, out, k)
-        for e in range(a.shape[1]):
-            a[r, e] = b[r, e] + _widen(out[k, e])
-        bad += row_bad
-        if bits != np.uint16(0):
-            ids[k] = r
-            k += 1
-    return k, bad
 
 
 @nb.njit(cache=True, nogil=True)

@@ -109,10 +109,7 @@ class LocalRows:
         snap (the overlap): the rows compared set to base + float32(Δ), marked only if Δ is not zero (see above)."""
         rows, bad = [], 0
         for (side, local, base), n, (ids, values) in zip(self._each(self.local, self.base), sizes, buffers):
-            if snap:
-                k, b = bfloat16.changed_rows_snapped_into(local[:n], base[:n], ids, values, self.touched[side, :n])
-            else:
-                k, b = bfloat16.changed_rows_into(local[:n], base[:n], ids, values, self.touched[side, :n])
+            k, b = bfloat16.changed_rows_into(local[:n], base[:n], ids, values, self.touched[side, :n], snap)
             bad += b
             rows.append((ids[:k], values[:k]))
         if snap:
