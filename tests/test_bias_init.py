@@ -1,6 +1,8 @@
-"""The output bias starts at the unigram model: with every output vector zero, s(w,c) = b_w = log p_unigram(w)."""
+"""The step-0 model: the output bias at the unigram model (with every output vector zero, s(w,c) = b_w =
+log p_unigram(w)), the input vectors uniform in [−1/dim, 1/dim) as gensim starts them."""
 import numpy as np
 import pytest
+from scipy import stats
 
 import w2v_nce
 from w2v_nce.kernels.huffman import HuffmanTree
@@ -61,3 +63,12 @@ def test_cli_bias_init_round_trip(small_corpus, tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert w2v_nce.Model.load(model).options["bias_init"] == "zero"
+
+
+@pytest.mark.parametrize("dim", [16, 100])
+def test_step_zero_input_vectors_are_uniform_within_one_over_dim(small_corpus, dim):
+    m = w2v_nce.train(small_corpus, **{**STEP0, "dim": dim})
+    x = m.input_vectors.ravel().astype(np.float64)
+    assert np.abs(x).max() < 1 / dim and np.abs(x).max() > 0.99 / dim
+    assert stats.kstest(x, "uniform", args=(-1 / dim, 2 / dim)).pvalue > 1e-3
+    assert not m.output_vectors.any()

@@ -49,7 +49,7 @@ def test_vocabulary_grows_counts_merge_and_known_words_keep_their_vectors(models
     np.testing.assert_array_equal(c.input_vectors[rows], a.input_vectors[known])
     np.testing.assert_array_equal(c.output_vectors[rows], a.output_vectors[known])
     fresh = [c.index[w] for w in c.vocab if w not in a.index]
-    assert np.abs(c.input_vectors[fresh]).max() <= 0.5 / a.dim and np.abs(c.input_vectors[fresh]).max() > 0
+    assert np.abs(c.input_vectors[fresh]).max() <= 1 / a.dim and np.abs(c.input_vectors[fresh]).max() > 0
     assert not c.output_vectors[fresh].any()
     assert c.options["dim"] == a.dim and c.progress["complete"] and c.progress["epoch"] == c.options["epochs"]
 

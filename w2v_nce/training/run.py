@@ -111,12 +111,12 @@ class Hooks:
 
 
 def init_weights(vocab_size, dim, seed, bias=None):
-    """Input vectors uniform in [−0.5/dim, 0.5/dim) (word2vec's), output vectors zero, the output bias `bias`
-    (zero if None)."""
+    """Input vectors uniform in [−1/dim, 1/dim) (gensim's; word2vec.c's range is half as wide, which cost CBOW 0.4
+    analogy points: docs/performance.md), output vectors zero, the output bias `bias` (zero if None)."""
     rng = np.random.default_rng(seed)
     in_w = rng.random((vocab_size, dim), dtype=np.float32)
     in_w -= np.float32(0.5)  # in place: no temporary of the matrix's size
-    in_w /= np.float32(dim)
+    in_w /= np.float32(dim / 2)
     out_w = np.zeros((vocab_size, dim), dtype=np.float32)
     out_b = np.zeros(vocab_size, dtype=np.float32) if bias is None else np.asarray(bias, dtype=np.float32).copy()
     return in_w, out_w, out_b
