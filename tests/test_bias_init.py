@@ -69,6 +69,6 @@ def test_cli_bias_init_round_trip(small_corpus, tmp_path):
 def test_step_zero_input_vectors_are_uniform_within_one_over_dim(small_corpus, dim):
     m = w2v_nce.train(small_corpus, **{**STEP0, "dim": dim})
     x = m.input_vectors.ravel().astype(np.float64)
-    assert np.abs(x).max() < 1 / dim and np.abs(x).max() > 0.99 / dim
+    assert np.abs(x).max() <= 1 / dim and np.abs(x).max() > 0.99 / dim  # [−1/dim, 1/dim): −1/dim included
     assert stats.kstest(x, "uniform", args=(-1 / dim, 2 / dim)).pvalue > 1e-3
     assert not m.output_vectors.any()
