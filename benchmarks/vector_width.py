@@ -1,14 +1,14 @@
 """Training speed with the vector width the package asks Numba for, against Numba's own choice for this CPU.
 
     python benchmarks/vector_width.py [--corpus PATH] [--reps 3] [--configs sg-ns,cbow-ns,sg-hs]
-                                      [--epochs 1] [--workers 1]
+                                      [--epochs 1] [--workers 1] [--dim 100]
 
 On a CPU with AVX-512 the package compiles its kernels with LLVM's 256-bit vector preference
 (w2v_nce/core/vector_width.py); "numba's own" is the same run with NUMBA_CPU_FEATURES set to the host's features as
 LLVM reports them, which the package leaves alone, so LLVM vectorizes as its model of the CPU prefers. On a CPU
 without AVX-512, or one whose LLVM model already prefers 256 bits (Intel's AVX-512 CPUs), both compile the same
 loops and the ratio is noise. Every run is a fresh process training the corpus through the Python API (seed 1,
-d = 100, the other options the defaults); one untimed run of each fills Numba's cache. The two alternate; printed
+the other options the defaults); one untimed run of each fills Numba's cache. The two alternate; printed
 per configuration: the median training seconds of each and the median [range] of the per-repetition speed ratios.
 """
 import json
@@ -45,13 +45,14 @@ def main():
     p.add_argument("--configs", default="sg-ns,cbow-ns,sg-hs", help="ARCH-OBJECTIVE, comma-separated")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--dim", type=int, default=100)
     a = p.parse_args()
     base = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")}
     settings = {"package's": base, "numba's own": dict(base, NUMBA_CPU_FEATURES=llvm.get_host_cpu_features().flatten())}
     print(f"CPU: {common.cpu_model()}; LLVM's name for it: {llvm.get_host_cpu_name()}")
     for config in a.configs.split(","):
         arch, objective = config.split("-")
-        options = dict(arch=arch, objective=objective, epochs=a.epochs, workers=a.workers, seed=1)
+        options = dict(arch=arch, objective=objective, epochs=a.epochs, workers=a.workers, dim=a.dim, seed=1)
         for name, env in settings.items():
             _, features = train_seconds(a.corpus, dict(options, epochs=1), env)
             print(f"{config}, {name}: +prefer-256-bit {'set' if 'prefer-256-bit' in features else 'not set'}")
