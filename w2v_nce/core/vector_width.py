@@ -2,10 +2,11 @@
 
 The kernels spend their time in loops over one row of d floats (d = 100 by default): dot products and
 y += a·x. On a CPU with AVX-512 LLVM vectorizes them 512 bits wide unless its model of the CPU prefers 256 (its
-models of Intel's AVX-512 CPUs do; its model of AMD's Zen 4, "znver4", does not). On an AMD EPYC Zen 4 (lscpu
-family 25, model 17) the 256-bit loops trained 10–19% more words per second (skip-gram NS, CBOW NS, skip-gram
-hs; docs/performance.md), so the package asks for them, as clang's -mprefer-vector-width=256 does, through
-the features Numba hands LLVM (Numba's NUMBA_CPU_FEATURES setting) before anything is compiled in the process.
+models of Intel's AVX-512 CPUs do; its models of AMD's Zen 4 and Zen 5, "znver4" and "znver5", do not). On an AMD
+EPYC Zen 4 (lscpu family 25, model 17), d = 100, one worker, the 256-bit loops trained 7–18% faster, every
+objective and both architectures, and skip-gram 5–13% faster at d = 128 and 300, where CBOW was unchanged
+(docs/performance.md). So the package asks for them, as clang's -mprefer-vector-width=256 does, through the
+features Numba hands LLVM (Numba's NUMBA_CPU_FEATURES setting) before anything is compiled in the process.
 The setting is the process's, so the caller's own Numba code compiled afterwards gets it too.
 """
 import llvmlite.binding as llvm
