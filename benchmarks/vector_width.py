@@ -14,7 +14,6 @@ per configuration: the median training seconds of each and the median [range] of
 import json
 import os
 import statistics
-import subprocess
 import sys
 
 import llvmlite.binding as llvm
@@ -32,11 +31,8 @@ print(json.dumps(dict(seconds=model.stats["train_seconds"], features=config.CPU_
 
 def train_seconds(corpus, options, env):
     """(training seconds, Numba's CPU features) of one run in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", RUN, corpus, json.dumps(options)], capture_output=True, text=True,
-                         env=env)
-    if out.returncode:
-        raise SystemExit(f"training failed\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    child = common.run_child([sys.executable, "-c", RUN, corpus, json.dumps(options)], env=env)
+    result = json.loads(child.stdout.strip().splitlines()[-1])
     return result["seconds"], result["features"]
 
 
