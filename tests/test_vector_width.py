@@ -1,5 +1,6 @@
 """On CPUs with AVX-512 the package asks Numba for 256-bit vectors before anything is compiled, and leaves the
 setting alone where the user chose it or where Numba compiled code before the import."""
+import ast
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def run_child(mode, **env):
     environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")}
     out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True,
                          env={**environ, **env})
-    return [eval(line) for line in out.stdout.strip().splitlines()[-3:]]
+    return [ast.literal_eval(line) for line in out.stdout.strip().splitlines()[-3:]]
 
 
 def test_avx512_features_get_the_256_bit_preference_and_others_are_left_alone():
