@@ -19,6 +19,7 @@ import sys
 import llvmlite.binding as llvm
 
 import common
+from w2v_nce.core.vector_width import PREFER_256_BIT
 
 RUN = r'''
 import json, sys
@@ -51,7 +52,7 @@ def main():
         options = dict(arch=arch, objective=objective, epochs=a.epochs, workers=a.workers, dim=a.dim, seed=1)
         for name, env in settings.items():
             _, features = train_seconds(a.corpus, dict(options, epochs=1), env)
-            print(f"{config}, {name}: +prefer-256-bit {'set' if 'prefer-256-bit' in features else 'not set'}")
+            print(f"{config}, {name}: {PREFER_256_BIT} {'set' if PREFER_256_BIT in features else 'not set'}")
         seconds = {name: [] for name in settings}
         order = list(settings)
         for rep in range(a.reps):
