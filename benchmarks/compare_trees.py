@@ -2,7 +2,7 @@
 
     python benchmarks/compare_trees.py --trees OLD,NEW [--reps 4] [--corpus PATH]
                                        [--options '{"arch": "sg", "objective": "ns", "epochs": 1, "workers": 1}']
-                                       [--seeds 1,2,3,4,5] [--quality]
+                                       [--seeds 1,2,3,4,5] [--quality] [--variants '[{}, {"window_batch": false}]']
 
 Each run is a fresh process that imports w2v_nce from its tree (a checkout or `git worktree`) and trains the
 corpus with the given options (w2v_nce.train's keywords, seed 1 unless given); the training seconds of the
@@ -11,6 +11,8 @@ alternates between repetitions. Printed: every run, then per tree the median sec
 the per-repetition speed ratios against the first tree. --seeds: repetition i trains with the i-th seed (one
 repetition per seed); --quality: every run's vectors are also evaluated (analogy, WS353, SimLex by gensim's
 evaluators), and per tree the median [range] over the repetitions, with the paired differences to the first tree.
+--variants: option sets added to --options; every tree trains with each of them (one tree and two variants compare
+two settings of the same code), the first tree's first variant the reference.
 """
 import json
 import os
@@ -51,20 +53,25 @@ def main():
     p.add_argument("--options", default='{"arch": "sg", "objective": "ns", "epochs": 1, "workers": 1}')
     p.add_argument("--seeds", help="comma-separated seeds, one repetition each (instead of --reps)")
     p.add_argument("--quality", action="store_true", help="evaluate every run's vectors too")
+    p.add_argument("--variants", default="[{}]", help="JSON list of option sets, each added to --options")
     a = p.parse_args()
     options = json.loads(a.options)
     seeds = [int(x) for x in a.seeds.split(",")] if a.seeds else [options.get("seed", 1)] * a.reps
-    trees = [os.path.abspath(t) for t in a.trees.split(",")]
-    for t in trees:
-        train_run(t, a.corpus, dict(options, epochs=1))
-    runs = {t: [] for t in trees}
+    variants = json.loads(a.variants)
+    configs = {(f"{t} {json.dumps(v)}" if len(variants) > 1 else t): (t, v)
+               for t in (os.path.abspath(t) for t in a.trees.split(",")) for v in variants}
+    for tree, variant in configs.values():
+        train_run(tree, a.corpus, dict(options, **variant, epochs=1))
+    runs = {c: [] for c in configs}
+    names = list(configs)
     for i, seed in enumerate(seeds):
-        for t in trees if i % 2 == 0 else trees[::-1]:
-            runs[t].append(train_run(t, a.corpus, dict(options, seed=seed), a.quality))
-            print(f"  rep {i + 1} (seed {seed}) {t}: " + ", ".join(f"{k} {v:.4f}" for k, v in runs[t][-1].items()),
+        for c in names if i % 2 == 0 else names[::-1]:
+            tree, variant = configs[c]
+            runs[c].append(train_run(tree, a.corpus, dict(options, **variant, seed=seed), a.quality))
+            print(f"  rep {i + 1} (seed {seed}) {c}: " + ", ".join(f"{k} {v:.4f}" for k, v in runs[c][-1].items()),
                   flush=True)
-    first = runs[trees[0]]
-    for t in trees:
+    first = runs[names[0]]
+    for t in names:
         ratios = [b["seconds"] / x["seconds"] for b, x in zip(first, runs[t])]
         print(f"{t}: median {statistics.median(r['seconds'] for r in runs[t]):.3f} s, speed × first "
               f"{common.median_range(ratios, '.3f')}")
