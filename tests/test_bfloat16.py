@@ -2,6 +2,8 @@
 exact float64 distances, special values, and the exact way back."""
 import numpy as np
 
+from w2v_nce.training.engine import DIVERGED_MAGNITUDE
+
 from reference import add_into, difference_into
 
 
@@ -35,8 +37,10 @@ def test_rounds_to_the_nearest_bfloat16_ties_to_even():
     rng = np.random.default_rng(0)
     x = random_float32(rng, 200_000)
     out = np.empty(x.shape, np.uint16)
-    assert difference_into(x, np.zeros_like(x), out) == 0
+    out_of_range = difference_into(x, np.zeros_like(x), out)
     np.testing.assert_array_equal(out, nearest_bfloat16_bits(x))
+    assert np.isfinite(to_float32(out)).all()  # finite values throughout float32's range: the count is of the large
+    assert out_of_range == np.count_nonzero(np.abs(to_float32(out)) >= DIVERGED_MAGNITUDE) > 0
     # relative error at most 2^-8 on normal numbers
     normal = np.abs(x) >= np.finfo(np.float32).tiny
     rel = np.abs(to_float32(out)[normal].astype(np.float64) / x[normal] - 1)
@@ -61,6 +65,15 @@ def test_special_values_and_the_count_of_non_finite_differences():
     assert np.isnan(back[0]) and np.isnan(back[8])
     assert back[1] == np.inf and back[2] == -np.inf and back[3] == np.inf and back[4] == -np.inf
     assert back[5] == 1.0 and back[6] == 0.0 and back[7] == 0.0 and np.signbit(back[7])
+
+
+def test_a_change_as_large_as_the_divergence_magnitude_is_counted():
+    """Finite bfloat16 changes of DIVERGED_MAGNITUDE (2^14) or more count as out of range, as do NaN and inf."""
+    m = np.float32(DIVERGED_MAGNITUDE)
+    a = np.array([m, -m, m * 1e20, m * 0.99, -m * 0.99, 1.0, np.inf], np.float32)
+    out = np.empty(a.shape, np.uint16)
+    assert difference_into(a, np.zeros_like(a), out) == 4
+    assert np.isfinite(to_float32(out)[:6]).all()
 
 
 def test_adding_the_changes_is_exact_float32_arithmetic():

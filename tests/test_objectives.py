@@ -13,6 +13,7 @@ from w2v_nce.kernels.objective_loops import CHUNK_TRAINERS
 from w2v_nce.kernels.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
 from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state, with_tree
+from w2v_nce.objectives.window import window_scratch
 from w2v_nce.core.rng import new_state
 from w2v_nce.prepare.stream import SENTINEL
 
@@ -182,13 +183,15 @@ def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
     assert loss == pytest.approx(k * np.log1p(np.exp(MAX_SCORE)) + np.log1p(np.exp(-MAX_SCORE)), rel=1e-9)
 
 
-@pytest.mark.parametrize("arch", ["sg", "sg-shared", "cbow"])
+@pytest.mark.parametrize("arch", ["sg", "sg-shared", "sg-window", "cbow"])
 @pytest.mark.parametrize("use_bias", [False, True])
 @pytest.mark.parametrize("name", OBJECTIVE_NAMES)
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
-    """A whole sentence through the objective's loop equals the reference applied example by example, in loop order.
+    """A whole sentence through the objective's loop equals the reference applied example by example, in loop order;
+    with windows as minibatches (sg-window: ns, nce, hs), the reference steps of a window's examples all taken at
+    the window's start values and added.
 
-    The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared,
+    The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared, sg-window,
     cbow), in order.
     """
     sentence = [4, 17, 9, 30]  # distinct words
@@ -201,28 +204,35 @@ def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_b
         else:
             for c in ctx:
                 examples.append(([c], sentence[i], len(examples) if arch == "sg" else i))
+    batched = arch == "sg-window" and OBJECTIVES[name].window_form
     groups = sorted({g: t for _, t, g in examples}.items())
     seed, draws = distinct_seed(setup, [t for _, t in groups]) if name in SAMPLED else (1, None)
     _, in_w, U, b = make_model(rng, use_bias)
     lr = 0.05
     stream = np.array(sentence + [SENTINEL], np.int32)
     stream.setflags(write=False)
-    state = state_for(sentence=16, noise_seed=seed)
+    h_size, work_size, ids_size = window_scratch(DIM, window, max(K + 1, setup.tree.points.shape[1]))
+    state = new_thread_state(DIM, 16, max(V, work_size), max(K + 1, ids_size), new_state(1), k=K,
+                             noise_rng=new_state(seed), h_size=h_size)
     in1, U1, b1 = in_w.copy(), U.copy(), b.copy()
     CHUNK_TRAINERS[name](CBOW if arch == "cbow" else SKIPGRAM, (stream, 0, len(stream), lr, lr), (in1, U1, b1),
-                         (window, True, np.ones(V, np.float32), use_bias, arch == "sg-shared"), setup.tables, state)
+                         (window, True, np.ones(V, np.float32), use_bias, arch != "sg", arch == "sg-window"),
+                         setup.tables, state)
     in64, U64, b64 = f64(in_w, U, b)
     total = 0.0
-    for ctx, target, g in examples:
-        h = in64[ctx].mean(axis=0)
-        loss, gh, gU, gb = setup.reference(name, h, U64, b64 if use_bias else None, target,
-                                           draws[g] if draws is not None else None)
-        total += loss
-        U64 -= lr * gU
-        if use_bias:
-            b64 -= lr * gb
-        for c in ctx:
-            in64[c] -= lr * gh
+    for i, target in enumerate(sentence):
+        window_examples = [e for e in examples if e[2] == i] if batched else []
+        start = (in64.copy(), U64.copy(), b64.copy())  # a window's minibatch reads its start values
+        for ctx, target, g in window_examples or [e for e in examples if e[1] == target]:
+            in_r, U_r, b_r = start if batched else (in64, U64, b64)
+            loss, gh, gU, gb = setup.reference(name, in_r[ctx].mean(axis=0), U_r, b_r if use_bias else None,
+                                               target, draws[g] if draws is not None else None)
+            total += loss
+            U64 -= lr * gU
+            if use_bias:
+                b64 -= lr * gb
+            for c in ctx:
+                in64[c] -= lr * gh
     assert state.tally[0] == pytest.approx(total, rel=1e-5)
     assert state.tally[1] == len(examples)
     np.testing.assert_allclose(in1, in64, rtol=1e-4, atol=1e-5)

@@ -3,7 +3,8 @@ import pytest
 
 import w2v_nce
 from w2v_nce import W2VError
-from w2v_nce.training.engine import FIRST_EPOCH_RISE_LIMIT, LOSS_RISE_LIMIT, check_divergence, check_first_epoch
+from w2v_nce.training.engine import (DIVERGED_MAGNITUDE, FIRST_EPOCH_RISE_LIMIT, LOSS_RISE_LIMIT, check_divergence,
+                                     check_first_epoch, within_range)
 from w2v_nce.training.options import OptionError
 
 
@@ -96,8 +97,17 @@ def test_a_loss_that_climbs_past_the_limit_is_divergence():
                                        r"The learning rate is likely too high \(alpha 0\.04\); try a smaller --alpha$"):
         check_divergence(2, [2.5, 2.3, 3.5], 0.04)
     check_divergence(1, [float("nan"), 2.3], 0.04)  # an epoch without examples has no mean loss
-    with pytest.raises(W2VError, match="epoch 1: the loss or the weights became NaN or infinite"):
+    with pytest.raises(W2VError, match="epoch 1: the loss or the weights became NaN, infinite or as large as 16384"):
         check_divergence(0, (), 0.04, finite=False)
+
+
+def test_weights_as_large_as_the_divergence_magnitude_are_out_of_range():
+    assert within_range(np.array([[1.0, -6.1], [DIVERGED_MAGNITUDE * 0.999, 0.0]], np.float32))
+    assert within_range(np.zeros((0, 4), np.float32))
+    for bad in (DIVERGED_MAGNITUDE, -DIVERGED_MAGNITUDE, 1.5e25, np.inf, np.nan):
+        a = np.ones((3, 4), np.float32)
+        a[2, 1] = bad
+        assert not within_range(a)
 
 
 def test_a_first_epoch_is_checked_against_its_first_stretch():
@@ -107,5 +117,5 @@ def test_a_first_epoch_is_checked_against_its_first_stretch():
     with pytest.raises(W2VError, match=r"diverged in epoch 1: the mean training loss rose from 3\.976 to 11\.69\. "
                                        r"The learning rate is likely too high \(alpha 0\.075\); try a smaller --alpha$"):
         check_first_epoch(3.976, 11.69, 0.075)
-    with pytest.raises(W2VError, match="NaN or infinite.* or --sync-combine scaled$"):
+    with pytest.raises(W2VError, match="NaN, infinite or as large as 16384.* or --sync-combine scaled$"):
         check_divergence(0, [1.0], 0.04, finite=False, hint=" or --sync-combine scaled")

@@ -85,11 +85,18 @@ def _settings_lines(info, summary):
         f"{' (fixed)' if o['fixed_window'] else ' (random shrinking)'}, sample {o['sample']:g}, "
         f"min count {o['min_count']}, {o['epochs']} epochs, alpha {_alpha(o, summary)} → {o['min_alpha']:g}, "
         f"noise Q ∝ count^{o['noise_exponent']:g}, {o['workers']} workers, output bias: each objective's default, "
-        f"{'shared' if o['shared_negatives'] else 'per-example'} negatives"
+        f"{'shared' if o['shared_negatives'] else 'per-example'} negatives, {_windows(o.get('window_batch'))}"
         f"{', lowercased' if o['lowercase'] else ''}",
         f"- Runs: {info['runs_trained']} trained by this command, {info['runs_kept']} kept from earlier "
         f"(runs.json); the bench took {info['bench_seconds']:.0f} s",
     ]
+
+
+def _windows(window_batch):
+    """How skip-gram's windows were trained (options.window_batch as the bench was given it)."""
+    if window_batch is None:
+        return "skip-gram windows as each objective's default has them (ns, nce: one minibatch each)"
+    return "skip-gram windows as minibatches" if window_batch else "skip-gram examples one at a time"
 
 
 def write_report(directory, rows, info):

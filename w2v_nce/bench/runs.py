@@ -39,8 +39,8 @@ from .report import write_report
 from .summary import METRICS, json_rows, samples_noise
 
 SETTINGS = ["dim", "window", "fixed_window", "negative", "sample", "min_count", "max_vocab", "max_vocab_size",
-            "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "bias_init",
-            "softmax_step"]
+            "epochs", "workers", "seed", "alpha", "min_alpha", "noise_exponent", "shared_negatives", "window_batch",
+            "bias_init", "softmax_step"]
 RUNS_FILE = "runs.json"
 # The format of a run's row, part of its configuration: a row stored in an earlier format (1: without the in-sample
 # NLL) matches no configuration, so its run is trained again.

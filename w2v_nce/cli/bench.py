@@ -93,10 +93,10 @@ def bench_command(corpus, objectives, seeds, heldout_fraction, heldout, no_gensi
     corpus = corpus_inputs(corpus)
     tmp_dir = options.pop("tmp_dir")
     negatives, max_vocabs = options.pop("negative"), options.pop("max_vocab") or [None]
-    # the settings of every run, checked; without --alpha, every objective of the bench trains at its own default
-    # rate (each run's options are resolved where it starts: runs.run_options)
+    # the settings of every run, checked; without --alpha (--window-batch), every objective of the bench trains at its
+    # own default rate (window form) (each run's options are resolved where it starts: runs.run_options)
     opts = dataclasses.replace(resolve({**options, "negative": negatives[0], "max_vocab": max_vocabs[0]}).opts,
-                               alpha=options["alpha"])
+                               alpha=options["alpha"], window_batch=options["window_batch"])
     for path in (json_path, plot_path):
         if path:
             check_writable(path)

@@ -21,6 +21,11 @@ _TRAINING_OPTIONS = [
                  help="Skip-gram: draw the k noise words once per target and share them among its context words "
                       "(faster, same measured quality), or afresh for every (context, target) example as "
                       "word2vec does."),
+    click.option("--window-batch/--per-example-updates", default=None,
+                 help="Skip-gram with ns, nce or hs: train the examples of a window as one minibatch, every output "
+                      "row written once per window (HogBatch), or each (context, target) example in turn as "
+                      "word2vec does [ns, nce: window batch; hs: per example]. --per-example-negatives implies "
+                      "--per-example-updates."),
     click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
                  help="Subsampling threshold for frequent words (0 = off)."),
     click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),

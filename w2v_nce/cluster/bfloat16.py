@@ -1,11 +1,15 @@
 """bfloat16, the format in which a cluster's workers exchange their changes: the top 16 bits of a float32 (sign,
 8 exponent bits, 7 mantissa bits), rounded to nearest, ties to even. Half float32's bytes with its whole range;
 relative error at most 2⁻⁸. Converting back is exact (the 16 low bits become zeros)."""
+import math
+
 import numba as nb
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+from ..training.engine import DIVERGED_MAGNITUDE
 
 BYTES = 2  # per value
 
@@ -43,21 +47,27 @@ def _nearest(x):
     return np.uint16(((u >> np.uint32(16)) | np.uint32(0x40)) if nan else rounded)
 
 
+# The exponent bits from which a bfloat16 is at least DIVERGED_MAGNITUDE in magnitude, or infinite, or NaN.
+_DIVERGED_EXPONENT = np.uint16((127 + int(math.log2(DIVERGED_MAGNITUDE))) << 7)
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
-def _not_finite(h):
-    return (h & np.uint16(0x7F80)) == np.uint16(0x7F80)
+def _out_of_range(h):
+    """Whether the bfloat16 h is NaN, infinite or at least DIVERGED_MAGNITUDE in magnitude (training diverged)."""
+    return (h & np.uint16(0x7F80)) >= _DIVERGED_EXPONENT
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _row_change(a, b, r, out, k):
-    """out[k] ← bfloat16(a[r] − b[r]) (to nearest); returns (the OR of its bit patterns, how many are not finite)."""
+    """out[k] ← bfloat16(a[r] − b[r]) (to nearest); returns (the OR of its bit patterns, how many are out of range:
+    _out_of_range)."""
     bits = np.uint16(0)  # (an OR and a sum over the row, not a branch per value: the loop vectorizes)
     row_bad = 0
     for e in range(a.shape[1]):
         h = _nearest(a[r, e] - b[r, e])
         out[k, e] = h
         bits |= h
-        row_bad += _not_finite(h)
+        row_bad += _out_of_range(h)
     return bits, row_bad
 
 
@@ -65,7 +75,7 @@ def _row_change(a, b, r, out, k):
 def changed_rows_into(a, b, ids, out, marks=None, snap=False):
     """The rows of a − b (2-D float32 a, b of n rows; with marks, only the rows r with marks[r] set) whose bfloat16
     difference has a bit set (is not +0 everywhere): their row numbers into ids[:k] (ascending), their bfloat16
-    differences (to nearest, _nearest) into out[:k]. Returns (k, how many differences are not finite). snap: the
+    differences (to nearest, _nearest) into out[:k]. Returns (k, how many differences are out of range). snap: the
     rows compared also set to what their change sends, a[r] ← b[r] + float32(bfloat16(a[r] − b[r])) (b[r] where
     the change is zero: the rounding's remainder dropped)."""
     k = 0

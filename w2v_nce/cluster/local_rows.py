@@ -105,7 +105,8 @@ class LocalRows:
 
     def changes(self, sizes, buffers, snap=False):
         """The rows < n (sizes: n per array) whose change since their last synchronization is not zero in bfloat16,
-        in buffers (one (ids, values) pair per array): views of them per array, and how many changes are not finite.
+        in buffers (one (ids, values) pair per array): views of them per array, and how many changes are out of range
+        (NaN, infinite or beyond DIVERGED_MAGNITUDE: bfloat16.py).
         snap (the overlap): the rows compared set to base + float32(Δ), marked only if Δ is not zero (see above)."""
         rows, bad = [], 0
         for (side, local, base), n, (ids, values) in zip(self._each(self.local, self.base), sizes, buffers):

@@ -56,8 +56,8 @@ def merge_hot_rows(out_w, out_b, use_bias, hot):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def count_example(out_w, out_b, use_bias, hot):
-    """Count one example; merge when merge_every of them have passed since the last merge."""
-    hot.meta[2] += 1
+def count_examples(out_w, out_b, use_bias, hot, n):
+    """Count n examples; merge when merge_every of them have passed since the last merge."""
+    hot.meta[2] += n
     if hot.meta[2] >= hot.meta[1]:
         merge_hot_rows(out_w, out_b, use_bias, hot)

@@ -13,6 +13,9 @@ prefetched, as are the input row entering the window and the next target's outpu
 then in cache when the objective reads them. With shared_negatives, skip-gram draws k noise words per target
 instead of per example and all the target's contexts use them (HogBatch's sharing, Ji et al. 2016): fewer
 draws and rows, but correlated noise within a window. CBOW has one example per target either way.
+With window_batch, skip-gram trains the examples of a window as one minibatch through the objective's window form
+(objectives/window.py: every output row written once per window instead of once per example), for the
+objectives that have one (ns, nce, hs); the others take the examples one at a time.
 With several threads, hierarchical softmax reads and writes the inner nodes nearest the root through private
 copies (hot: the thread's state.hot) merged every few examples (hot_rows.py); with hot None, the loop is
 compiled without that code.
@@ -21,7 +24,8 @@ import numba as nb
 
 from ..core.vecops import axpy, prefetch_row, zero
 from ..objectives.base import KERNEL_OPTIONS
-from .hot_rows import count_example, load_hot_rows, merge_hot_rows
+from ..objectives.window import window_scratch
+from .hot_rows import count_examples, load_hot_rows, merge_hot_rows
 from .noise import draw
 from .window import read_sentence, window_span
 
@@ -41,20 +45,32 @@ def draw_ahead(noise, state, out_w):
         prefetch_row(out_w, w)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def has_window_scratch(state, dim, window, rows):
+    """Whether state holds the scratch of windows as minibatches (objectives/window.py window_scratch)."""
+    h_size, work_size, ids_size = window_scratch(dim, window, rows)
+    return state.h.shape[0] >= h_size and state.work.shape[0] >= work_size and state.ids.shape[0] >= ids_size
+
+
 @nb.njit(**KERNEL_OPTIONS, inline="always")  # into each objective's entry point (objective_loops.py)
-def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob,
-                in_w, out_w, out_b, use_bias, noise, state, shared_negatives, hot):
-    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally. hot: the thread's
-    copies of hot output rows (state.hot) or None."""
+def train_chunk(objective, window_objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window,
+                keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch, hot):
+    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally. window_objective:
+    the objective's window form (objectives/window.py) or None; with window_batch, skip-gram trains each window
+    through it. hot: the thread's copies of hot output rows (state.hot) or None."""
     if state.noise_ids.shape[0] < 2 * noise.k:
         raise ValueError("state.noise_ids holds fewer than 2k noise words")
+    dim = in_w.shape[1]
+    batched = window_objective is not None and window_batch and arch == SKIPGRAM
+    if batched and not has_window_scratch(state, dim, window, max(noise.k + 1, noise.hs_points.shape[1])):
+        raise ValueError("the thread state is too small for windows as minibatches (objectives/window.py)")
     loss = 0.0
     examples = 0
     sent = state.sent
-    h = state.h
+    h = state.h[:dim]  # the CBOW mean; all of state.h is scratch for a window's minibatch
     dh = state.dh
     sampling = noise.k > 0
-    per_example = arch == SKIPGRAM and not shared_negatives
+    per_example = arch == SKIPGRAM and not shared_negatives and not batched
     span = max(end - start, 1)
     pos = start
     if hot is not None:
@@ -72,7 +88,14 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
             target = sent[i]
             if not per_example:
                 draw_ahead(noise, state, out_w)
-            if arch == SKIPGRAM:
+            if batched:
+                window_loss, window_examples = window_objective(in_w, sent, lo, hi, i, target, lr, out_w, out_b,
+                                                                use_bias, noise, state)
+                loss += window_loss
+                examples += window_examples
+                if hot is not None:
+                    count_examples(out_w, out_b, use_bias, hot, window_examples)
+            elif arch == SKIPGRAM:
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -84,7 +107,7 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
                     axpy(1.0, dh, v)
                     examples += 1
                     if hot is not None:
-                        count_example(out_w, out_b, use_bias, hot)
+                        count_examples(out_w, out_b, use_bias, hot, 1)
             else:
                 count = hi - lo - 1
                 if count == 0:
@@ -103,7 +126,7 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
                         axpy(1.0, dh, in_w[sent[j]])
                 examples += 1
                 if hot is not None:
-                    count_example(out_w, out_b, use_bias, hot)
+                    count_examples(out_w, out_b, use_bias, hot, 1)
     if hot is not None:
         merge_hot_rows(out_w, out_b, use_bias, hot)
     state.tally[0] += loss
@@ -111,11 +134,11 @@ def train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, f
 
 
 @nb.njit(**KERNEL_OPTIONS, inline="always")
-def run_chunk(objective, arch, chunk, weights, settings, noise, state, hot):
+def run_chunk(objective, window_objective, arch, chunk, weights, settings, noise, state, hot):
     """train_chunk on chunk = (stream, start, end, lr_start, lr_end), weights = (in_w, out_w, out_b) and
-    settings = (window, fixed_window, keep_prob, use_bias, shared_negatives)."""
+    settings = (window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch)."""
     stream, start, end, lr_start, lr_end = chunk
     in_w, out_w, out_b = weights
-    window, fixed_window, keep_prob, use_bias, shared_negatives = settings
-    train_chunk(objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window, keep_prob, in_w, out_w,
-                out_b, use_bias, noise, state, shared_negatives, hot)
+    window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch = settings
+    train_chunk(objective, window_objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window,
+                keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch, hot)

@@ -43,8 +43,9 @@ ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_
 ThreadState.__doc__ = """One thread's private state.
 
 rng: uint64[1] generator of the pairs (subsampling, window sizes); noise_rng: uint64[1] generator of the noise
-draws, separate so that the pairs do not depend on the objective; h: float32[dim] context-vector buffer (CBOW
-mean); dh: float32[dim] update of the context vector; sent: int32 buffer of the current (subsampled) sentence;
+draws, separate so that the pairs do not depend on the objective; h: float32[≥ dim] context-vector buffer (the
+CBOW mean in h[:dim]; all of it the scratch of a skip-gram window as a minibatch, objectives/window.py); dh:
+float32[dim] update of the context vector; sent: int32 buffer of the current (subsampled) sentence;
 work: float64 and ids: int64 scratch for objectives; noise_ids: int64[2k], the current example's noise words
 then the next one's; tally: float64[2] = (loss sum, examples) accumulated over the epoch; hot: HotRows, the
 thread's private copies of the hottest output rows (hierarchical softmax with several threads; else none).
@@ -208,6 +209,11 @@ def sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, 
     return loss + np.log(product)
 
 
+def window_objective(fn):
+    """Compile fn as a window objective (objectives/window.py): lazily, like objective()."""
+    return nb.njit(**KERNEL_OPTIONS)(fn)
+
+
 # A product of factors e^L ≤ 1 + e^MAX_SCORE < 2^29 is folded into a log before it could overflow float64.
 FOLD_PRODUCT = 1e250
 
@@ -253,14 +259,15 @@ def line_aligned(a):
 
 
 def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None, hot_first=0, hot_rows=0,
-                     merge_every=1):
+                     merge_every=1, h_size=0):
     """State for one thread, each array on cache lines of its own; noise_rng defaults to a generator seeded
     from rng's state; private copies of the hot_rows output rows from hot_first, merged every merge_every
-    examples (kernels/hot_rows.py)."""
+    examples (kernels/hot_rows.py); h of max(dim, h_size) floats (the scratch of windows as minibatches:
+    objectives/window.py window_scratch)."""
     if noise_rng is None:
         noise_rng = np.zeros(1, np.uint64)
         seed_state(noise_rng, rng[0], NOISE_STREAM, 0)
-    arrays = (rng, noise_rng, np.zeros(dim, np.float32), np.zeros(dim, np.float32),
+    arrays = (rng, noise_rng, np.zeros(max(dim, h_size), np.float32), np.zeros(dim, np.float32),
               np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
               np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64), np.zeros(2, np.float64))
     rows = tuple(line_aligned(np.zeros(hot_rows * dim, np.float32)).reshape(hot_rows, dim) for _ in range(2))

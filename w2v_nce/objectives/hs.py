@@ -7,7 +7,8 @@ threads, each reads and writes its private copies of those rows (state.hot, kern
 """
 import numpy as np
 
-from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective
+from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective, window_objective
+from .window import window_logistic_steps
 
 
 @objective
@@ -34,3 +35,15 @@ def hierarchical_softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
         copied_output_step(h, points[d], buf[d], out_w, out_b, use_bias, state.dh, hot)
         loss, product = add_loss(loss, product, buf[n + d])
     return loss + np.log(product)
+
+
+@window_objective
+def hierarchical_softmax_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state):
+    """A skip-gram window of hierarchical softmax as one minibatch (window.py): the target's path, label 1 − code."""
+    n = noise.hs_lengths[target]
+    points, codes = noise.hs_points[target], noise.hs_codes[target]
+    for d in range(n):
+        state.ids[d] = points[d]
+        state.work[d] = 1.0 if codes[d] == 0 else 0.0
+        state.work[n + d] = 0.0
+    return window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state)

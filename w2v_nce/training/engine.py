@@ -20,6 +20,7 @@ from ..kernels.loop import CBOW, SKIPGRAM
 from ..kernels.objective_loops import CHUNK_TRAINERS
 from ..objectives import OBJECTIVES
 from ..objectives.base import empty_noise_tables, new_thread_state, with_tree
+from ..objectives.window import window_scratch
 from ..prepare.corpus import MAX_SENTENCE
 
 # Full softmax runs one example at a time up to this vocabulary size, on blocks of rows above it.
@@ -40,6 +41,12 @@ def hot_rows(objective, vocab_size, workers):
         return 0, 0
     n = min(HOT_ROWS, vocab_size - 1)
     return vocab_size - 1 - n, n
+
+
+def output_rows(opts, tables):
+    """The most output rows an example of the objective reads: the target and k noise words, or the longest
+    Huffman path."""
+    return max(opts.negative + 1, tables.hs_points.shape[1])
 
 
 def uses_blocked_softmax(opts, vocab_size):
@@ -70,8 +77,21 @@ LOSS_RISE_LIMIT = 1.5
 FIRST_EPOCH_RISE_LIMIT = 2.5
 
 
+# A weight, or a cluster round's change of one, of this magnitude or more means training diverged with finite
+# numbers (healthy runs: |w| ≤ 6.1, the bundled sample's first 60 lines, every objective and architecture, alpha up to
+# 0.3; four cluster workers summing their changes at alpha 0.5 reached 1.5e25 and a loss that then fell, which the
+# loss checks did not see). A power of two: the cluster checks it on bfloat16 exponents (cluster/bfloat16.py).
+DIVERGED_MAGNITUDE = 2.0 ** 14
+
+
+def within_range(a):
+    """Whether every value of the array a is finite and smaller than DIVERGED_MAGNITUDE in magnitude (no copy)."""
+    return a.size == 0 or bool(-DIVERGED_MAGNITUDE < a.min() and a.max() < DIVERGED_MAGNITUDE)
+
+
 def check_divergence(epoch, losses, alpha, finite=True, hint=""):
-    """W2VError if training diverged by epoch `epoch` (from 0): the loss sum or the weights not `finite`, or the
+    """W2VError if training diverged by epoch `epoch` (from 0): the loss sum or the weights not `finite` (NaN,
+    infinite, or weights at DIVERGED_MAGNITUDE or beyond), or the
     last of `losses` (the mean training loss of each epoch so far; NaN for an epoch without examples) above
     LOSS_RISE_LIMIT times the lowest earlier one. hint: a further remedy for the message."""
     earlier = [x for x in losses[:-1] if np.isfinite(x)]
@@ -92,7 +112,7 @@ def _check_rise(epoch, lowest, last, alpha, finite, hint, limit=LOSS_RISE_LIMIT)
     if finite and not rose:
         return
     what = f"the mean training loss rose from {lowest:.4g} to {last:.4g}" if rose else \
-        "the loss or the weights became NaN or infinite"
+        f"the loss or the weights became NaN, infinite or as large as {DIVERGED_MAGNITUDE:g}"
     raise W2VError(f"training diverged in epoch {epoch + 1}: {what}. The learning rate is likely too high "
                    f"(alpha {alpha:g}); try a smaller --alpha{hint}")
 
@@ -116,7 +136,7 @@ class Engine:
         self.train_chunk = CHUNK_TRAINERS[opts.objective]
         self.weights = (self.in_w, self.out_w, self.out_b)
         self.settings = (int(opts.window), bool(opts.fixed_window), self.keep_prob, bool(opts.bias),
-                         bool(opts.shared_negatives))
+                         bool(opts.shared_negatives), bool(opts.window_batch))
         self.arch = CBOW if opts.arch == "cbow" else SKIPGRAM
         self.blocked = None
         self.workers = opts.workers
@@ -131,10 +151,12 @@ class Engine:
         self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
         self.chunk_key = int(chunk_key)
         first, rows = hot_rows(opts.objective, len(vocab), self.workers)
+        h_size, work_size, ids_size = window_scratch(opts.dim, opts.window, output_rows(opts, self.tables)) \
+            if opts.window_batch else (opts.dim, 0, 0)
         self.states = [
-            new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1)), opts.negative + 1,
-                             new_state(opts.seed, t), k=opts.negative, hot_first=first, hot_rows=rows,
-                             merge_every=HOT_MERGE_EVERY)
+            new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1), work_size),
+                             max(opts.negative + 1, ids_size), new_state(opts.seed, t), k=opts.negative,
+                             hot_first=first, hot_rows=rows, merge_every=HOT_MERGE_EVERY, h_size=h_size)
             for t in range(self.workers)]
         self.words_done = 0
         self.train_seconds = 0.0
@@ -254,6 +276,6 @@ class Engine:
             raise errors[0]
         taken = min(queue[1][0], len(chunk_ids))
         finite = self.diverged is None and np.isfinite(self.tally()[0]) and \
-            (not check_weights or (np.isfinite(self.in_w).all() and np.isfinite(self.out_w).all()))
+            (not check_weights or (within_range(self.in_w) and within_range(self.out_w)))
         check_divergence(epoch, (), self.opts.alpha, finite)
         return taken

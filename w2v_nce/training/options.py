@@ -43,6 +43,8 @@ class TrainOptions:
     bias_init: str = "unigram"  # output bias at step 0: log unigram probabilities ("unigram") or 0 ("zero")
     lowercase: bool = False
     shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
+    window_batch: Optional[bool] = None  # skip-gram: a window's examples as one minibatch (objectives/window.py);
+    # None: the objective's default (ns, nce: on; hs: off)
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
     softmax_step: str = "adagrad"  # blocked full softmax's output-row step: "adagrad" or "sgd" (kernels/blocked.py)
 
@@ -76,6 +78,9 @@ class TrainOptions:
             raise OptionError("noise_exponent", f"must lie in [0, 1], got {o.noise_exponent!r}")
         if not isinstance(o.seed, int) or isinstance(o.seed, bool) or o.seed < 0:
             raise OptionError("seed", f"must be an integer ≥ 0, got {o.seed!r}")
+        if o.window_batch is None:
+            o.window_batch = OBJECTIVES[o.objective].window_default
+        o.window_batch = bool(o.window_batch) and applies_window_batch(o)
         if o.bias is None:
             o.bias = OBJECTIVES[o.objective].default_bias
         if o.softmax_step not in SOFTMAX_STEPS:
@@ -90,6 +95,13 @@ class TrainOptions:
     def learning_rate(self, frac):
         """The rate after a fraction frac of all epochs' words: linear from alpha to min_alpha (word2vec's)."""
         return self.alpha - (self.alpha - self.min_alpha) * min(max(frac, 0.0), 1.0)
+
+
+def applies_window_batch(o):
+    """Whether a window can be one minibatch: skip-gram, an objective with a window form, and for the sampling
+    ones a noise sample shared by the window (with --per-example-negatives every example has rows of its own)."""
+    spec = OBJECTIVES[o.objective]
+    return o.arch == "sg" and spec.window_form and (o.shared_negatives or not spec.samples_noise)
 
 
 def default_alpha(objective, arch):
