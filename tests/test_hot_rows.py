@@ -37,11 +37,15 @@ def test_a_merge_adds_this_threads_changes_and_keeps_the_others():
     np.testing.assert_array_equal(hot.b0, out_b[6:9])
 
 
-@pytest.mark.parametrize("arch,bias", [("sg", False), ("cbow", False), ("sg", True)])
-def test_one_worker_through_the_copies_trains_what_it_trains_without_them(small_corpus, monkeypatch, arch, bias):
+@pytest.mark.parametrize("arch,bias,window_batch", [("sg", False, False), ("cbow", False, False), ("sg", True, False),
+                                                 ("sg", False, True), ("sg", True, True)])
+def test_one_worker_through_the_copies_trains_what_it_trains_without_them(small_corpus, monkeypatch, arch, bias,
+                                                                          window_batch):
     """One worker never uses copies (bit-identical to no copies); forced on, with merges every 7 examples, the
-    only difference is rounding: u + (copy − copy₀) for the copy itself."""
-    kw = dict(objective="hs", arch=arch, dim=16, epochs=1, workers=1, seed=2, min_count=2, bias=bias)
+    only difference is rounding: u + (copy − copy₀) for the copy itself; examples one at a time and skip-gram
+    windows as minibatches (objectives/window.py) alike."""
+    kw = dict(objective="hs", arch=arch, dim=16, epochs=1, workers=1, seed=2, min_count=2, bias=bias,
+              window_batch=window_batch)
     plain = w2v_nce.train(small_corpus, **kw)
     V = len(plain)
     hot = (V - 1 - 40, 40)

@@ -13,7 +13,6 @@ from w2v_nce.objectives.base import empty_noise_tables, new_thread_state
 from w2v_nce.objectives.hs import hierarchical_softmax_window
 from w2v_nce.objectives.window import window_scratch
 from w2v_nce.prepare.stream import SENTINEL
-from w2v_nce.training import engine
 from w2v_nce.training.options import TrainOptions
 
 
@@ -59,25 +58,6 @@ def test_a_run_trains_its_windows_as_minibatches_or_not(small_corpus, objective)
     for m in (batched, one_by_one):
         assert np.isfinite(m.input_vectors).all() and np.isfinite(m.output_vectors).all()
     assert batched.epoch_losses[-1] == pytest.approx(one_by_one.epoch_losses[-1], rel=0.05)
-
-
-@pytest.mark.parametrize("bias", [False, True])
-def test_windows_read_and_write_the_threads_copies_of_hot_rows(small_corpus, monkeypatch, bias):
-    """hs's windows through the private copies of the nodes nearest the root (forced on for one worker, merged every
-    7 examples) train what they train without them, but for rounding (u + (copy − copy₀))."""
-    kw = dict(objective="hs", window_batch=True, dim=16, epochs=1, workers=1, seed=2, min_count=2, bias=bias)
-    plain = w2v_nce.train(small_corpus, **kw)
-    V = len(plain)
-    hot = (V - 1 - 40, 40)
-    monkeypatch.setattr(engine, "hot_rows", lambda *args: hot)
-    monkeypatch.setattr(engine, "HOT_MERGE_EVERY", 7)
-    copied = w2v_nce.train(small_corpus, **kw)
-    np.testing.assert_allclose(copied.output_vectors, plain.output_vectors, rtol=0, atol=2e-4)
-    np.testing.assert_allclose(copied.input_vectors, plain.input_vectors, rtol=0, atol=2e-4)
-    assert copied.epoch_losses == pytest.approx(plain.epoch_losses, rel=1e-4)
-    assert np.abs(plain.output_vectors[hot[0]:hot[0] + hot[1]]).max() > 0.05  # the copied rows did train
-    if bias:
-        np.testing.assert_allclose(copied.output_bias, plain.output_bias, rtol=0, atol=2e-4)
 
 
 def test_a_window_writes_copied_rows_in_the_copy_only(rng):

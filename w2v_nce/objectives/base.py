@@ -84,9 +84,10 @@ KERNEL_ARGUMENT_WORDS_LIMIT = 206
 
 
 def objective(fn):
-    """Compile fn as an objective: lazily, for the types of the shared signature (objective_signature) that the
-    loops call it with. Each loop kernel (kernels/objective_loops.py) holds its objective's code, so a run that loads
-    its loop from Numba's cache never loads the objectives' own machine code (five of them: 0.25 s of start-up)."""
+    """Compile fn as an objective, or as an objective's window form (objectives/window.py): lazily, for the types
+    the loops call it with (an objective's: the shared signature, objective_signature). Each loop kernel
+    (kernels/objective_loops.py) holds its objective's code, so a run that loads its loop from Numba's cache never
+    loads the objectives' own machine code (five of them: 0.25 s of start-up)."""
     return nb.njit(**KERNEL_OPTIONS)(fn)
 
 
@@ -207,11 +208,6 @@ def sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, 
         output_step(h, w, g, out_w, out_b, use_bias, state.dh)
         loss, product = add_loss(loss, product, factor)
     return loss + np.log(product)
-
-
-def window_objective(fn):
-    """Compile fn as a window objective (objectives/window.py): lazily, like objective()."""
-    return nb.njit(**KERNEL_OPTIONS)(fn)
 
 
 # A product of factors e^L ≤ 1 + e^MAX_SCORE < 2^29 is folded into a log before it could overflow float64.

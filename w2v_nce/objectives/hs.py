@@ -7,7 +7,7 @@ threads, each reads and writes its private copies of those rows (state.hot, kern
 """
 import numpy as np
 
-from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective, window_objective
+from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective
 from .window import window_logistic_steps
 
 
@@ -37,7 +37,7 @@ def hierarchical_softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
     return loss + np.log(product)
 
 
-@window_objective
+@objective
 def hierarchical_softmax_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state):
     """A skip-gram window of hierarchical softmax as one minibatch (window.py): the target's path, label 1 − code."""
     n = noise.hs_lengths[target]

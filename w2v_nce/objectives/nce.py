@@ -5,7 +5,7 @@
 is exp s(w,c): at the optimum exp s(w,c) = p(w|c), so the scores are normalized log-probabilities
 (Σ_w exp s(w,c) ≈ 1). Noise draws equal to the target are kept: the estimator assumes independent draws.
 """
-from .base import objective, sampled_logistic_steps, window_objective
+from .base import objective, sampled_logistic_steps
 from .window import sampled_window
 
 
@@ -14,7 +14,7 @@ def nce(h, target, lr, out_w, out_b, use_bias, noise, state):
     return sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, noise.log_kq, True)
 
 
-@window_objective
+@objective
 def nce_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state):
     """A skip-gram window of NCE as one minibatch (window.py): the target and its shared noise, shifted by log(k·Q)."""
     return sampled_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state, True)

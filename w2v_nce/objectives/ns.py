@@ -3,7 +3,7 @@
 Its optimum is s(w,c) = log p(w|c) − log(k·Q(w)) (shifted PMI): scores are not normalized log-probabilities.
 Noise draws equal to the target are kept, so that optimum holds exactly.
 """
-from .base import objective, sampled_logistic_steps, window_objective
+from .base import objective, sampled_logistic_steps
 from .window import sampled_window
 
 
@@ -12,7 +12,7 @@ def negative_sampling(h, target, lr, out_w, out_b, use_bias, noise, state):
     return sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, noise.log_kq, False)
 
 
-@window_objective
+@objective
 def negative_sampling_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state):
     """A skip-gram window of negative sampling as one minibatch (window.py): the target and its shared noise."""
     return sampled_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state, False)
