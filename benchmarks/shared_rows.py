@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 import common
 
@@ -52,17 +51,13 @@ def train_with_private_rows(mode):
     engine_module.Engine.__init__ = init
 
 
-def child(corpus, arch, objective, mode, workers, epochs, alpha_cbow):
-    """One training run in this process; prints (train seconds, CPU s/Mw) as JSON."""
-    train_with_private_rows(mode)
-    import w2v_nce
+def child(s, arch, objective, mode):
+    """One training run in this process, as scaling.py trains; prints (train seconds, CPU s/Mw) as JSON."""
+    from scaling import train_ours
 
-    cpu0 = time.process_time()
-    m = w2v_nce.train(corpus, objective=objective, arch=arch, dim=100, window=5, negative=5, sample=1e-3,
-                      min_count=5, epochs=epochs, workers=workers, seed=1,
-                      alpha=alpha_cbow if arch == "cbow" else None)
-    cpu = time.process_time() - cpu0 - m.stats["prep_seconds"]
-    print(json.dumps([m.stats["train_seconds"], cpu / (m.stats["train_words"] / 1e6)]))
+    train_with_private_rows(mode)
+    run = train_ours(s.corpus, arch, objective, s.workers, argparse.Namespace(**vars(s), quality=False), seed=1)
+    print(json.dumps([run[0], run[2]]))
 
 
 def main(argv=None):
@@ -74,8 +69,7 @@ def main(argv=None):
     p.add_argument("--child", nargs=3, metavar=("ARCH", "OBJECTIVE", "MODE"), help=argparse.SUPPRESS)
     s = p.parse_args(argv)
     if s.child:
-        arch, objective, mode = s.child
-        child(s.corpus, arch, objective, mode, s.workers, s.epochs, s.alpha_cbow)
+        child(s, *s.child)
         return
     with tempfile.TemporaryDirectory(prefix="w2v-shared-rows-", ignore_cleanup_errors=True) as tmp:
         corpus = common.plain_copy(s.corpus, tmp)
