@@ -13,7 +13,7 @@ from w2v_nce.kernels.objective_loops import CHUNK_TRAINERS
 from w2v_nce.kernels.noise import NoiseDistribution, draw_many
 from w2v_nce.objectives import OBJECTIVES
 from w2v_nce.objectives.base import MAX_SCORE, empty_noise_tables, new_thread_state, with_tree
-from w2v_nce.objectives.window import window_scratch
+from w2v_nce.objectives.window import CBOW_WINDOWS, window_scratch
 from w2v_nce.core.rng import new_state
 from w2v_nce.prepare.stream import SENTINEL
 
@@ -183,28 +183,37 @@ def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
     assert loss == pytest.approx(k * np.log1p(np.exp(MAX_SCORE)) + np.log1p(np.exp(-MAX_SCORE)), rel=1e-9)
 
 
-@pytest.mark.parametrize("arch", ["sg", "sg-shared", "sg-window", "cbow"])
+@pytest.mark.parametrize("arch", ["sg", "sg-shared", "sg-window", "cbow", "cbow-batch"])
 @pytest.mark.parametrize("use_bias", [False, True])
 @pytest.mark.parametrize("name", OBJECTIVE_NAMES)
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
     """A whole sentence through the objective's loop equals the reference applied example by example, in loop order;
     with windows as minibatches (sg-window: ns, nce, hs), the reference steps of a window's examples all taken at
-    the window's start values and added.
+    the window's start values and added; with CBOW minibatches (cbow-batch: ns, nce), the positions visited from
+    CBOW_WINDOWS equal stretches of the sentence in turn and each CBOW_WINDOWS windows so visited one minibatch.
 
     The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared, sg-window,
-    cbow), in order.
+    cbow) or per minibatch (cbow-batch), in order.
     """
-    sentence = [4, 17, 9, 30]  # distinct words
-    window = 1
+    cbow = arch.startswith("cbow")
+    batched = (arch == "sg-window" and OBJECTIVES[name].window_form) or (arch == "cbow-batch" and name in SAMPLED
+                                                                         and OBJECTIVES[name].window_form)
+    sentence = [4, 17, 9, 30, 12, 25, 7] if arch == "cbow-batch" else [4, 17, 9, 30]  # distinct words
+    n, window = len(sentence), 1
+    if arch == "cbow-batch" and batched:  # 3 stretches of 3, 3 and 1 positions: 0, 3, 6, 1, 4, 2, 5
+        stretch = -(-n // CBOW_WINDOWS)
+        order = [i for i in (s % CBOW_WINDOWS * stretch + s // CBOW_WINDOWS for s in range(CBOW_WINDOWS * stretch))
+                 if i < n]
+    else:
+        order = list(range(n))
     examples = []  # (context words, target, index of its noise draws) in the loop's order
-    for i in range(len(sentence)):
-        ctx = [sentence[j] for j in range(max(0, i - window), min(len(sentence), i + window + 1)) if j != i]
-        if arch == "cbow":
-            examples.append((ctx, sentence[i], i))
+    for i in order:
+        ctx = [sentence[j] for j in range(max(0, i - window), min(n, i + window + 1)) if j != i]
+        if cbow:
+            examples.append((ctx, sentence[i], len(examples) // CBOW_WINDOWS if batched else i))
         else:
             for c in ctx:
                 examples.append(([c], sentence[i], len(examples) if arch == "sg" else i))
-    batched = arch == "sg-window" and OBJECTIVES[name].window_form
     groups = sorted({g: t for _, t, g in examples}.items())
     seed, draws = distinct_seed(setup, [t for _, t in groups]) if name in SAMPLED else (1, None)
     _, in_w, U, b = make_model(rng, use_bias)
@@ -215,15 +224,15 @@ def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_b
     state = new_thread_state(DIM, 16, max(V, work_size), max(K + 1, ids_size), new_state(1), k=K,
                              noise_rng=new_state(seed), h_size=h_size)
     in1, U1, b1 = in_w.copy(), U.copy(), b.copy()
-    CHUNK_TRAINERS[name](CBOW if arch == "cbow" else SKIPGRAM, (stream, 0, len(stream), lr, lr), (in1, U1, b1),
-                         (window, True, np.ones(V, np.float32), use_bias, arch != "sg", arch == "sg-window"),
+    CHUNK_TRAINERS[name](CBOW if cbow else SKIPGRAM, (stream, 0, len(stream), lr, lr), (in1, U1, b1),
+                         (window, True, np.ones(V, np.float32), use_bias, arch != "sg",
+                          arch in ("sg-window", "cbow-batch")),
                          setup.tables, state)
     in64, U64, b64 = f64(in_w, U, b)
     total = 0.0
-    for i, target in enumerate(sentence):
-        window_examples = [e for e in examples if e[2] == i] if batched else []
-        start = (in64.copy(), U64.copy(), b64.copy())  # a window's minibatch reads its start values
-        for ctx, target, g in window_examples or [e for e in examples if e[1] == target]:
+    for group, _ in groups:
+        start = (in64.copy(), U64.copy(), b64.copy())  # a minibatch reads its start values
+        for ctx, target, g in [e for e in examples if e[2] == group]:
             in_r, U_r, b_r = start if batched else (in64, U64, b64)
             loss, gh, gU, gb = setup.reference(name, in_r[ctx].mean(axis=0), U_r, b_r if use_bias else None,
                                                target, draws[g] if draws is not None else None)

@@ -1,5 +1,6 @@
-"""Skip-gram windows as minibatches (objectives/window.py): where they apply, and what a run does with them.
-(Each step against the float64 references: tests/test_objectives.py, the architecture loop's sg-window cases.)"""
+"""Skip-gram windows and CBOW windows as minibatches (objectives/window.py): where they apply, and what a run does
+with them. (Each step against the float64 references: tests/test_objectives.py, the architecture loop's sg-window
+and cbow-batch cases.)"""
 import numpy as np
 import pytest
 
@@ -7,7 +8,7 @@ import w2v_nce
 from test_objectives import DIM, V, Setup, make_model
 from w2v_nce.core.rng import new_state
 from w2v_nce.kernels.hot_rows import load_hot_rows
-from w2v_nce.kernels.loop import SKIPGRAM
+from w2v_nce.kernels.loop import CBOW, SKIPGRAM
 from w2v_nce.kernels.objective_loops import CHUNK_TRAINERS
 from w2v_nce.objectives.base import empty_noise_tables, new_thread_state
 from w2v_nce.objectives.hs import hierarchical_softmax_window
@@ -22,7 +23,9 @@ from w2v_nce.training.options import TrainOptions
     ("sg", "hs", False, False, True),  # hs draws no noise: per-example negatives do not concern it
     ("sg", "ns", False, False, False), ("sg", "nce", False, False, False),  # a noise sample per example
     ("sg", "infonce", True, False, False), ("sg", "softmax", True, False, False),  # no window form
-    ("cbow", "ns", True, False, False), ("cbow", "hs", True, False, False),  # one example per target already
+    ("cbow", "ns", True, True, True), ("cbow", "nce", True, True, True),  # CBOW minibatch forms
+    ("cbow", "ns", False, False, False),  # a noise sample per window
+    ("cbow", "hs", True, False, False), ("cbow", "infonce", True, False, False),  # no CBOW minibatch form
 ])
 def test_where_a_window_is_one_minibatch(arch, objective, shared, default, asked):
     """window_batch resolved: the objective's default when not given, True where asked for and possible."""
@@ -34,6 +37,17 @@ def test_where_a_window_is_one_minibatch(arch, objective, shared, default, asked
     assert resolved(window_batch=False) is False
 
 
+@pytest.mark.parametrize("arch,objective,expected", [("cbow", "ns", False), ("cbow", "nce", False),
+                                                     ("sg", "ns", True), ("sg", "hs", False)])
+def test_on_a_cluster_cbow_takes_one_window_at_a_time_unless_asked(arch, objective, expected):
+    """The default on a cluster (docs/cluster.md: CBOW's minibatches lost there); asked for, it is given."""
+    def resolved(**kw):
+        return TrainOptions(arch=arch, objective=objective, **kw).resolved(on_cluster=True).window_batch
+
+    assert resolved() is expected
+    assert resolved(window_batch=True) is (objective != "hs" or arch == "sg")
+
+
 def test_a_state_without_the_scratch_is_refused():
     """The loop checks the thread state's room for a window's minibatch before it trains (no write past it)."""
     V, dim, k = 20, 4, 2
@@ -41,16 +55,18 @@ def test_a_state_without_the_scratch_is_refused():
     tables = empty_noise_tables(k, np.ones(V), np.arange(V, dtype=np.int32), np.full(V, -np.log(V)))
     state = new_thread_state(dim, 16, V, k + 1, new_state(1), k=k)  # h of dim floats only
     weights = (np.zeros((V, dim), np.float32), np.zeros((V, dim), np.float32), np.zeros(V, np.float32))
-    with pytest.raises(ValueError, match="too small for windows as minibatches"):
-        CHUNK_TRAINERS["ns"](SKIPGRAM, (stream, 0, len(stream), 0.1, 0.1), weights,
-                             (2, True, np.ones(V, np.float32), False, True, True), tables, state)
+    for arch in (SKIPGRAM, CBOW):
+        with pytest.raises(ValueError, match="too small for minibatches"):
+            CHUNK_TRAINERS["ns"](arch, (stream, 0, len(stream), 0.1, 0.1), weights,
+                                 (2, True, np.ones(V, np.float32), False, True, True), tables, state)
 
 
-@pytest.mark.parametrize("objective", ["ns", "nce", "hs"])
-def test_a_run_trains_its_windows_as_minibatches_or_not(small_corpus, objective):
+@pytest.mark.parametrize("arch,objective", [("sg", "ns"), ("sg", "nce"), ("sg", "hs"), ("cbow", "ns"),
+                                            ("cbow", "nce")])
+def test_a_run_trains_its_windows_as_minibatches_or_not(small_corpus, arch, objective):
     """The option reaches the kernel (the vectors differ), is recorded with the model, and both ways end at the
     same loss within 5%."""
-    kw = dict(objective=objective, dim=16, epochs=2, workers=1, seed=3, min_count=2)
+    kw = dict(arch=arch, objective=objective, dim=16, epochs=2, workers=1, seed=3, min_count=2)
     batched = w2v_nce.train(small_corpus, window_batch=True, **kw)
     one_by_one = w2v_nce.train(small_corpus, window_batch=False, **kw)
     assert batched.options["window_batch"] is True and one_by_one.options["window_batch"] is False

@@ -30,7 +30,7 @@ def train(corpus, progress=False, tmp_dir=None, resume=None, checkpoint_every=No
     worker, not standard input; more keywords in w2v_nce.cluster.run.train_on_cluster).
     """
     cluster = {k: options.pop(k) for k in CLUSTER_KEYWORDS if k in options} if client is not None else {}
-    start = resolve_start(resume, options, continue_from)
+    start = resolve_start(resume, options, continue_from, on_cluster=client is not None)
     return train_from(corpus, start, Hooks(progress, checkpoint_every, checkpoint_path, on_epoch_end), tmp_dir,
                       client, **cluster)
 

@@ -93,10 +93,10 @@ def _settings_lines(info, summary):
 
 
 def _windows(window_batch):
-    """How skip-gram's windows were trained (options.window_batch as the bench was given it)."""
+    """How the examples were trained (options.window_batch as the bench was given it)."""
     if window_batch is None:
-        return "skip-gram windows as each objective's default has them (ns, nce: one minibatch each)"
-    return "skip-gram windows as minibatches" if window_batch else "skip-gram examples one at a time"
+        return "minibatches as each objective's default has them (ns, nce: a skip-gram window, 2 CBOW windows)"
+    return "windows as minibatches" if window_batch else "examples one at a time"
 
 
 def write_report(directory, rows, info):

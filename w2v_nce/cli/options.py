@@ -22,10 +22,10 @@ _TRAINING_OPTIONS = [
                       "(faster, same measured quality), or afresh for every (context, target) example as "
                       "word2vec does."),
     click.option("--window-batch/--per-example-updates", default=None,
-                 help="Skip-gram with ns, nce or hs: train the examples of a window as one minibatch, every output "
-                      "row written once per window (HogBatch), or each (context, target) example in turn as "
-                      "word2vec does [ns, nce: window batch; hs: per example]. --per-example-negatives implies "
-                      "--per-example-updates."),
+                 help="Train minibatches, every output row written once per minibatch (HogBatch): skip-gram "
+                      "with ns, nce or hs the examples of a window, CBOW with ns or nce 2 windows far apart in the "
+                      "sentence sharing one noise sample; or each example in turn as word2vec does [ns, nce: "
+                      "minibatches; hs: per example]. --per-example-negatives implies --per-example-updates."),
     click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
                  help="Subsampling threshold for frequent words (0 = off)."),
     click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),
@@ -60,11 +60,11 @@ def training_options(f):
     return f
 
 
-def resolve(options, resume=None, continue_from=None):
+def resolve(options, resume=None, continue_from=None, on_cluster=False):
     """The training's Start (training.run.resolve_start): its options resolved, once; a value that is invalid
     with another one is a usage error naming it."""
     try:
-        return resolve_start(resume, options, continue_from)
+        return resolve_start(resume, options, continue_from, on_cluster)
     except OptionError as e:
         raise click.BadParameter(e.detail, param_hint=f"'--{e.option.replace('_', '-')}'") from None
 

@@ -91,7 +91,7 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
     if continue_from:
         given = {name: value for name, value in options.items()
                  if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
-        start = resolve(given, continue_from=continue_from)
+        start = resolve(given, continue_from=continue_from, on_cluster=bool(cluster))
     elif resume:
         given = [name for name in options if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
                  and name != "workers"]
@@ -100,7 +100,7 @@ def train_command(corpus, output, resume, continue_from, checkpoint_every, binar
                                    + ", ".join("--" + g.replace("_", "-") for g in given))
         start = resolve({"workers": options["workers"]} if options["workers"] else {}, Model.load(resume))
     else:
-        start = resolve(options)
+        start = resolve(options, on_cluster=bool(cluster))
     hooks = Hooks(progress=not quiet, checkpoint_every=checkpoint_every, checkpoint_path=checkpoint)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:

@@ -12,10 +12,14 @@ Noise words (k per example, for sampling objectives) are drawn one example ahead
 prefetched, as are the input row entering the window and the next target's output row: the random rows are
 then in cache when the objective reads them. With shared_negatives, skip-gram draws k noise words per target
 instead of per example and all the target's contexts use them (HogBatch's sharing, Ji et al. 2016): fewer
-draws and rows, but correlated noise within a window. CBOW has one example per target either way.
+draws and rows, but correlated noise within a window. CBOW has one example per target; its minibatches (below)
+share one draw between their windows.
 With window_batch, skip-gram trains the examples of a window as one minibatch through the objective's window form
 (objectives/window.py: every output row written once per window instead of once per example), for the
-objectives that have one (ns, nce, hs); the others take the examples one at a time.
+objectives that have one (ns, nce, hs); the others take the examples one at a time. CBOW, with window_batch and an
+objective that has a CBOW minibatch form (ns, nce), visits a sentence's positions from CBOW_WINDOWS equal
+stretches in turn (the first of each stretch, then the second of each, ...) and trains each CBOW_WINDOWS windows
+so visited as one minibatch with one noise sample.
 With several threads, hierarchical softmax reads and writes the inner nodes nearest the root through private
 copies (hot: the thread's state.hot) merged every few examples (hot_rows.py); with hot None, the loop is
 compiled without that code.
@@ -24,7 +28,7 @@ import numba as nb
 
 from ..core.vecops import axpy, prefetch_row, zero
 from ..objectives.base import KERNEL_OPTIONS
-from ..objectives.window import window_scratch
+from ..objectives.window import CBOW_WINDOWS, cbow_spans, window_scratch
 from .hot_rows import count_examples, load_hot_rows, merge_hot_rows
 from .noise import draw
 from .window import read_sentence, window_span
@@ -46,6 +50,35 @@ def draw_ahead(noise, state, out_w):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def visit_order(step, n, streams):
+    """The sentence position visited at `step` when the n positions are taken from `streams` equal stretches in
+    turn: stretch step % streams, its (step // streams)-th position; n or more when that stretch has no more
+    positions. One stream: position step."""
+    stretch = (n + streams - 1) // streams
+    return (step % streams) * stretch + step // streams
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_cbow_window(in_w, sent, lo, hi, center, batch, state):
+    """Put window `batch` of a CBOW minibatch into the state (objectives/window.py cbow_batch_logistic_steps): the
+    mean of its contexts, its target and its span."""
+    dim = in_w.shape[1]
+    h = state.h[batch * dim:(batch + 1) * dim]
+    zero(h)
+    for j in range(lo, hi):
+        if j != center:
+            axpy(1.0, in_w[sent[j]], h)
+    inv = 1.0 / (hi - lo - 1)
+    for t in range(dim):
+        h[t] *= inv
+    state.ids[batch] = sent[center]
+    spans = cbow_spans(state)
+    state.ids[spans + 3 * batch] = lo
+    state.ids[spans + 3 * batch + 1] = hi
+    state.ids[spans + 3 * batch + 2] = center
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def has_window_scratch(state, dim, window, rows):
     """Whether state holds the scratch of windows as minibatches (objectives/window.py window_scratch)."""
     h_size, work_size, ids_size = window_scratch(dim, window, rows)
@@ -53,48 +86,69 @@ def has_window_scratch(state, dim, window, rows):
 
 
 @nb.njit(**KERNEL_OPTIONS, inline="always")  # into each objective's entry point (objective_loops.py)
-def train_chunk(objective, window_objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window,
-                keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch, hot):
-    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally. window_objective:
-    the objective's window form (objectives/window.py) or None; with window_batch, skip-gram trains each window
-    through it. hot: the thread's copies of hot output rows (state.hot) or None."""
+def train_chunk(objective, window_objective, batch_objective, arch, stream, start, end, lr_start, lr_end, window,
+                fixed_window, keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch,
+                hot):
+    """Train on stream[start:end] (whole sentences); adds (loss sum, examples) to state.tally. window_objective,
+    batch_objective: the objective's window and CBOW minibatch forms (objectives/window.py) or None; with
+    window_batch, skip-gram trains each window through the first, CBOW CBOW_WINDOWS windows at a time through the
+    second. hot: the thread's copies of hot output rows (state.hot) or None."""
     if state.noise_ids.shape[0] < 2 * noise.k:
         raise ValueError("state.noise_ids holds fewer than 2k noise words")
     dim = in_w.shape[1]
-    batched = window_objective is not None and window_batch and arch == SKIPGRAM
-    if batched and not has_window_scratch(state, dim, window, max(noise.k + 1, noise.hs_points.shape[1])):
-        raise ValueError("the thread state is too small for windows as minibatches (objectives/window.py)")
+    windows = window_objective is not None and window_batch and arch == SKIPGRAM
+    cbow_batches = batch_objective is not None and window_batch and arch == CBOW
+    if (windows or cbow_batches) and not has_window_scratch(state, dim, window,
+                                                             max(noise.k + 1, noise.hs_points.shape[1])):
+        raise ValueError("the thread state is too small for minibatches (objectives/window.py)")
+    streams = CBOW_WINDOWS if cbow_batches else 1
     loss = 0.0
     examples = 0
     sent = state.sent
-    h = state.h[:dim]  # the CBOW mean; all of state.h is scratch for a window's minibatch
+    h = state.h[:dim]  # the CBOW mean; all of state.h is scratch for a minibatch
     dh = state.dh
     sampling = noise.k > 0
-    per_example = arch == SKIPGRAM and not shared_negatives and not batched
+    per_example = arch == SKIPGRAM and not shared_negatives and not windows
     span = max(end - start, 1)
     pos = start
+    batch = 0
     if hot is not None:
         load_hot_rows(out_w, out_b, use_bias, hot)
     draw_ahead(noise, state, out_w)  # the first example's draws
     while pos < end:
         lr = lr_start + (lr_end - lr_start) * ((pos - start) / span)
         n, pos = read_sentence(stream, pos, end, keep_prob, sent, state.rng)
-        for i in range(n):
+        for step in range(streams * ((n + streams - 1) // streams)):
+            i = visit_order(step, n, streams)
+            if i >= n:
+                continue
             if i + window + 1 < n:
                 prefetch_row(in_w, sent[i + window + 1])
             if sampling and i + 1 < n:
                 prefetch_row(out_w, sent[i + 1])
             lo, hi = window_span(i, n, window, fixed_window, state.rng)
             target = sent[i]
-            if not per_example:
+            if not per_example and not cbow_batches:
                 draw_ahead(noise, state, out_w)
-            if batched:
+            if windows:
                 window_loss, window_examples = window_objective(in_w, sent, lo, hi, i, target, lr, out_w, out_b,
                                                                 use_bias, noise, state)
                 loss += window_loss
                 examples += window_examples
                 if hot is not None:
                     count_examples(out_w, out_b, use_bias, hot, window_examples)
+            elif cbow_batches:
+                if hi - lo == 1:
+                    continue
+                if batch == 0:
+                    draw_ahead(noise, state, out_w)  # one noise sample a minibatch
+                add_cbow_window(in_w, sent, lo, hi, i, batch, state)
+                batch += 1
+                if batch == CBOW_WINDOWS:
+                    loss += train_cbow_batch(batch_objective, in_w, sent, batch, lr, out_w, out_b, use_bias, noise,
+                                             state, hot)
+                    examples += batch
+                    batch = 0
             elif arch == SKIPGRAM:
                 for j in range(lo, hi):
                     if j == i:
@@ -127,6 +181,12 @@ def train_chunk(objective, window_objective, arch, stream, start, end, lr_start,
                 examples += 1
                 if hot is not None:
                     count_examples(out_w, out_b, use_bias, hot, 1)
+        if cbow_batches:
+            if batch > 0:  # a minibatch does not reach into the next sentence
+                loss += train_cbow_batch(batch_objective, in_w, sent, batch, lr, out_w, out_b, use_bias, noise,
+                                         state, hot)
+                examples += batch
+                batch = 0
     if hot is not None:
         merge_hot_rows(out_w, out_b, use_bias, hot)
     state.tally[0] += loss
@@ -134,11 +194,21 @@ def train_chunk(objective, window_objective, arch, stream, start, end, lr_start,
 
 
 @nb.njit(**KERNEL_OPTIONS, inline="always")
-def run_chunk(objective, window_objective, arch, chunk, weights, settings, noise, state, hot):
+def train_cbow_batch(batch_objective, in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state, hot):
+    """The CBOW minibatch of the `batch` windows in the state; returns its loss."""
+    batch_loss, batch_examples = batch_objective(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state)
+    if hot is not None:
+        count_examples(out_w, out_b, use_bias, hot, batch_examples)
+    return batch_loss
+
+
+@nb.njit(**KERNEL_OPTIONS, inline="always")
+def run_chunk(objective, window_objective, batch_objective, arch, chunk, weights, settings, noise, state, hot):
     """train_chunk on chunk = (stream, start, end, lr_start, lr_end), weights = (in_w, out_w, out_b) and
     settings = (window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch)."""
     stream, start, end, lr_start, lr_end = chunk
     in_w, out_w, out_b = weights
     window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch = settings
-    train_chunk(objective, window_objective, arch, stream, start, end, lr_start, lr_end, window, fixed_window,
-                keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch, hot)
+    train_chunk(objective, window_objective, batch_objective, arch, stream, start, end, lr_start, lr_end, window,
+                fixed_window, keep_prob, in_w, out_w, out_b, use_bias, noise, state, shared_negatives, window_batch,
+                hot)

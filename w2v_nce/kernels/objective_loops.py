@@ -5,48 +5,50 @@ through a function pointer per example (every such call passed the thread state 
 machine words, on the stack) and code only for what that objective uses. A run loads only its objective's kernel
 from Numba's cache. Arguments: arch, chunk = (stream, start, end, lr_start, lr_end), weights = (in_w, out_w,
 out_b), settings = (window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch), noise tables, thread
-state. ns, nce and hs also hand the loop their window forms (objectives/window.py).
+state. ns, nce and hs also hand the loop their window forms, ns and nce their CBOW minibatch forms
+(objectives/window.py).
 """
 import numba as nb
 
 from ..objectives.base import KERNEL_OPTIONS
 from ..objectives.hs import hierarchical_softmax, hierarchical_softmax_window
 from ..objectives.infonce import infonce
-from ..objectives.nce import nce, nce_window
-from ..objectives.ns import negative_sampling, negative_sampling_window
+from ..objectives.nce import nce, nce_cbow_batch, nce_window
+from ..objectives.ns import negative_sampling, negative_sampling_cbow_batch, negative_sampling_window
 from ..objectives.softmax import softmax
 from .loop import run_chunk
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_ns(arch, chunk, weights, settings, noise, state):
-    run_chunk(negative_sampling, negative_sampling_window, arch, chunk, weights, settings, noise, state, None)
+    run_chunk(negative_sampling, negative_sampling_window, negative_sampling_cbow_batch, arch, chunk, weights,
+              settings, noise, state, None)
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_nce(arch, chunk, weights, settings, noise, state):
-    run_chunk(nce, nce_window, arch, chunk, weights, settings, noise, state, None)
+    run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, None)
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_infonce(arch, chunk, weights, settings, noise, state):
-    run_chunk(infonce, None, arch, chunk, weights, settings, noise, state, None)
+    run_chunk(infonce, None, None, arch, chunk, weights, settings, noise, state, None)
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_softmax(arch, chunk, weights, settings, noise, state):
-    run_chunk(softmax, None, arch, chunk, weights, settings, noise, state, None)
+    run_chunk(softmax, None, None, arch, chunk, weights, settings, noise, state, None)
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_hs(arch, chunk, weights, settings, noise, state):
     """With copies of the nodes nearest the root (several threads), through them; else without that code."""
     if state.hot.w.shape[0] > 0:
-        run_chunk(hierarchical_softmax, hierarchical_softmax_window, arch, chunk, weights, settings, noise, state,
-                  state.hot)
+        run_chunk(hierarchical_softmax, hierarchical_softmax_window, None, arch, chunk, weights, settings, noise,
+                  state, state.hot)
     else:
-        run_chunk(hierarchical_softmax, hierarchical_softmax_window, arch, chunk, weights, settings, noise, state,
-                  None)
+        run_chunk(hierarchical_softmax, hierarchical_softmax_window, None, arch, chunk, weights, settings, noise,
+                  state, None)
 
 
 CHUNK_TRAINERS = dict(ns=train_ns, nce=train_nce, infonce=train_infonce, softmax=train_softmax, hs=train_hs)

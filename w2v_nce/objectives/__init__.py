@@ -14,7 +14,8 @@ class ObjectiveSpec:
         self.name = name
         self.kernel = kernel
         self.samples_noise = samples_noise  # reads k noise words per example from state.noise_ids
-        self.window_form = window_form  # can train a skip-gram window as one minibatch (window.py)
+        self.window_form = window_form  # can train a skip-gram window as one minibatch (window.py); with
+        # samples_noise also CBOW windows
         self.window_default = window_default  # does so unless told otherwise (measured: docs/objectives.md)
         self.default_bias = default_bias
         self.description = description

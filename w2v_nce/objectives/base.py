@@ -44,7 +44,7 @@ ThreadState.__doc__ = """One thread's private state.
 
 rng: uint64[1] generator of the pairs (subsampling, window sizes); noise_rng: uint64[1] generator of the noise
 draws, separate so that the pairs do not depend on the objective; h: float32[≥ dim] context-vector buffer (the
-CBOW mean in h[:dim]; all of it the scratch of a skip-gram window as a minibatch, objectives/window.py); dh:
+CBOW mean in h[:dim]; all of it the scratch of a minibatch, objectives/window.py); dh:
 float32[dim] update of the context vector; sent: int32 buffer of the current (subsampled) sentence;
 work: float64 and ids: int64 scratch for objectives; noise_ids: int64[2k], the current example's noise words
 then the next one's; tally: float64[2] = (loss sum, examples) accumulated over the epoch; hot: HotRows, the
@@ -258,7 +258,7 @@ def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng
                      merge_every=1, h_size=0):
     """State for one thread, each array on cache lines of its own; noise_rng defaults to a generator seeded
     from rng's state; private copies of the hot_rows output rows from hot_first, merged every merge_every
-    examples (kernels/hot_rows.py); h of max(dim, h_size) floats (the scratch of windows as minibatches:
+    examples (kernels/hot_rows.py); h of max(dim, h_size) floats (the scratch of minibatches:
     objectives/window.py window_scratch)."""
     if noise_rng is None:
         noise_rng = np.zeros(1, np.uint64)

@@ -1,4 +1,5 @@
-"""A skip-gram window as one minibatch (HogBatch, Ji et al. 2016), for the binary-logistic objectives.
+"""A skip-gram window, or a few CBOW windows, as one minibatch (HogBatch, Ji et al. 2016), for the binary-logistic
+objectives.
 
 The m examples (c_j, w) of one target w share their output rows R: the target and the k noise words drawn for it
 (ns, nce), or the inner nodes of its Huffman path (hs). With every row's value at the window's start,
@@ -18,6 +19,18 @@ A window objective, like an objective (base.py), is one jitted function of one s
 over the contexts sent[lo:hi] but sent[center]: it puts R's rows into state.ids, their labels y_r and shifts into
 state.work, and calls window_logistic_steps. Rows the thread keeps private copies of (state.hot) are read and
 written through them.
+
+CBOW has one example per window, h = the mean of its contexts. Its minibatch is CBOW_WINDOWS windows, one from
+each of as many equal stretches of the sentence (kernels/loop.py visits the positions in that order), sharing one
+noise sample: each window b scores its own target and the k shared noise words, and every shared row is written
+once per minibatch instead of once per window (cbow_batch_logistic_steps). Windows far apart share no context word
+and their means are unlike: adjacent windows sharing a noise sample pushed the same noise rows away from nearly the
+same mean twice and lost 0.5 analogy points (2 windows) and 1.3 (4) on text8_2m; far apart they lost none
+(docs/objectives.md). A CBOW minibatch form, for the sampling objectives, is one jitted function
+
+    (loss, examples) = batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state)
+
+over the `batch` windows the loop has put into the state (cbow_batch_logistic_steps's scratch).
 """
 import numba as nb
 import numpy as np
@@ -25,13 +38,18 @@ import numpy as np
 from ..core.vecops import axpy, dot, zero
 from .base import add_loss, hot_index, logistic_gradient
 
+CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def window_scratch(dim, window, rows):
-    """(h, work, ids) sizes window_logistic_steps needs for windows of up to `window` words a side and up to `rows`
-    output rows: a dim-vector per context, rows·(2 + contexts) floats and rows ids."""
+    """(h, work, ids) sizes the minibatches need, for windows of up to `window` words a side and up to `rows` output
+    rows an example: a skip-gram window a dim-vector per context, rows·(2 + contexts) floats and rows ids; a CBOW
+    minibatch two dim-vectors per window, 2·(CBOW_WINDOWS + rows) + CBOW_WINDOWS·rows floats and CBOW_WINDOWS + rows
+    ids, then 3 per window for the spans."""
     contexts = 2 * window
-    return dim * contexts, rows * (2 + contexts), rows
+    return (dim * max(contexts, 2 * CBOW_WINDOWS),
+            max(rows * (2 + contexts), 2 * (CBOW_WINDOWS + rows) + CBOW_WINDOWS * rows),
+            CBOW_WINDOWS + rows + 3 * CBOW_WINDOWS)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -49,6 +67,60 @@ def sampled_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bia
     return window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def row_index(q, own, first_shared):
+    """Where the q-th row an input scores is in state.ids: its own row first (own ≥ 0), then the shared rows."""
+    if own >= 0:
+        return own if q == 0 else first_shared + q - 1
+    return first_shared + q
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_bias, state, g, dx, loss, product):
+    """One input vector x of a minibatch against its rows, from the rows' start values: its own row state.ids[own]
+    (none when own < 0), then the shared rows state.ids[first_shared:n_rows]; labels in state.work[:n_rows], shifts
+    in state.work[n_rows:2·n_rows]. Sets g (the own row's g first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)),
+    dx to Σ_r g_xr·u_r; returns (loss, product) with the losses L_xr added (add_loss)."""
+    rows = state.ids
+    work = state.work
+    hot = state.hot
+    count = (1 if own >= 0 else 0) + n_rows - first_shared
+    for q in range(count):
+        r = row_index(q, own, first_shared)
+        w = rows[r]
+        i = hot_index(w, hot)
+        s = np.float64(dot(hot.w[i] if i >= 0 else out_w[w], x))
+        if use_bias:
+            s += hot.b[i] if i >= 0 else out_b[w]
+        g[q] = s - work[n_rows + r]
+    for q in range(count):  # independent iterations: their exps overlap
+        g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
+        loss, product = add_loss(loss, product, factor)
+    zero(dx)
+    for q in range(count):
+        w = rows[row_index(q, own, first_shared)]
+        i = hot_index(w, hot)
+        axpy(g[q], hot.w[i] if i >= 0 else out_w[w], dx)
+    return loss, product
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def output_row(w, out_w, hot):
+    """u_w: the thread's copy of the row when it holds one, else the shared row."""
+    i = hot_index(w, hot)
+    return hot.w[i] if i >= 0 else out_w[w]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_to_bias(w, g, out_b, hot):
+    """b_w += g (the row's own copy when the thread holds one)."""
+    i = hot_index(w, hot)
+    if i >= 0:
+        hot.b[i] += np.float32(g)
+    else:
+        out_b[w] += np.float32(g)
+
+
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows, state):
     """The window's minibatch step (module docstring) on the rows state.ids[:n_rows], with labels
@@ -56,9 +128,7 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
 
     Scratch: state.work[2·n_rows:] holds g_jr (context j's row from 2·n_rows + j·n_rows), state.h context j's
     Σ_r g_jr·u_r (dim floats from j·dim); window_scratch gives the sizes."""
-    rows = state.ids
     work = state.work
-    hot = state.hot
     dim = in_w.shape[1]
     steps = 2 * n_rows
     loss, product = 0.0, 1.0
@@ -66,29 +136,13 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
     for j in range(lo, hi):  # each context's scores, steps and Σ_r g_jr·u_r, from the rows' start values
         if j == center:
             continue
-        v = in_w[sent[j]]
-        g = work[steps + m * n_rows:steps + (m + 1) * n_rows]
-        for r in range(n_rows):
-            w = rows[r]
-            i = hot_index(w, hot)
-            x = np.float64(dot(hot.w[i] if i >= 0 else out_w[w], v))
-            if use_bias:
-                x += hot.b[i] if i >= 0 else out_b[w]
-            g[r] = x - work[n_rows + r]
-        for r in range(n_rows):  # independent iterations: their exps overlap
-            g[r], factor = logistic_gradient(g[r], work[r] > 0.5, lr)
-            loss, product = add_loss(loss, product, factor)
-        dv = state.h[m * dim:(m + 1) * dim]
-        zero(dv)
-        for r in range(n_rows):
-            w = rows[r]
-            i = hot_index(w, hot)
-            axpy(g[r], hot.w[i] if i >= 0 else out_w[w], dv)
+        loss, product = input_scores_and_steps(
+            in_w[sent[j]], -1, 0, n_rows, lr, out_w, out_b, use_bias, state,
+            work[steps + m * n_rows:steps + (m + 1) * n_rows], state.h[m * dim:(m + 1) * dim], loss, product)
         m += 1
     for r in range(n_rows):  # u_r += Σ_j g_jr·v_j, the contexts still at their start values
-        w = rows[r]
-        i = hot_index(w, hot)
-        u = hot.w[i] if i >= 0 else out_w[w]
+        w = state.ids[r]
+        u = output_row(w, out_w, state.hot)
         total = 0.0
         jj = 0
         for j in range(lo, hi):
@@ -99,10 +153,7 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
             total += g_jr
             jj += 1
         if use_bias:
-            if i >= 0:
-                hot.b[i] += np.float32(total)
-            else:
-                out_b[w] += np.float32(total)
+            add_to_bias(w, total, out_b, state.hot)
     jj = 0
     for j in range(lo, hi):  # v_j += Σ_r g_jr·u_r
         if j == center:
@@ -110,3 +161,71 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
         axpy(1.0, state.h[jj * dim:(jj + 1) * dim], in_w[sent[j]])
         jj += 1
     return loss + np.log(product), m
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_rows, state):
+    """A CBOW minibatch of `batch` windows: window b's mean h_b against its target state.ids[b] and the shared rows
+    state.ids[batch:n_rows] (labels and shifts as window_logistic_steps's), all from the start values, then
+
+        u_r += Σ_b g_br·h_b,   b_r += Σ_b g_br,   v_c += Σ_r g_br·u_r for every context c of window b
+
+    (the whole change to each context, as CBOW one window at a time). Returns (Σ_b Σ_r L_br, batch).
+
+    Scratch: h_b at state.h[b·dim..], its Σ_r g_br·u_r at state.h[(CBOW_WINDOWS + b)·dim..], g_br at
+    state.work[2·n_rows + b·(1 + n_rows − batch)..] (own row first), window b's (lo, hi, center) at
+    state.ids[spans + 3b..], spans = cbow_spans(state): the loop fills h_b, the targets and the spans."""
+    work = state.work
+    dim = in_w.shape[1]
+    steps = 2 * n_rows
+    per = 1 + n_rows - batch
+    loss, product = 0.0, 1.0
+    for b in range(batch):
+        loss, product = input_scores_and_steps(
+            state.h[b * dim:(b + 1) * dim], b, batch, n_rows, lr, out_w, out_b, use_bias, state,
+            work[steps + b * per:steps + (b + 1) * per], state.h[(CBOW_WINDOWS + b) * dim:(CBOW_WINDOWS + b + 1) * dim],
+            loss, product)
+    for b in range(batch):  # each window's own target
+        w, g = state.ids[b], work[steps + b * per]
+        axpy(g, state.h[b * dim:(b + 1) * dim], output_row(w, out_w, state.hot))
+        if use_bias:
+            add_to_bias(w, g, out_b, state.hot)
+    for r in range(batch, n_rows):  # the shared rows: u_r += Σ_b g_br·h_b
+        w = state.ids[r]
+        u = output_row(w, out_w, state.hot)
+        total = 0.0
+        for b in range(batch):
+            g = work[steps + b * per + 1 + r - batch]
+            axpy(g, state.h[b * dim:(b + 1) * dim], u)
+            total += g
+        if use_bias:
+            add_to_bias(w, total, out_b, state.hot)
+    spans = cbow_spans(state)
+    for b in range(batch):  # every context of window b += Σ_r g_br·u_r
+        lo, hi, center = state.ids[spans + 3 * b], state.ids[spans + 3 * b + 1], state.ids[spans + 3 * b + 2]
+        dx = state.h[(CBOW_WINDOWS + b) * dim:(CBOW_WINDOWS + b + 1) * dim]
+        for j in range(lo, hi):
+            if j != center:
+                axpy(1.0, dx, in_w[sent[j]])
+    return loss + np.log(product), batch
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def cbow_spans(state):
+    """The first of the 3·CBOW_WINDOWS ids that hold a CBOW minibatch's window spans: the last ones of state.ids."""
+    return state.ids.shape[0] - 3 * CBOW_WINDOWS
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def sampled_cbow_batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state, shifted):
+    """ns (shifted False) and nce (shifted: x − log(k·Q(w))) on a CBOW minibatch of `batch` windows: each window's
+    target (label 1) and the k noise words state.noise_ids[:k] (label 0) all of them share."""
+    k = noise.k
+    rows, work = state.ids, state.work
+    n = batch + k
+    for r in range(n):
+        w = rows[r] if r < batch else state.noise_ids[r - batch]
+        rows[r] = w
+        work[r] = 1.0 if r < batch else 0.0
+        work[n + r] = noise.log_kq[w] if shifted else 0.0
+    return cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state)

@@ -43,13 +43,14 @@ class TrainOptions:
     bias_init: str = "unigram"  # output bias at step 0: log unigram probabilities ("unigram") or 0 ("zero")
     lowercase: bool = False
     shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
-    window_batch: Optional[bool] = None  # skip-gram: a window's examples as one minibatch (objectives/window.py);
-    # None: the objective's default (ns, nce: on; hs: off)
+    window_batch: Optional[bool] = None  # skip-gram: a window's examples as one minibatch; CBOW (ns, nce): 2
+    # windows far apart as one (objectives/window.py); None: the objective's default (ns, nce: on; hs: off)
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
     softmax_step: str = "adagrad"  # blocked full softmax's output-row step: "adagrad" or "sgd" (kernels/blocked.py)
 
-    def resolved(self):
-        """A checked copy with the defaults that depend on other options filled in."""
+    def resolved(self, on_cluster=False):
+        """A checked copy with the defaults that depend on other options (and, for window_batch, on whether the run
+        is on a cluster) filled in."""
         o = TrainOptions(**asdict(self))
         if o.objective not in OBJECTIVES:
             raise OptionError("objective", f"unknown objective {o.objective!r} (choose from {', '.join(OBJECTIVES)})")
@@ -79,7 +80,7 @@ class TrainOptions:
         if not isinstance(o.seed, int) or isinstance(o.seed, bool) or o.seed < 0:
             raise OptionError("seed", f"must be an integer ≥ 0, got {o.seed!r}")
         if o.window_batch is None:
-            o.window_batch = OBJECTIVES[o.objective].window_default
+            o.window_batch = default_window_batch(o, on_cluster)
         o.window_batch = bool(o.window_batch) and applies_window_batch(o)
         if o.bias is None:
             o.bias = OBJECTIVES[o.objective].default_bias
@@ -97,11 +98,21 @@ class TrainOptions:
         return self.alpha - (self.alpha - self.min_alpha) * min(max(frac, 0.0), 1.0)
 
 
+def default_window_batch(o, on_cluster):
+    """The objective's default (ns, nce: minibatches; hs: one example at a time), but CBOW on a cluster one window
+    at a time: there its minibatches lost 0.4 analogy points more against the local run (4 workers, 6 seeds;
+    docs/cluster.md)."""
+    return OBJECTIVES[o.objective].window_default and not (on_cluster and o.arch == "cbow")
+
+
 def applies_window_batch(o):
-    """Whether a window can be one minibatch: skip-gram, an objective with a window form, and for the sampling
-    ones a noise sample shared by the window (with --per-example-negatives every example has rows of its own)."""
+    """Whether examples can train as minibatches: an objective with a window form (ns, nce, hs), for CBOW one
+    that samples noise (ns, nce: their CBOW minibatch forms), and for the sampling ones a noise sample shared by
+    the minibatch (with --per-example-negatives every example has rows of its own)."""
     spec = OBJECTIVES[o.objective]
-    return o.arch == "sg" and spec.window_form and (o.shared_negatives or not spec.samples_noise)
+    if o.arch == "cbow" and not spec.samples_noise:
+        return False
+    return spec.window_form and (o.shared_negatives or not spec.samples_noise)
 
 
 def default_alpha(objective, arch):

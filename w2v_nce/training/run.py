@@ -48,12 +48,12 @@ class Start:
         return fresh if self.grow is None else grown_weights(self.grow, vocab, opts, fresh)
 
 
-def resolve_start(resume=None, options=None, continue_from=None):
+def resolve_start(resume=None, options=None, continue_from=None, on_cluster=False):
     """The Start of a run from the caller's options (named like the CLI's long options; TypeError for an
     unknown one) and the model to resume (a Model or an .npz path, or None): its options are the model's own,
     only `workers` may be given; or the model to continue on new text (continue_from): its options, with the
     given ones over them save those that define the model (grow.MODEL_OPTIONS). The options are resolved here,
-    once."""
+    once (on_cluster: for a run on a Dask cluster)."""
     options = dict(options or {})
     unknown = set(options) - set(TrainOptions.__dataclass_fields__)
     if unknown:
@@ -66,7 +66,7 @@ def resolve_start(resume=None, options=None, continue_from=None):
         grow = continue_from if isinstance(continue_from, Model) else Model.load(continue_from)
         check_continuable(grow)
         options = continued_options(grow, options, TrainOptions.__dataclass_fields__)
-        return Start(TrainOptions(**options).resolved(), workers_given=workers_given, grow=grow)
+        return Start(TrainOptions(**options).resolved(on_cluster), workers_given=workers_given, grow=grow)
     if resume is not None:
         resume = resume if isinstance(resume, Model) else Model.load(resume)
         if not resume.progress:
@@ -79,7 +79,7 @@ def resolve_start(resume=None, options=None, continue_from=None):
         saved = {k: v for k, v in resume.options.items() if k in TrainOptions.__dataclass_fields__}
         options = {**saved, **options}
         record = resume.progress
-    return Start(TrainOptions(**options).resolved(), resume, record, workers_given)
+    return Start(TrainOptions(**options).resolved(on_cluster), resume, record, workers_given)
 
 
 class Hooks:
