@@ -41,7 +41,7 @@ def run_loop(sentences, arch, window, fixed=True, lr=(0.5, 0.5), shared=False, n
     state = new_thread_state(4, 1000, 4 * 1000, 1, new_state(1), k=1, noise_rng=new_state(noise_seed))
     tables = empty_noise_tables(1, np.full(NOISE_WORDS, 1.0), np.arange(NOISE_WORDS, dtype=np.int32),
                                 np.full(NOISE_WORDS, -np.log(NOISE_WORDS)))
-    train_chunk(record_examples, None, arch, stream, 0, len(stream), lr[0], lr[1], window, fixed,
+    train_chunk(record_examples, None, None, arch, stream, 0, len(stream), lr[0], lr[1], window, fixed,
                 np.ones(vocab, np.float32), in_w, out_w, np.zeros(vocab, np.float32), False, tables, state, shared,
                 False, None)
     m = state.ids[0]
