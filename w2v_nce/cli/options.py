@@ -20,7 +20,7 @@ _TRAINING_OPTIONS = [
     click.option("--shared-negatives/--per-example-negatives", default=True, show_default=True,
                  help="Skip-gram: draw the k noise words once per target and share them among its context words "
                       "(faster, same measured quality), or afresh for every (context, target) example as "
-                      "word2vec does."),
+                      "word2vec does. CBOW: once per minibatch of two windows, or once per window."),
     click.option("--window-batch/--per-example-updates", default=None,
                  help="Train minibatches, every output row written once per minibatch (HogBatch): skip-gram "
                       "with ns, nce or hs the examples of a window, CBOW with ns or nce 2 windows far apart in the "

@@ -42,7 +42,7 @@ class TrainOptions:
     bias: Optional[bool] = None  # the objective's default
     bias_init: str = "unigram"  # output bias at step 0: log unigram probabilities ("unigram") or 0 ("zero")
     lowercase: bool = False
-    shared_negatives: bool = True  # skip-gram: one noise sample per target, shared by its contexts
+    shared_negatives: bool = True  # one noise sample per skip-gram target, shared by its contexts (CBOW: per minibatch)
     window_batch: Optional[bool] = None  # skip-gram: a window's examples as one minibatch; CBOW (ns, nce): 2
     # windows far apart as one (objectives/window.py); None: the objective's default (ns, nce: on; hs: off)
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
