@@ -59,18 +59,23 @@ def visit_order(step, n, streams):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def add_cbow_window(in_w, sent, lo, hi, center, batch, state):
-    """Put window `batch` of a CBOW minibatch into the state (objectives/window.py cbow_batch_logistic_steps): the
-    mean of its contexts, its target and its span."""
-    dim = in_w.shape[1]
-    h = state.h[batch * dim:(batch + 1) * dim]
+def context_mean(in_w, sent, lo, hi, center, h):
+    """h ← the mean of the input vectors of sent[lo:hi] but sent[center] (CBOW's h; at least one context)."""
     zero(h)
     for j in range(lo, hi):
         if j != center:
             axpy(1.0, in_w[sent[j]], h)
     inv = 1.0 / (hi - lo - 1)
-    for t in range(dim):
+    for t in range(h.shape[0]):
         h[t] *= inv
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_cbow_window(in_w, sent, lo, hi, center, batch, state):
+    """Put window `batch` of a CBOW minibatch into the state (objectives/window.py cbow_batch_logistic_steps): the
+    mean of its contexts, its target and its span."""
+    dim = in_w.shape[1]
+    context_mean(in_w, sent, lo, hi, center, state.h[batch * dim:(batch + 1) * dim])
     state.ids[batch] = sent[center]
     spans = cbow_spans(state)
     state.ids[spans + 3 * batch] = lo
@@ -163,16 +168,9 @@ def train_chunk(objective, window_objective, batch_objective, arch, stream, star
                     if hot is not None:
                         count_examples(out_w, out_b, use_bias, hot, 1)
             else:
-                count = hi - lo - 1
-                if count == 0:
+                if hi - lo == 1:
                     continue
-                zero(h)
-                for j in range(lo, hi):
-                    if j != i:
-                        axpy(1.0, in_w[sent[j]], h)
-                inv = 1.0 / count
-                for t in range(h.shape[0]):
-                    h[t] *= inv
+                context_mean(in_w, sent, lo, hi, i, h)
                 zero(dh)
                 loss += objective(h, target, lr, out_w, out_b, use_bias, noise, state)
                 for j in range(lo, hi):
