@@ -35,10 +35,11 @@ over the `batch` windows the loop has put into the state (cbow_batch_logistic_st
 import numba as nb
 import numpy as np
 
-from ..core.vecops import axpy, dot, zero
-from .base import add_loss, hot_index, logistic_gradient
+from ..core.vecops import axpy, zero
+from .base import add_loss, copied_score, hot_index, logistic_gradient
 
 CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
+
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def window_scratch(dim, window, rows):
@@ -87,20 +88,13 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_b
     count = (1 if own >= 0 else 0) + n_rows - first_shared
     for q in range(count):
         r = row_index(q, own, first_shared)
-        w = rows[r]
-        i = hot_index(w, hot)
-        s = np.float64(dot(hot.w[i] if i >= 0 else out_w[w], x))
-        if use_bias:
-            s += hot.b[i] if i >= 0 else out_b[w]
-        g[q] = s - work[n_rows + r]
+        g[q] = copied_score(x, rows[r], out_w, out_b, use_bias, hot) - work[n_rows + r]
     for q in range(count):  # independent iterations: their exps overlap
         g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
         loss, product = add_loss(loss, product, factor)
     zero(dx)
     for q in range(count):
-        w = rows[row_index(q, own, first_shared)]
-        i = hot_index(w, hot)
-        axpy(g[q], hot.w[i] if i >= 0 else out_w[w], dx)
+        axpy(g[q], output_row(rows[row_index(q, own, first_shared)], out_w, hot), dx)
     return loss, product
 
 
