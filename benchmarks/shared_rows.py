@@ -2,12 +2,14 @@
 copies of the output matrix, or of both matrices, in fresh processes, alternating.
 
     python benchmarks/shared_rows.py [--corpus PATH] [--configs cbow-ns,sg-ns] [--reps 5] [--epochs 2] [--workers 2]
+        [--modes shared,private out,private in+out,private bias]
 
 Hogwild threads share the weights: a row that one core wrote and another writes next moves between the cores'
 caches, at a cost that depends on where the machine puts the two cores (the same last-level cache, or another die
 or socket). Here each repetition trains every configuration three ways, one process each: `shared` (the package
 as it is), `private out` (each thread trains on a copy of its own of the output matrix: no output row is shared)
-and `private in+out` (a copy of both matrices: nothing is shared). The private runs' vectors are wrong (each thread
+and `private in+out` (a copy of both matrices: nothing is shared); `--modes` may add `private bias` (a copy of the
+output biases only: what the biases that nce and infonce write cost). The private runs' vectors are wrong (each thread
 learns alone and the copies are dropped); only their time counts, as what the same work costs without the sharing.
 Printed per run: training seconds and CPU s/Mw (the process's CPU seconds of training per million raw words); then
 per configuration the medians and the per-repetition ratios of training time, shared ÷ private: how much faster the
@@ -24,11 +26,13 @@ import threading
 import common
 
 MODES = ("shared", "private out", "private in+out")
+ALL_MODES = MODES + ("private bias",)
 
 
 def train_with_private_rows(mode):
-    """Make every Engine's threads train on their own copies of the output matrix (mode "private out") or of both
-    matrices ("private in+out"), each copy made by its thread (its memory first touched there); "shared": as is."""
+    """Make every Engine's threads train on their own copies of the output matrix (mode "private out"), of both
+    matrices ("private in+out") or of the output biases ("private bias"), each copy made by its thread (its memory
+    first touched there); "shared": as is."""
     if mode == "shared":
         return
     from w2v_nce.training import engine as engine_module
@@ -43,7 +47,8 @@ def train_with_private_rows(mode):
             key = threading.get_ident()
             if key not in copies:
                 in_w, out_w, out_b = weights
-                copies[key] = (in_w.copy() if mode == "private in+out" else in_w, out_w.copy(), out_b.copy())
+                copies[key] = (in_w.copy() if mode == "private in+out" else in_w,
+                               out_w if mode == "private bias" else out_w.copy(), out_b.copy())
             kernel(arch, chunk, copies[key], settings, tables, state)
 
         self.train_chunk = train_chunk
@@ -66,11 +71,15 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--alpha-cbow", type=float, default=0.05)
+    p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(ALL_MODES)}")
     p.add_argument("--child", nargs=3, metavar=("ARCH", "OBJECTIVE", "MODE"), help=argparse.SUPPRESS)
     s = p.parse_args(argv)
     if s.child:
         child(s, *s.child)
         return
+    modes = tuple(s.modes.split(","))
+    if "shared" not in modes or not set(modes) <= set(ALL_MODES):
+        p.error(f"--modes: shared and any of {', '.join(ALL_MODES[1:])}")
     with tempfile.TemporaryDirectory(prefix="w2v-shared-rows-", ignore_cleanup_errors=True) as tmp:
         corpus = common.plain_copy(s.corpus, tmp)
         print(f"corpus {s.corpus}; d 100, window 5, k 5, {s.workers} workers, {s.epochs} epochs, reps {s.reps}; "
@@ -79,8 +88,7 @@ def main(argv=None):
         for rep in range(s.reps):
             for config in s.configs.split(","):
                 arch, objective = config.split("-")
-                modes = MODES if rep % 2 == 0 else MODES[::-1]
-                for mode in modes:
+                for mode in (modes if rep % 2 == 0 else modes[::-1]):
                     out = subprocess.run(
                         [sys.executable, __file__, "--corpus", corpus, "--workers", str(s.workers), "--epochs",
                          str(s.epochs), "--alpha-cbow", str(s.alpha_cbow), "--child", arch, objective, mode],
@@ -88,15 +96,15 @@ def main(argv=None):
                     run = json.loads(out.strip().splitlines()[-1])
                     results.setdefault(config, {}).setdefault(mode, []).append(run)
                     print(f"  rep {rep + 1} {config} {mode}: {run[0]:.2f} s, {run[1]:.2f} CPU s/Mw", flush=True)
-        print_table(results)
+        print_table(results, modes)
         common.write_json(s.json, results)
 
 
-def print_table(results):
+def print_table(results, modes):
     print(f"\n{'config':<12}{'mode':<16}{'train s [range]':>22}{'CPU s/Mw':>10}{'shared ÷ this [range]':>26}")
     for config, by_mode in results.items():
         shared = by_mode["shared"]
-        for mode in MODES:
+        for mode in modes:
             runs = by_mode[mode]
             ratio = "" if mode == "shared" else common.median_range([a[0] / b[0] for a, b in zip(shared, runs)])
             print(f"{config:<12}{mode:<16}{common.median_range([r[0] for r in runs]):>22}"

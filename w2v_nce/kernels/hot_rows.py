@@ -1,10 +1,12 @@
-"""Thread-private copies of the hottest output rows, merged into the shared ones every few examples.
+"""Thread-private copies of the hottest output rows and biases, merged into the shared ones every few examples.
 
 With several Hogwild threads, an output row that every thread writes all the time moves between the cores' caches
-on every write: hierarchical softmax writes the root of the Huffman tree and the nodes near it in every example.
-Each thread therefore keeps its own copy of H such rows (state.hot: objectives/base.py HotRows; hs reads and
-writes the copy through base.py copied_score and copied_output_step) and, every `merge_every` examples and at
-the end of each chunk, merges:
+on every write: hierarchical softmax writes the root of the Huffman tree and the nodes near it in every example,
+and nce the biases of its targets and noise words, 16 to a cache line, the most frequent words' side by side.
+Each thread therefore keeps its own copy of such rows or biases (state.hot: objectives/base.py HotRows; hs reads
+and writes the rows through base.py copied_score and copied_output_step, the minibatches of objectives/window.py
+rows and biases through output_row, load_biases and add_to_bias) and, every `merge_every` examples and at the end
+of each chunk, merges:
 
     u ← u + (copy − copy at the last merge),  then copy ← copy at the last merge ← u,
 
@@ -35,23 +37,23 @@ def _merge_values(u, c, c0):
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def load_hot_rows(out_w, out_b, use_bias, hot):
-    """copy ← copy at the last merge ← the shared rows (at the start of a chunk)."""
-    first, n = hot.meta[0], hot.w.shape[0]
-    for i in range(n):
+    """copy ← copy at the last merge ← the shared rows and biases (at the start of a chunk)."""
+    first = hot.meta[0]
+    for i in range(hot.w.shape[0]):
         _load_values(out_w[first + i], hot.w[i], hot.w0[i])
     if use_bias:
-        _load_values(out_b[first:first + n], hot.b, hot.b0)
+        _load_values(out_b[first:first + hot.b.shape[0]], hot.b, hot.b0)
     hot.meta[2] = 0
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def merge_hot_rows(out_w, out_b, use_bias, hot):
-    """u ← u + (copy − copy at the last merge); copy ← copy at the last merge ← u."""
-    first, n = hot.meta[0], hot.w.shape[0]
-    for i in range(n):
+    """u ← u + (copy − copy at the last merge); copy ← copy at the last merge ← u (rows and biases)."""
+    first = hot.meta[0]
+    for i in range(hot.w.shape[0]):
         _merge_values(out_w[first + i], hot.w[i], hot.w0[i])
     if use_bias:
-        _merge_values(out_b[first:first + n], hot.b, hot.b0)
+        _merge_values(out_b[first:first + hot.b.shape[0]], hot.b, hot.b0)
     hot.meta[2] = 0
 
 

@@ -20,9 +20,9 @@ objectives that have one (ns, nce, hs); the others take the examples one at a ti
 objective that has a CBOW minibatch form (ns, nce), visits a sentence's positions from CBOW_WINDOWS equal
 stretches in turn (the first of each stretch, then the second of each, ...) and trains each CBOW_WINDOWS windows
 so visited as one minibatch with one noise sample.
-With several threads, hierarchical softmax reads and writes the inner nodes nearest the root through private
-copies (hot: the thread's state.hot) merged every few examples (hot_rows.py); with hot None, the loop is
-compiled without that code.
+With several threads, hierarchical softmax reads and writes the inner nodes nearest the root, and nce's minibatches
+the most frequent words' biases, through private copies (hot: the thread's state.hot) merged every few examples
+(hot_rows.py); with hot None, the loop is compiled without that code.
 """
 import numba as nb
 

@@ -27,7 +27,11 @@ def train_ns(arch, chunk, weights, settings, noise, state):
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_nce(arch, chunk, weights, settings, noise, state):
-    run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, None)
+    """With copies of the most frequent words' biases (several threads, minibatches), through them."""
+    if state.hot.b.shape[0] > 0:
+        run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, state.hot)
+    else:
+        run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, None)
 
 
 @nb.njit(**KERNEL_OPTIONS)

@@ -33,10 +33,11 @@ hs_points, hs_codes, hs_lengths: Huffman-tree inner nodes and branch bits of eac
 """
 
 HotRows = namedtuple("HotRows", "meta w w0 b b0")
-HotRows.__doc__ = """One thread's private copies of the hottest output rows (kernels/hot_rows.py).
+HotRows.__doc__ = """One thread's private copies of the hottest output rows and biases (kernels/hot_rows.py).
 
-meta: int64[3] = (first copied row, examples between merges, examples since the last merge); w, b: the copies of
-the rows and their biases (H × dim, H; H = 0: none); w0, b0: their values at the last merge.
+meta: int64[3] = (first copied row, examples between merges, examples since the last merge); w: the copies of H
+rows (H × dim; H = 0: none), b: of H_b ≥ H biases (the rows' and those of the next H_b − H words: nce's biases
+alone, H = 0); w0, b0: their values at the last merge.
 """
 
 ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_ids tally hot")
@@ -121,12 +122,26 @@ def hot_index(word, hot):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hot_bias_index(word, hot):
+    """Index of `word`'s bias among the thread's private copies (H_b biases from hot.meta[0]), or −1."""
+    i = word - hot.meta[0]
+    return i if 0 <= i < hot.b.shape[0] else -1
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def copied_score(h, word, out_w, out_b, use_bias, hot):
     """score(), read from the thread's copy when `word`'s row is copied."""
     i = hot_index(word, hot)
     if i >= 0:
         return score(h, i, hot.w, hot.b, use_bias)
     return score(h, word, out_w, out_b, use_bias)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_bias(word, out_b, hot):
+    """b_word, read from the thread's copy when it holds one."""
+    i = hot_bias_index(word, hot)
+    return hot.b[i] if i >= 0 else out_b[word]
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -255,11 +270,11 @@ def line_aligned(a):
 
 
 def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng=None, hot_first=0, hot_rows=0,
-                     merge_every=1, h_size=0):
+                     merge_every=1, h_size=0, hot_biases=0):
     """State for one thread, each array on cache lines of its own; noise_rng defaults to a generator seeded
-    from rng's state; private copies of the hot_rows output rows from hot_first, merged every merge_every
-    examples (kernels/hot_rows.py); h of max(dim, h_size) floats (the scratch of minibatches:
-    objectives/window.py window_scratch)."""
+    from rng's state; private copies of the hot_rows output rows and of max(hot_rows, hot_biases) biases from
+    hot_first, merged every merge_every examples (kernels/hot_rows.py); h of max(dim, h_size) floats (the
+    scratch of minibatches: objectives/window.py window_scratch)."""
     if noise_rng is None:
         noise_rng = np.zeros(1, np.uint64)
         seed_state(noise_rng, rng[0], NOISE_STREAM, 0)
@@ -267,7 +282,7 @@ def new_thread_state(dim, max_sentence, work_size, ids_size, rng, k=0, noise_rng
               np.zeros(max_sentence, np.int32), np.zeros(max(work_size, 1), np.float64),
               np.zeros(max(ids_size, 1), np.int64), np.zeros(max(2 * k, 1), np.int64), np.zeros(2, np.float64))
     rows = tuple(line_aligned(np.zeros(hot_rows * dim, np.float32)).reshape(hot_rows, dim) for _ in range(2))
-    biases = tuple(line_aligned(np.zeros(hot_rows, np.float32)) for _ in range(2))
+    biases = tuple(line_aligned(np.zeros(max(hot_rows, hot_biases), np.float32)) for _ in range(2))
     hot = HotRows(line_aligned(np.array([hot_first, max(merge_every, 1), 0], np.int64)), rows[0], rows[1],
                   biases[0], biases[1])
     return ThreadState(*(line_aligned(a) for a in arrays), hot)

@@ -17,8 +17,8 @@ A window objective, like an objective (base.py), is one jitted function of one s
     (loss, examples) = window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state)
 
 over the contexts sent[lo:hi] but sent[center]: it puts R's rows into state.ids, their labels y_r and shifts into
-state.work, and calls window_logistic_steps. Rows the thread keeps private copies of (state.hot) are read and
-written through them.
+state.work, and calls window_logistic_steps, which reads each row's bias b_r once for the whole minibatch. Rows and
+biases the thread keeps private copies of (state.hot) are read and written through them.
 
 CBOW has one example per window, h = the mean of its contexts. Its minibatch is CBOW_WINDOWS windows, one from
 each of as many equal stretches of the sentence (kernels/loop.py visits the positions in that order), sharing one
@@ -35,8 +35,8 @@ over the `batch` windows the loop has put into the state (cbow_batch_logistic_st
 import numba as nb
 import numpy as np
 
-from ..core.vecops import axpy, zero
-from .base import add_loss, copied_score, hot_index, logistic_gradient
+from ..core.vecops import axpy, dot, zero
+from .base import add_loss, copied_bias, hot_bias_index, hot_index, logistic_gradient
 
 CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
 
@@ -44,12 +44,12 @@ CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
 @nb.njit(cache=True, nogil=True, inline="always")
 def window_scratch(dim, window, rows):
     """(h, work, ids) sizes the minibatches need, for windows of up to `window` words a side and up to `rows` output
-    rows an example: a skip-gram window a dim-vector per context, rows·(2 + contexts) floats and rows ids; a CBOW
-    minibatch two dim-vectors per window, 2·(CBOW_WINDOWS + rows) + CBOW_WINDOWS·rows floats and CBOW_WINDOWS + rows
+    rows an example: a skip-gram window a dim-vector per context, rows·(3 + contexts) floats and rows ids; a CBOW
+    minibatch two dim-vectors per window, 3·(CBOW_WINDOWS + rows) + CBOW_WINDOWS·rows floats and CBOW_WINDOWS + rows
     ids, then 3 per window for the spans."""
     contexts = 2 * window
     return (dim * max(contexts, 2 * CBOW_WINDOWS),
-            max(rows * (2 + contexts), 2 * (CBOW_WINDOWS + rows) + CBOW_WINDOWS * rows),
+            max(rows * (3 + contexts), 3 * (CBOW_WINDOWS + rows) + CBOW_WINDOWS * rows),
             CBOW_WINDOWS + rows + 3 * CBOW_WINDOWS)
 
 
@@ -80,15 +80,16 @@ def row_index(q, own, first_shared):
 def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_bias, state, g, dx, loss, product):
     """One input vector x of a minibatch against its rows, from the rows' start values: its own row state.ids[own]
     (none when own < 0), then the shared rows state.ids[first_shared:n_rows]; labels in state.work[:n_rows], shifts
-    in state.work[n_rows:2·n_rows]. Sets g (the own row's g first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)),
-    dx to Σ_r g_xr·u_r; returns (loss, product) with the losses L_xr added (add_loss)."""
+    in state.work[n_rows:2·n_rows], biases in state.work[2·n_rows:3·n_rows] (load_biases). Sets g (the own row's g
+    first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)), dx to Σ_r g_xr·u_r; returns (loss, product) with the
+    losses L_xr added (add_loss)."""
     rows = state.ids
     work = state.work
     hot = state.hot
     count = (1 if own >= 0 else 0) + n_rows - first_shared
     for q in range(count):
         r = row_index(q, own, first_shared)
-        g[q] = copied_score(x, rows[r], out_w, out_b, use_bias, hot) - work[n_rows + r]
+        g[q] = np.float64(dot(output_row(rows[r], out_w, hot), x)) + work[2 * n_rows + r] - work[n_rows + r]
     for q in range(count):  # independent iterations: their exps overlap
         g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
         loss, product = add_loss(loss, product, factor)
@@ -106,9 +107,16 @@ def output_row(w, out_w, hot):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def load_biases(n_rows, out_b, use_bias, state):
+    """state.work[2·n_rows + r] = b_r of the rows state.ids[:n_rows] (0 without biases), read once a minibatch."""
+    for r in range(n_rows):
+        state.work[2 * n_rows + r] = copied_bias(state.ids[r], out_b, state.hot) if use_bias else 0.0
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def add_to_bias(w, g, out_b, hot):
-    """b_w += g (the row's own copy when the thread holds one)."""
-    i = hot_index(w, hot)
+    """b_w += g (the thread's copy of the bias when it holds one)."""
+    i = hot_bias_index(w, hot)
     if i >= 0:
         hot.b[i] += np.float32(g)
     else:
@@ -120,11 +128,13 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
     """The window's minibatch step (module docstring) on the rows state.ids[:n_rows], with labels
     state.work[:n_rows] (1.0 or 0.0) and shifts state.work[n_rows:2·n_rows]. Returns (Σ_j Σ_r L_jr, m).
 
-    Scratch: state.work[2·n_rows:] holds g_jr (context j's row from 2·n_rows + j·n_rows), state.h context j's
-    Σ_r g_jr·u_r (dim floats from j·dim); window_scratch gives the sizes."""
+    Scratch: state.work[2·n_rows:3·n_rows] the rows' biases, state.work[3·n_rows:] g_jr (context j's row from
+    3·n_rows + j·n_rows), state.h context j's Σ_r g_jr·u_r (dim floats from j·dim); window_scratch gives the
+    sizes."""
     work = state.work
     dim = in_w.shape[1]
-    steps = 2 * n_rows
+    load_biases(n_rows, out_b, use_bias, state)
+    steps = 3 * n_rows
     loss, product = 0.0, 1.0
     m = 0
     for j in range(lo, hi):  # each context's scores, steps and Σ_r g_jr·u_r, from the rows' start values
@@ -166,12 +176,14 @@ def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_r
 
     (the whole change to each context, as CBOW one window at a time). Returns (Σ_b Σ_r L_br, batch).
 
-    Scratch: h_b at state.h[b·dim..], its Σ_r g_br·u_r at state.h[(CBOW_WINDOWS + b)·dim..], g_br at
-    state.work[2·n_rows + b·(1 + n_rows − batch)..] (own row first), window b's (lo, hi, center) at
-    state.ids[spans + 3b..], spans = cbow_spans(state): the loop fills h_b, the targets and the spans."""
+    Scratch: h_b at state.h[b·dim..], its Σ_r g_br·u_r at state.h[(CBOW_WINDOWS + b)·dim..], the rows' biases at
+    state.work[2·n_rows:3·n_rows], g_br at state.work[3·n_rows + b·(1 + n_rows − batch)..] (own row first), window
+    b's (lo, hi, center) at state.ids[spans + 3b..], spans = cbow_spans(state): the loop fills h_b, the targets and
+    the spans."""
     work = state.work
     dim = in_w.shape[1]
-    steps = 2 * n_rows
+    load_biases(n_rows, out_b, use_bias, state)
+    steps = 3 * n_rows
     per = 1 + n_rows - batch
     loss, product = 0.0, 1.0
     for b in range(batch):

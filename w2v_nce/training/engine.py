@@ -29,18 +29,29 @@ SOFTMAX_BLOCK_MIN_VOCAB = 512
 # With several workers, each worker of hierarchical softmax keeps private copies of the HOT_ROWS inner nodes nearest
 # the root, merged into the shared rows every HOT_MERGE_EVERY examples (kernels/hot_rows.py; measured in
 # docs/performance.md). The sampling objectives share every row: their most frequent words' rows are written a
-# tenth as often as hs's root, and copies of them were slower than none.
+# tenth as often as hs's root, and copies of them were slower than none. nce's output biases, 16 to a cache line
+# and the most frequent words' side by side, are written by every example of every thread: with minibatches
+# (which read and write them through the copies) each worker keeps copies of the HOT_BIASES most frequent
+# words' biases (46% of the noise words' writes on text8_2m), merged every HOT_BIAS_MERGE_EVERY examples: a merge
+# writes 64 shared lines, a bias moves little in that many examples (quality as without: docs/performance.md).
 HOT_ROWS = 64
 HOT_MERGE_EVERY = 256
+HOT_BIASES = 1024
+HOT_BIAS_MERGE_EVERY = 4096
 
 
-def hot_rows(objective, vocab_size, workers):
-    """(first output row, rows) each worker keeps private copies of: for hs with several workers, the inner nodes
-    nearest the root (numbered last, the root V − 2); else none."""
-    if workers < 2 or objective != "hs":
-        return 0, 0
-    n = min(HOT_ROWS, vocab_size - 1)
-    return vocab_size - 1 - n, n
+def hot_rows(objective, vocab_size, workers, bias=False, window_batch=False):
+    """(first output row, rows, biases) each worker keeps private copies of: for hs with several workers, the
+    inner nodes nearest the root (numbered last, the root V − 2) and their biases; for nce with several workers,
+    bias and minibatches, the biases of the most frequent words (ids from 0); else none."""
+    if workers < 2:
+        return 0, 0, 0
+    if objective == "hs":
+        n = min(HOT_ROWS, vocab_size - 1)
+        return vocab_size - 1 - n, n, n
+    if objective == "nce" and bias and window_batch:
+        return 0, 0, min(HOT_BIASES, vocab_size)
+    return 0, 0, 0
 
 
 def output_rows(opts, tables):
@@ -150,13 +161,14 @@ class Engine:
         self.raw_per_epoch = int(encoded.chunks[:, 2].sum())
         self.total_words = self.raw_per_epoch * opts.epochs if total_words is None else int(total_words)
         self.chunk_key = int(chunk_key)
-        first, rows = hot_rows(opts.objective, len(vocab), self.workers)
+        first, rows, biases = hot_rows(opts.objective, len(vocab), self.workers, opts.bias, opts.window_batch)
         h_size, work_size, ids_size = window_scratch(opts.dim, opts.window, output_rows(opts, self.tables)) \
             if opts.window_batch else (opts.dim, 0, 0)
         self.states = [
             new_thread_state(opts.dim, MAX_SENTENCE, max(len(vocab), 2 * (opts.negative + 1), work_size),
                              max(opts.negative + 1, ids_size), new_state(opts.seed, t), k=opts.negative,
-                             hot_first=first, hot_rows=rows, merge_every=HOT_MERGE_EVERY, h_size=h_size)
+                             hot_first=first, hot_rows=rows, hot_biases=biases,
+                             merge_every=HOT_MERGE_EVERY if rows else HOT_BIAS_MERGE_EVERY, h_size=h_size)
             for t in range(self.workers)]
         self.words_done = 0
         self.train_seconds = 0.0
