@@ -188,7 +188,7 @@ def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
 @pytest.mark.parametrize("name", OBJECTIVE_NAMES)
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
     """A whole sentence through the objective's loop equals the reference applied example by example, in loop order;
-    with windows as minibatches (sg-window: ns, nce, hs), the reference steps of a window's examples all taken at
+    with windows as minibatches (sg-window: ns, nce, infonce, hs), the reference steps of a window's examples all taken at
     the window's start values and added; with CBOW minibatches (cbow-batch: ns, nce), the positions visited from
     CBOW_WINDOWS equal stretches of the sentence in turn and each CBOW_WINDOWS windows so visited one minibatch.
 
@@ -196,8 +196,8 @@ def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_b
     cbow) or per minibatch (cbow-batch), in order.
     """
     cbow = arch.startswith("cbow")
-    batched = (arch == "sg-window" and OBJECTIVES[name].window_form) or (arch == "cbow-batch" and name in SAMPLED
-                                                                         and OBJECTIVES[name].window_form)
+    batched = (arch == "sg-window" and OBJECTIVES[name].window_form) or (arch == "cbow-batch"
+                                                                         and OBJECTIVES[name].cbow_batch_form)
     sentence = [4, 17, 9, 30, 12, 25, 7] if arch == "cbow-batch" else [4, 17, 9, 30]  # distinct words
     n, window = len(sentence), 1
     if arch == "cbow-batch" and batched:  # 3 stretches of 3, 3 and 1 positions: 0, 3, 6, 1, 4, 2, 5

@@ -22,7 +22,8 @@ from w2v_nce.training.options import TrainOptions
     ("sg", "hs", True, False, True),  # a window form, off unless asked for
     ("sg", "hs", False, False, True),  # hs draws no noise: per-example negatives do not concern it
     ("sg", "ns", False, False, False), ("sg", "nce", False, False, False),  # a noise sample per example
-    ("sg", "infonce", True, False, False), ("sg", "softmax", True, False, False),  # no window form
+    ("sg", "infonce", True, False, True),  # a window form, off unless asked for
+    ("sg", "infonce", False, False, False), ("sg", "softmax", True, False, False),  # no window form
     ("cbow", "ns", True, True, True), ("cbow", "nce", True, True, True),  # CBOW minibatch forms
     ("cbow", "ns", False, False, False),  # a noise sample per window
     ("cbow", "hs", True, False, False), ("cbow", "infonce", True, False, False),  # no CBOW minibatch form

@@ -8,7 +8,7 @@ threads, each reads and writes its private copies of those rows (state.hot, kern
 import numpy as np
 
 from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective
-from .window import window_logistic_steps
+from .window import window_steps
 
 
 @objective
@@ -46,4 +46,4 @@ def hierarchical_softmax_window(in_w, sent, lo, hi, center, target, lr, out_w, o
         state.ids[d] = points[d]
         state.work[d] = 1.0 if codes[d] == 0 else 0.0
         state.work[n + d] = 0.0
-    return window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state)
+    return window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state, False)

@@ -6,16 +6,41 @@ removed, so m ≤ k); logits ŝ_j = s(x_j,c) − log Q(x_j);  L = −ŝ_0 + log 
 log-probabilities up to a per-context constant. log(k+1) − E[L] is a lower bound on the mutual information
 between context and target (van den Oord et al., 2018).
 """
-import numpy as np
+import numba as nb
 
-from ..core.vecops import exp32
-from .base import MAX_SCORE, objective, output_step, score
+from .base import objective, output_step, score, softmax_steps
+from .window import window_steps
 
 
 @objective
 def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
     ids = state.ids
     logits = state.work
+    m = candidates(target, noise, state)
+    for j in range(m):
+        w = ids[j]
+        logits[j] = score(h, w, out_w, out_b, use_bias) - noise.log_q[w]
+    loss = softmax_steps(logits, m, lr)
+    for j in range(m):
+        output_step(h, ids[j], logits[j], out_w, out_b, use_bias, state.dh)
+    return loss
+
+
+@objective
+def infonce_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state):
+    """A skip-gram window of InfoNCE as one minibatch (window.py): each context's softmax over the target (label 1)
+    and the noise words other than it, shifts log Q(w)."""
+    m = candidates(target, noise, state)
+    for r in range(m):
+        state.work[r] = 1.0 if r == 0 else 0.0
+        state.work[m + r] = noise.log_q[state.ids[r]]
+    return window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, m, state, True)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def candidates(target, noise, state):
+    """state.ids[:m] = the target, then the noise words state.noise_ids[:k] other than it; returns m ≤ k + 1."""
+    ids = state.ids
     ids[0] = target
     m = 1
     for i in range(noise.k):
@@ -23,26 +48,4 @@ def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
         if w != target:
             ids[m] = w
             m += 1
-    top = -np.inf
-    for j in range(m):
-        w = ids[j]
-        x = score(h, w, out_w, out_b, use_bias) - noise.log_q[w]
-        logits[j] = x
-        if x > top:
-            top = x
-    s0 = logits[0]
-    z = 0.0
-    # e^(ŝ_j − max ŝ) by the branch-free float32 exp32, whose loop vectorizes (libm's exp, called once per
-    # candidate, took a sixth of InfoNCE's time); p_j is cast to float32 for the step anyway.
-    for j in range(m):
-        x = logits[j] - top
-        if x < -2.0 * MAX_SCORE:  # e^-40 is 0 in float32 anyway: clip the exponent, keep the term
-            x = -2.0 * MAX_SCORE
-        e = np.float64(exp32(np.float32(x)))
-        logits[j] = e
-        z += e
-    loss = np.log(z) + top - s0
-    for j in range(m):
-        g = -lr * (logits[j] / z - (1.0 if j == 0 else 0.0))
-        output_step(h, ids[j], g, out_w, out_b, use_bias, state.dh)
-    return loss
+    return m

@@ -17,7 +17,9 @@ A window objective, like an objective (base.py), is one jitted function of one s
     (loss, examples) = window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bias, noise, state)
 
 over the contexts sent[lo:hi] but sent[center]: it puts R's rows into state.ids, their labels y_r and shifts into
-state.work, and calls window_logistic_steps, which reads each row's bias b_r once for the whole minibatch. Rows and
+state.work, and calls window_steps, which reads each row's bias b_r once for the whole minibatch. InfoNCE's
+window form takes, instead of the binary-logistic g_jr, context j's sampled-softmax step over R (base.py
+softmax_steps: g_jr = −lr·(p_jr − y_r), p_j· = softmax_r(x_jr)); the updates of the rows and contexts are the same. Rows and
 biases the thread keeps private copies of (state.hot) are read and written through them.
 
 CBOW has one example per window, h = the mean of its contexts. Its minibatch is CBOW_WINDOWS windows, one from
@@ -36,7 +38,7 @@ import numba as nb
 import numpy as np
 
 from ..core.vecops import axpy, dot, zero
-from .base import add_loss, copied_bias, hot_bias_index, hot_index, logistic_gradient
+from .base import add_loss, copied_bias, hot_bias_index, hot_index, logistic_gradient, softmax_steps
 
 CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
 
@@ -65,7 +67,7 @@ def sampled_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bia
         rows[r] = w
         work[r] = 1.0 if r == 0 else 0.0
         work[n + r] = noise.log_kq[w] if shifted else 0.0
-    return window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state)
+    return window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n, state, False)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -77,12 +79,14 @@ def row_index(q, own, first_shared):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_bias, state, g, dx, loss, product):
+def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_bias, state, g, dx, loss, product,
+                           softmax):
     """One input vector x of a minibatch against its rows, from the rows' start values: its own row state.ids[own]
     (none when own < 0), then the shared rows state.ids[first_shared:n_rows]; labels in state.work[:n_rows], shifts
     in state.work[n_rows:2·n_rows], biases in state.work[2·n_rows:3·n_rows] (load_biases). Sets g (the own row's g
-    first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)), dx to Σ_r g_xr·u_r; returns (loss, product) with the
-    losses L_xr added (add_loss)."""
+    first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)), or with softmax to the sampled-softmax step over the
+    rows (the positive first: softmax_steps), and dx to Σ_r g_xr·u_r; returns (loss, product) with the losses
+    added (the logistic ones through add_loss)."""
     rows = state.ids
     work = state.work
     hot = state.hot
@@ -90,9 +94,12 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_b
     for q in range(count):
         r = row_index(q, own, first_shared)
         g[q] = np.float64(dot(output_row(rows[r], out_w, hot), x)) + work[2 * n_rows + r] - work[n_rows + r]
-    for q in range(count):  # independent iterations: their exps overlap
-        g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
-        loss, product = add_loss(loss, product, factor)
+    if softmax:
+        loss += softmax_steps(g, count, lr)
+    else:
+        for q in range(count):  # independent iterations: their exps overlap
+            g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
+            loss, product = add_loss(loss, product, factor)
     zero(dx)
     for q in range(count):
         axpy(g[q], output_row(rows[row_index(q, own, first_shared)], out_w, hot), dx)
@@ -124,9 +131,10 @@ def add_to_bias(w, g, out_b, hot):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows, state):
+def window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows, state, softmax):
     """The window's minibatch step (module docstring) on the rows state.ids[:n_rows], with labels
-    state.work[:n_rows] (1.0 or 0.0) and shifts state.work[n_rows:2·n_rows]. Returns (Σ_j Σ_r L_jr, m).
+    state.work[:n_rows] (1.0 or 0.0) and shifts state.work[n_rows:2·n_rows]; binary-logistic, or with softmax each
+    context's sampled softmax over the rows (the positive first). Returns (Σ_j L_j, m).
 
     Scratch: state.work[2·n_rows:3·n_rows] the rows' biases, state.work[3·n_rows:] g_jr (context j's row from
     3·n_rows + j·n_rows), state.h context j's Σ_r g_jr·u_r (dim floats from j·dim); window_scratch gives the
@@ -142,7 +150,8 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
             continue
         loss, product = input_scores_and_steps(
             in_w[sent[j]], -1, 0, n_rows, lr, out_w, out_b, use_bias, state,
-            work[steps + m * n_rows:steps + (m + 1) * n_rows], state.h[m * dim:(m + 1) * dim], loss, product)
+            work[steps + m * n_rows:steps + (m + 1) * n_rows], state.h[m * dim:(m + 1) * dim], loss, product,
+            softmax)
         m += 1
     for r in range(n_rows):  # u_r += Σ_j g_jr·v_j, the contexts still at their start values
         w = state.ids[r]
@@ -170,7 +179,7 @@ def window_logistic_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_rows, state):
     """A CBOW minibatch of `batch` windows: window b's mean h_b against its target state.ids[b] and the shared rows
-    state.ids[batch:n_rows] (labels and shifts as window_logistic_steps's), all from the start values, then
+    state.ids[batch:n_rows] (labels and shifts as window_steps's), all from the start values, then
 
         u_r += Σ_b g_br·h_b,   b_r += Σ_b g_br,   v_c += Σ_r g_br·u_r for every context c of window b
 
@@ -190,7 +199,7 @@ def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_r
         loss, product = input_scores_and_steps(
             state.h[b * dim:(b + 1) * dim], b, batch, n_rows, lr, out_w, out_b, use_bias, state,
             work[steps + b * per:steps + (b + 1) * per], state.h[(CBOW_WINDOWS + b) * dim:(CBOW_WINDOWS + b + 1) * dim],
-            loss, product)
+            loss, product, False)
     for b in range(batch):  # each window's own target
         w, g = state.ids[b], work[steps + b * per]
         axpy(g, state.h[b * dim:(b + 1) * dim], output_row(w, out_w, state.hot))

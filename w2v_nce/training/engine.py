@@ -29,11 +29,11 @@ SOFTMAX_BLOCK_MIN_VOCAB = 512
 # With several workers, each worker of hierarchical softmax keeps private copies of the HOT_ROWS inner nodes nearest
 # the root, merged into the shared rows every HOT_MERGE_EVERY examples (kernels/hot_rows.py; measured in
 # docs/performance.md). The sampling objectives share every row: their most frequent words' rows are written a
-# tenth as often as hs's root, and copies of them were slower than none. nce's output biases, 16 to a cache line
-# and the most frequent words' side by side, are written by every example of every thread: with minibatches
-# (which read and write them through the copies) each worker keeps copies of the HOT_BIASES most frequent
-# words' biases (46% of the noise words' writes on text8_2m), merged every HOT_BIAS_MERGE_EVERY examples: a merge
-# writes 64 shared lines, a bias moves little in that many examples (quality as without: docs/performance.md).
+# tenth as often as hs's root, and copies of them were slower than none. The output biases (nce, infonce), 16 to
+# a cache line and the most frequent words' side by side, are written by every example of every thread: with
+# minibatches (which read and write them through the copies) each worker keeps copies of the HOT_BIASES most
+# frequent words' biases (46% of the noise words' writes on text8_2m), merged every HOT_BIAS_MERGE_EVERY examples:
+# a merge writes 64 shared lines, a bias moves little in that many examples (quality: docs/performance.md).
 HOT_ROWS = 64
 HOT_MERGE_EVERY = 256
 HOT_BIASES = 1024
@@ -42,14 +42,14 @@ HOT_BIAS_MERGE_EVERY = 4096
 
 def hot_rows(objective, vocab_size, workers, bias=False, window_batch=False):
     """(first output row, rows, biases) each worker keeps private copies of: for hs with several workers, the
-    inner nodes nearest the root (numbered last, the root V − 2) and their biases; for nce with several workers,
-    bias and minibatches, the biases of the most frequent words (ids from 0); else none."""
+    inner nodes nearest the root (numbered last, the root V − 2) and their biases; for nce and infonce with
+    several workers, bias and minibatches, the biases of the most frequent words (ids from 0); else none."""
     if workers < 2:
         return 0, 0, 0
     if objective == "hs":
         n = min(HOT_ROWS, vocab_size - 1)
         return vocab_size - 1 - n, n, n
-    if objective == "nce" and bias and window_batch:
+    if objective in ("nce", "infonce") and bias and window_batch:
         return 0, 0, min(HOT_BIASES, vocab_size)
     return 0, 0, 0
 

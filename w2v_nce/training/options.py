@@ -106,11 +106,11 @@ def default_window_batch(o, on_cluster):
 
 
 def applies_window_batch(o):
-    """Whether examples can train as minibatches: an objective with a window form (ns, nce, hs), for CBOW one
-    that samples noise (ns, nce: their CBOW minibatch forms), and for the sampling ones a noise sample shared by
-    the minibatch (with --per-example-negatives every example has rows of its own)."""
+    """Whether examples can train as minibatches: an objective with a window form (ns, nce, infonce, hs), for CBOW
+    one with a CBOW minibatch form (ns, nce), and for the sampling ones a noise sample shared by the minibatch (with
+    --per-example-negatives every example has rows of its own)."""
     spec = OBJECTIVES[o.objective]
-    if o.arch == "cbow" and not spec.samples_noise:
+    if o.arch == "cbow" and not spec.cbow_batch_form:
         return False
     return spec.window_form and (o.shared_negatives or not spec.samples_noise)
 
