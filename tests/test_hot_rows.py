@@ -116,7 +116,8 @@ def test_which_rows_are_copied():
     H, B = engine.HOT_ROWS, engine.HOT_BIASES
     for objective in ("hs", "nce"):
         assert engine.hot_rows(objective, 1000, 1, True, True) == (0, 0, 0)  # one worker: none
-    assert engine.hot_rows("hs", 1000, 4) == (999 - H, H, H)  # the inner nodes up to the root, 998
+    assert engine.hot_rows("hs", 5000, 4) == (4999 - H, H, H)  # the inner nodes up to the root, 4998
+    assert engine.hot_rows("hs", 1000, 2) == (0, 999, 999)  # all of them
     assert engine.hot_rows("hs", 10, 2) == (0, 9, 9)
     for objective in ("ns", "softmax"):  # measured slower with copies, or every row hot
         assert engine.hot_rows(objective, 1000, 2, True, True) == (0, 0, 0)
