@@ -2,7 +2,8 @@
 
 With several Hogwild threads, an output row that every thread writes all the time moves between the cores' caches
 on every write: hierarchical softmax writes the root of the Huffman tree and the nodes near it in every example,
-and nce the biases of its targets and noise words, 16 to a cache line, the most frequent words' side by side.
+and nce and infonce the biases of their targets and noise words, 16 to a cache line, the most frequent words'
+side by side.
 Each thread therefore keeps its own copy of such rows or biases (state.hot: objectives/base.py HotRows; hs reads
 and writes the rows through base.py copied_score and copied_output_step, the minibatches of objectives/window.py
 rows and biases through output_row, load_biases and add_to_bias) and, every `merge_every` examples and at the end

@@ -36,8 +36,8 @@ HotRows = namedtuple("HotRows", "meta w w0 b b0")
 HotRows.__doc__ = """One thread's private copies of the hottest output rows and biases (kernels/hot_rows.py).
 
 meta: int64[3] = (first copied row, examples between merges, examples since the last merge); w: the copies of H
-rows (H × dim; H = 0: none), b: of H_b ≥ H biases (the rows' and those of the next H_b − H words: nce's biases
-alone, H = 0); w0, b0: their values at the last merge.
+rows (H × dim; H = 0: none), b: of H_b ≥ H biases (the rows' and those of the next H_b − H words: the biases
+alone of nce and infonce, H = 0); w0, b0: their values at the last merge.
 """
 
 ThreadState = namedtuple("ThreadState", "rng noise_rng h dh sent work ids noise_ids tally hot")

@@ -19,8 +19,8 @@ A window objective, like an objective (base.py), is one jitted function of one s
 over the contexts sent[lo:hi] but sent[center]: it puts R's rows into state.ids, their labels y_r and shifts into
 state.work, and calls window_steps, which reads each row's bias b_r once for the whole minibatch. InfoNCE's
 window form takes, instead of the binary-logistic g_jr, context j's sampled-softmax step over R (base.py
-softmax_steps: g_jr = −lr·(p_jr − y_r), p_j· = softmax_r(x_jr)); the updates of the rows and contexts are the same. Rows and
-biases the thread keeps private copies of (state.hot) are read and written through them.
+softmax_steps: g_jr = −lr·(p_jr − y_r), p_j· = softmax_r(x_jr)); the updates of the rows and contexts are the
+same. Rows and biases the thread keeps private copies of (state.hot) are read and written through them.
 
 CBOW has one example per window, h = the mean of its contexts. Its minibatch is CBOW_WINDOWS windows, one from
 each of as many equal stretches of the sentence (kernels/loop.py visits the positions in that order), sharing one
@@ -79,8 +79,7 @@ def row_index(q, own, first_shared):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, out_b, use_bias, state, g, dx, loss, product,
-                           softmax):
+def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx, loss, product, softmax):
     """One input vector x of a minibatch against its rows, from the rows' start values: its own row state.ids[own]
     (none when own < 0), then the shared rows state.ids[first_shared:n_rows]; labels in state.work[:n_rows], shifts
     in state.work[n_rows:2·n_rows], biases in state.work[2·n_rows:3·n_rows] (load_biases). Sets g (the own row's g
@@ -149,7 +148,7 @@ def window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows,
         if j == center:
             continue
         loss, product = input_scores_and_steps(
-            in_w[sent[j]], -1, 0, n_rows, lr, out_w, out_b, use_bias, state,
+            in_w[sent[j]], -1, 0, n_rows, lr, out_w, state,
             work[steps + m * n_rows:steps + (m + 1) * n_rows], state.h[m * dim:(m + 1) * dim], loss, product,
             softmax)
         m += 1
@@ -197,7 +196,7 @@ def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_r
     loss, product = 0.0, 1.0
     for b in range(batch):
         loss, product = input_scores_and_steps(
-            state.h[b * dim:(b + 1) * dim], b, batch, n_rows, lr, out_w, out_b, use_bias, state,
+            state.h[b * dim:(b + 1) * dim], b, batch, n_rows, lr, out_w, state,
             work[steps + b * per:steps + (b + 1) * per], state.h[(CBOW_WINDOWS + b) * dim:(CBOW_WINDOWS + b + 1) * dim],
             loss, product, False)
     for b in range(batch):  # each window's own target
