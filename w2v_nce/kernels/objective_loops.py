@@ -27,20 +27,12 @@ def train_ns(arch, chunk, weights, settings, noise, state):
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_nce(arch, chunk, weights, settings, noise, state):
-    """With copies of the most frequent words' biases (several threads, minibatches), through them."""
-    if state.hot.b.shape[0] > 0:
-        run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, state.hot)
-    else:
-        run_chunk(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state, None)
+    run_through_copies(nce, nce_window, nce_cbow_batch, arch, chunk, weights, settings, noise, state)
 
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_infonce(arch, chunk, weights, settings, noise, state):
-    """With copies of the most frequent words' biases (several threads, minibatches), through them."""
-    if state.hot.b.shape[0] > 0:
-        run_chunk(infonce, infonce_window, None, arch, chunk, weights, settings, noise, state, state.hot)
-    else:
-        run_chunk(infonce, infonce_window, None, arch, chunk, weights, settings, noise, state, None)
+    run_through_copies(infonce, infonce_window, None, arch, chunk, weights, settings, noise, state)
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -50,13 +42,20 @@ def train_softmax(arch, chunk, weights, settings, noise, state):
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_hs(arch, chunk, weights, settings, noise, state):
-    """With copies of the nodes nearest the root (several threads), through them; else without that code."""
-    if state.hot.w.shape[0] > 0:
-        run_chunk(hierarchical_softmax, hierarchical_softmax_window, None, arch, chunk, weights, settings, noise,
-                  state, state.hot)
+    run_through_copies(hierarchical_softmax, hierarchical_softmax_window, None, arch, chunk, weights, settings,
+                       noise, state)
+
+
+@nb.njit(**KERNEL_OPTIONS, inline="always")
+def run_through_copies(objective, window_objective, batch_objective, arch, chunk, weights, settings, noise, state):
+    """run_chunk through the thread's copies (state.hot: hs's nodes nearest the root, the most frequent words'
+    biases for the minibatches of nce and infonce) when it holds any, i.e. with several threads; else compiled
+    without that code."""
+    if state.hot.b.shape[0] > 0:
+        run_chunk(objective, window_objective, batch_objective, arch, chunk, weights, settings, noise, state,
+                  state.hot)
     else:
-        run_chunk(hierarchical_softmax, hierarchical_softmax_window, None, arch, chunk, weights, settings, noise,
-                  state, None)
+        run_chunk(objective, window_objective, batch_objective, arch, chunk, weights, settings, noise, state, None)
 
 
 CHUNK_TRAINERS = dict(ns=train_ns, nce=train_nce, infonce=train_infonce, softmax=train_softmax, hs=train_hs)
