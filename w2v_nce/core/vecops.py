@@ -6,6 +6,13 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+# The several-row forms below (dot2, dot4, axpy2, axpy4, row_steps2) read each shared vector once for two or four
+# rows: a skip-gram window's scores, for one, load the context once per four rows instead of once per row. They
+# give the values of the one-row forms taken one after the other: the updates exactly, being compiled without
+# "reassoc" (each y[i] receives its products in the order the one-row calls would add them); the dots as far as
+# LLVM orders their sums as it orders dot's (it did on the machines measured: the same vectors, bit for bit).
+_IN_ORDER = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
+
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def dot(x, y):
@@ -17,11 +24,71 @@ def dot(x, y):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def dot2(x, y, z):
+    """(x · y, x · z) in one pass over x."""
+    s = np.float32(0.0)
+    t = np.float32(0.0)
+    for i in range(x.shape[0]):
+        s += x[i] * y[i]
+        t += x[i] * z[i]
+    return s, t
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def dot4(x, y, z, v, w):
+    """(x · y, x · z, x · v, x · w) in one pass over x."""
+    s = np.float32(0.0)
+    t = np.float32(0.0)
+    p = np.float32(0.0)
+    q = np.float32(0.0)
+    for i in range(x.shape[0]):
+        s += x[i] * y[i]
+        t += x[i] * z[i]
+        p += x[i] * v[i]
+        q += x[i] * w[i]
+    return s, t, p, q
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_IN_ORDER, inline="always")
+def axpy4(a, x, b, z, c, v, d, w, y):
+    """y += a·x, then b·z, c·v and d·w, in one pass over y."""
+    a32 = np.float32(a)
+    b32 = np.float32(b)
+    c32 = np.float32(c)
+    d32 = np.float32(d)
+    for i in range(x.shape[0]):
+        y[i] = (((y[i] + a32 * x[i]) + b32 * z[i]) + c32 * v[i]) + d32 * w[i]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def axpy(a, x, y):
     """y += a * x."""
     a32 = np.float32(a)
     for i in range(x.shape[0]):
         y[i] += a32 * x[i]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_IN_ORDER, inline="always")
+def axpy2(a, x, b, z, y):
+    """y += a·x, then b·z, in one pass over y."""
+    a32 = np.float32(a)
+    b32 = np.float32(b)
+    for i in range(x.shape[0]):
+        y[i] = (y[i] + a32 * x[i]) + b32 * z[i]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_IN_ORDER, inline="always")
+def row_steps2(h, u, g, u2, g2, dh):
+    """Two output steps on distinct rows u and u2 in one pass: dh += g·u, then dh += g2·u2 (both rows' old
+    values), u += g·h, u2 += g2·h (the same values as the two steps taken one after the other)."""
+    g32 = np.float32(g)
+    g2_32 = np.float32(g2)
+    for i in range(u.shape[0]):
+        a = u[i]
+        b = u2[i]
+        dh[i] = (dh[i] + g32 * a) + g2_32 * b
+        u[i] = a + g32 * h[i]
+        u2[i] = b + g2_32 * h[i]
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")

@@ -18,7 +18,7 @@ import numpy as np
 from numba import types
 
 from ..core.rng import NOISE_STREAM, seed_state
-from ..core.vecops import dot, exp32
+from ..core.vecops import dot, dot2, exp32, row_steps2
 
 # Scores are clipped to ±MAX_SCORE before the logistic (never skipped): exp stays finite and the gradient is
 # the exact one everywhere |x| < MAX_SCORE.
@@ -95,10 +95,32 @@ def objective(fn):
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def score(h, word, out_w, out_b, use_bias):
     """s(word, c) = u_word·h (+ b_word), float64."""
-    x = np.float64(dot(out_w[word], h))
+    return with_bias(dot(out_w[word], h), word, out_b, use_bias)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def with_bias(product, word, out_b, use_bias):
+    """The score of `word` from its row's product with h: float64(product) (+ b_word)."""
+    x = np.float64(product)
     if use_bias:
         x += out_b[word]
     return x
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def scores2(h, word, word2, out_w, out_b, use_bias):
+    """(score(h, word, …), score(h, word2, …)) in one pass over h."""
+    s, s2 = dot2(h, out_w[word], out_w[word2])
+    return with_bias(s, word, out_b, use_bias), with_bias(s2, word2, out_b, use_bias)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def output_steps2(h, word, g, word2, g2, out_w, out_b, use_bias, dh):
+    """output_step(h, word, g, …) then output_step(h, word2, g2, …) in one pass, for distinct words."""
+    row_steps2(h, out_w[word], g, out_w[word2], g2, dh)
+    if use_bias:
+        out_b[word] += np.float32(g)
+        out_b[word2] += np.float32(g2)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -135,6 +157,51 @@ def copied_score(h, word, out_w, out_b, use_bias, hot):
     if i >= 0:
         return score(h, i, hot.w, hot.b, use_bias)
     return score(h, word, out_w, out_b, use_bias)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_row(word, out_w, hot):
+    """u_word: the thread's copy of the row when it holds one, else the shared row."""
+    i = hot_index(word, hot)
+    return hot.w[i] if i >= 0 else out_w[word]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_scores2(h, word, word2, out_w, out_b, use_bias, hot):
+    """(copied_score(h, word, …), copied_score(h, word2, …)) in one pass over h."""
+    s, s2 = dot2(h, copied_row(word, out_w, hot), copied_row(word2, out_w, hot))
+    x, x2 = np.float64(s), np.float64(s2)
+    if use_bias:
+        x += copied_row_bias(word, out_b, hot)
+        x2 += copied_row_bias(word2, out_b, hot)
+    return x, x2
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_output_steps2(h, word, g, word2, g2, out_w, out_b, use_bias, dh, hot):
+    """copied_output_step(h, word, g, …) then copied_output_step(h, word2, g2, …) in one pass, for distinct
+    words."""
+    row_steps2(h, copied_row(word, out_w, hot), g, copied_row(word2, out_w, hot), g2, dh)
+    if use_bias:
+        add_to_row_bias(word, g, out_b, hot)
+        add_to_row_bias(word2, g2, out_b, hot)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def copied_row_bias(word, out_b, hot):
+    """b_word as copied_score reads it: from the copy when the word's row is copied."""
+    i = hot_index(word, hot)
+    return hot.b[i] if i >= 0 else out_b[word]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_to_row_bias(word, g, out_b, hot):
+    """b_word += g as copied_output_step adds it: to the copy when the word's row is copied."""
+    i = hot_index(word, hot)
+    if i >= 0:
+        hot.b[i] += np.float32(g)
+    else:
+        out_b[word] += np.float32(g)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -224,29 +291,48 @@ def sampled_logistic_steps(h, target, lr, out_w, out_b, use_bias, noise, state, 
             loss, product = add_loss(loss, product, binary_logistic(
                 h, w, i == 0, shift[w] if shifted else 0.0, lr, out_w, out_b, use_bias, state.dh))
         return loss + np.log(product)
-    buf[0] = score(h, target, out_w, out_b, use_bias)
-    for i in range(k):
-        buf[i + 1] = score(h, ids[i], out_w, out_b, use_bias)
+    for i in range(0, k, 2):  # the target (i = 0) and noise word i (i + 1) in one pass over h, two at a time
+        buf[i], buf[i + 1] = scores2(h, sampled_word(i, target, ids), ids[i], out_w, out_b, use_bias)
+    if k % 2 == 0:
+        buf[k] = score(h, ids[k - 1], out_w, out_b, use_bias) if k > 0 else score(h, target, out_w, out_b, use_bias)
     if shifted:
-        buf[0] -= shift[target]
-        for i in range(k):
-            buf[i + 1] -= shift[ids[i]]
+        for i in range(k + 1):
+            buf[i] -= shift[sampled_word(i, target, ids)]
     for i in range(k + 1):
         buf[i], buf[k + 1 + i] = logistic_gradient(buf[i], i == 0, lr)
-    output_step(h, target, buf[0], out_w, out_b, use_bias, state.dh)
-    loss, product = 0.0, buf[k + 1]
-    for i in range(k):
-        w = ids[i]
-        g, factor = buf[i + 1], buf[k + 2 + i]
-        repeated = w == target
-        for j in range(i):
-            repeated |= ids[j] == w
-        if repeated:
-            g, factor = logistic_gradient(score(h, w, out_w, out_b, use_bias) - (shift[w] if shifted else 0.0),
-                                          False, lr)
-        output_step(h, w, g, out_w, out_b, use_bias, state.dh)
-        loss, product = add_loss(loss, product, factor)
+    loss, product = 0.0, 1.0
+    i = 0
+    while i <= k:  # word i's step, with word i + 1's in the same pass when that word is new to the example
+        w = sampled_word(i, target, ids)
+        if i > 0 and repeated_noise(i, target, ids):  # scored again after the earlier step of the same word
+            buf[i], buf[k + 1 + i] = logistic_gradient(
+                score(h, w, out_w, out_b, use_bias) - (shift[w] if shifted else 0.0), False, lr)
+        if i < k and not repeated_noise(i + 1, target, ids):
+            output_steps2(h, w, buf[i], ids[i], buf[i + 1], out_w, out_b, use_bias, state.dh)
+            loss, product = add_loss(loss, product, buf[k + 1 + i])
+            loss, product = add_loss(loss, product, buf[k + 2 + i])
+            i += 2
+        else:
+            output_step(h, w, buf[i], out_w, out_b, use_bias, state.dh)
+            loss, product = add_loss(loss, product, buf[k + 1 + i])
+            i += 1
     return loss + np.log(product)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def sampled_word(i, target, ids):
+    """Word i of an example's binary-logistic steps: the target (i = 0), then the noise words ids[:k]."""
+    return target if i == 0 else ids[i - 1]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def repeated_noise(i, target, ids):
+    """Whether noise word i ≥ 1 (ids[i − 1]) is the target or an earlier noise word."""
+    w = ids[i - 1]
+    repeated = w == target
+    for j in range(i - 1):
+        repeated |= ids[j] == w
+    return repeated
 
 
 # A product of factors e^L ≤ 1 + e^MAX_SCORE < 2^29 is folded into a log before it could overflow float64.

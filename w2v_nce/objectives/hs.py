@@ -7,7 +7,8 @@ threads, each reads and writes its private copies of those rows (state.hot, kern
 """
 import numpy as np
 
-from .base import add_loss, copied_output_step, copied_score, logistic_gradient, objective
+from .base import (add_loss, copied_output_step, copied_output_steps2, copied_score, copied_scores2, logistic_gradient,
+                   objective)
 from .window import window_steps
 
 
@@ -27,12 +28,17 @@ def hierarchical_softmax(h, target, lr, out_w, out_b, use_bias, noise, state):
             copied_output_step(h, points[d], g, out_w, out_b, use_bias, state.dh, hot)
             loss, product = add_loss(loss, product, factor)
         return loss + np.log(product)
-    for d in range(n):
-        buf[d] = copied_score(h, points[d], out_w, out_b, use_bias, hot)
+    for d in range(0, n - 1, 2):  # two nodes a pass over h
+        buf[d], buf[d + 1] = copied_scores2(h, points[d], points[d + 1], out_w, out_b, use_bias, hot)
+    if n % 2:
+        buf[n - 1] = copied_score(h, points[n - 1], out_w, out_b, use_bias, hot)
     for d in range(n):
         buf[d], buf[n + d] = logistic_gradient(buf[d], codes[d] == 0, lr)
+    for d in range(0, n - 1, 2):
+        copied_output_steps2(h, points[d], buf[d], points[d + 1], buf[d + 1], out_w, out_b, use_bias, state.dh, hot)
+    if n % 2:
+        copied_output_step(h, points[n - 1], buf[n - 1], out_w, out_b, use_bias, state.dh, hot)
     for d in range(n):
-        copied_output_step(h, points[d], buf[d], out_w, out_b, use_bias, state.dh, hot)
         loss, product = add_loss(loss, product, buf[n + d])
     return loss + np.log(product)
 

@@ -37,7 +37,7 @@ over the `batch` windows the loop has put into the state (cbow_batch_logistic_st
 import numba as nb
 import numpy as np
 
-from ..core.vecops import axpy, dot, zero
+from ..core.vecops import axpy, axpy2, axpy4, dot, dot2, dot4, zero
 from .base import add_loss, copied_bias, hot_bias_index, hot_index, logistic_gradient, softmax_steps
 
 CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
@@ -86,13 +86,28 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx
     first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)), or with softmax to the sampled-softmax step over the
     rows (the positive first: softmax_steps), and dx to Σ_r g_xr·u_r; returns (loss, product) with the losses
     added (the logistic ones through add_loss)."""
-    rows = state.ids
     work = state.work
-    hot = state.hot
     count = (1 if own >= 0 else 0) + n_rows - first_shared
-    for q in range(count):
-        r = row_index(q, own, first_shared)
-        g[q] = np.float64(dot(output_row(rows[r], out_w, hot), x)) + work[2 * n_rows + r] - work[n_rows + r]
+    q = 0
+    while q + 3 < count:  # four rows a pass over x, then two, then one
+        s, s2, s3, s4 = dot4(x, minibatch_row(q, own, first_shared, out_w, state),
+                             minibatch_row(q + 1, own, first_shared, out_w, state),
+                             minibatch_row(q + 2, own, first_shared, out_w, state),
+                             minibatch_row(q + 3, own, first_shared, out_w, state))
+        g[q] = shifted_score(s, q, own, first_shared, n_rows, work)
+        g[q + 1] = shifted_score(s2, q + 1, own, first_shared, n_rows, work)
+        g[q + 2] = shifted_score(s3, q + 2, own, first_shared, n_rows, work)
+        g[q + 3] = shifted_score(s4, q + 3, own, first_shared, n_rows, work)
+        q += 4
+    if q + 1 < count:
+        s, s2 = dot2(x, minibatch_row(q, own, first_shared, out_w, state),
+                     minibatch_row(q + 1, own, first_shared, out_w, state))
+        g[q] = shifted_score(s, q, own, first_shared, n_rows, work)
+        g[q + 1] = shifted_score(s2, q + 1, own, first_shared, n_rows, work)
+        q += 2
+    if q < count:
+        g[q] = shifted_score(dot(minibatch_row(q, own, first_shared, out_w, state), x), q, own, first_shared, n_rows,
+                             work)
     if softmax:
         loss += softmax_steps(g, count, lr)
     else:
@@ -100,9 +115,33 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx
             g[q], factor = logistic_gradient(g[q], work[row_index(q, own, first_shared)] > 0.5, lr)
             loss, product = add_loss(loss, product, factor)
     zero(dx)
-    for q in range(count):
-        axpy(g[q], output_row(rows[row_index(q, own, first_shared)], out_w, hot), dx)
+    q = 0
+    while q + 3 < count:  # dx += g_q·u_q, four rows a pass over dx, then two, then one
+        axpy4(g[q], minibatch_row(q, own, first_shared, out_w, state),
+              g[q + 1], minibatch_row(q + 1, own, first_shared, out_w, state),
+              g[q + 2], minibatch_row(q + 2, own, first_shared, out_w, state),
+              g[q + 3], minibatch_row(q + 3, own, first_shared, out_w, state), dx)
+        q += 4
+    if q + 1 < count:
+        axpy2(g[q], minibatch_row(q, own, first_shared, out_w, state),
+              g[q + 1], minibatch_row(q + 1, own, first_shared, out_w, state), dx)
+        q += 2
+    if q < count:
+        axpy(g[q], minibatch_row(q, own, first_shared, out_w, state), dx)
     return loss, product
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def minibatch_row(q, own, first_shared, out_w, state):
+    """The q-th row an input of the minibatch scores (row_index), through the thread's copy when it holds one."""
+    return output_row(state.ids[row_index(q, own, first_shared)], out_w, state.hot)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def shifted_score(product, q, own, first_shared, n_rows, work):
+    """x_r = product + b_r − shift_r for the q-th row (row_index) of the minibatch, float64."""
+    r = row_index(q, own, first_shared)
+    return np.float64(product) + work[2 * n_rows + r] - work[n_rows + r]
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -154,17 +193,11 @@ def window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows,
         m += 1
     for r in range(n_rows):  # u_r += Σ_j g_jr·v_j, the contexts still at their start values
         w = state.ids[r]
-        u = output_row(w, out_w, state.hot)
-        total = 0.0
-        jj = 0
-        for j in range(lo, hi):
-            if j == center:
-                continue
-            g_jr = work[steps + jj * n_rows + r]
-            axpy(g_jr, in_w[sent[j]], u)
-            total += g_jr
-            jj += 1
+        add_contexts(output_row(w, out_w, state.hot), work[steps + r:], n_rows, m, in_w, sent, lo, center)
         if use_bias:
+            total = 0.0
+            for jj in range(m):
+                total += work[steps + jj * n_rows + r]
             add_to_bias(w, total, out_b, state.hot)
     jj = 0
     for j in range(lo, hi):  # v_j += Σ_r g_jr·u_r
@@ -173,6 +206,38 @@ def window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows,
         axpy(1.0, state.h[jj * dim:(jj + 1) * dim], in_w[sent[j]])
         jj += 1
     return loss + np.log(product), m
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_contexts(u, g, stride, m, in_w, sent, lo, center):
+    """u += Σ_j g[j·stride]·v_j over a window's m contexts v_j (context_at), four contexts a pass over u, then two,
+    then one."""
+    j = 0
+    while j + 3 < m:
+        axpy4(g[j * stride], context_row(j, in_w, sent, lo, center),
+              g[(j + 1) * stride], context_row(j + 1, in_w, sent, lo, center),
+              g[(j + 2) * stride], context_row(j + 2, in_w, sent, lo, center),
+              g[(j + 3) * stride], context_row(j + 3, in_w, sent, lo, center), u)
+        j += 4
+    if j + 1 < m:
+        axpy2(g[j * stride], context_row(j, in_w, sent, lo, center),
+              g[(j + 1) * stride], context_row(j + 1, in_w, sent, lo, center), u)
+        j += 2
+    if j < m:
+        axpy(g[j * stride], context_row(j, in_w, sent, lo, center), u)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def context_row(jj, in_w, sent, lo, center):
+    """v of the window's jj-th context (context_at)."""
+    return in_w[sent[context_at(jj, lo, center)]]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def context_at(jj, lo, center):
+    """The sentence position of a window's jj-th context: lo + jj, the center skipped."""
+    j = lo + jj
+    return j + 1 if j >= center else j
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -208,7 +273,15 @@ def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_r
         w = state.ids[r]
         u = output_row(w, out_w, state.hot)
         total = 0.0
-        for b in range(batch):
+        b = 0
+        while b + 1 < batch:  # two windows a pass over u
+            g = work[steps + b * per + 1 + r - batch]
+            g2 = work[steps + (b + 1) * per + 1 + r - batch]
+            axpy2(g, state.h[b * dim:(b + 1) * dim], g2, state.h[(b + 1) * dim:(b + 2) * dim], u)
+            total += g
+            total += g2
+            b += 2
+        if b < batch:
             g = work[steps + b * per + 1 + r - batch]
             axpy(g, state.h[b * dim:(b + 1) * dim], u)
             total += g
