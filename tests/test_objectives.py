@@ -189,8 +189,8 @@ def test_loss_of_many_saturated_steps_is_summed_without_overflow(setup):
 def test_architecture_loop_applies_reference_steps(setup, rng, name, arch, use_bias):
     """A whole sentence through the objective's loop equals the reference applied example by example, in loop order;
     with windows as minibatches (sg-window: ns, nce, infonce, hs), the reference steps of a window's examples all
-    taken at the window's start values and added; with CBOW minibatches (cbow-batch: ns, nce), the positions visited
-    from CBOW_WINDOWS equal stretches of the sentence in turn and each CBOW_WINDOWS windows so visited one
+    taken at the window's start values and added; with CBOW minibatches (cbow-batch: ns, nce, infonce), the positions
+    visited from CBOW_WINDOWS equal stretches of the sentence in turn and each CBOW_WINDOWS windows so visited one
     minibatch.
 
     The noise words come from the state's noise generator, K per example (sg) or per target (sg-shared, sg-window,

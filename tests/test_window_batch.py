@@ -25,8 +25,9 @@ from w2v_nce.training.options import TrainOptions
     ("sg", "infonce", True, False, True),  # a window form, off unless asked for
     ("sg", "infonce", False, False, False), ("sg", "softmax", True, False, False),  # no window form
     ("cbow", "ns", True, True, True), ("cbow", "nce", True, True, True),  # CBOW minibatch forms
-    ("cbow", "ns", False, False, False),  # a noise sample per window
-    ("cbow", "hs", True, False, False), ("cbow", "infonce", True, False, False),  # no CBOW minibatch form
+    ("cbow", "infonce", True, False, True),  # a CBOW minibatch form, off unless asked for
+    ("cbow", "ns", False, False, False), ("cbow", "infonce", False, False, False),  # a noise sample per window
+    ("cbow", "hs", True, False, False), ("cbow", "softmax", True, False, False),  # no CBOW minibatch form
 ])
 def test_where_a_window_is_one_minibatch(arch, objective, shared, default, asked):
     """window_batch resolved: the objective's default when not given, True where asked for and possible."""
@@ -39,7 +40,8 @@ def test_where_a_window_is_one_minibatch(arch, objective, shared, default, asked
 
 
 @pytest.mark.parametrize("arch,objective,expected", [("cbow", "ns", False), ("cbow", "nce", False),
-                                                     ("sg", "ns", True), ("sg", "hs", False)])
+                                                     ("cbow", "infonce", False), ("sg", "ns", True),
+                                                     ("sg", "hs", False)])
 def test_on_a_cluster_cbow_takes_one_window_at_a_time_unless_asked(arch, objective, expected):
     """The default on a cluster (docs/cluster.md: CBOW's minibatches lost there); asked for, it is given."""
     def resolved(**kw):

@@ -23,9 +23,9 @@ _TRAINING_OPTIONS = [
                       "word2vec does. CBOW: once per minibatch of two windows, or once per window."),
     click.option("--window-batch/--per-example-updates", default=None,
                  help="Train minibatches, every output row written once per minibatch (HogBatch): skip-gram "
-                      "with ns, nce, infonce or hs the examples of a window, CBOW with ns or nce 2 windows far "
-                      "apart in the sentence sharing one noise sample; or each example in turn as word2vec does "
-                      "[ns, nce: minibatches; hs, infonce: per example]. --per-example-negatives implies "
+                      "with ns, nce, infonce or hs the examples of a window, CBOW with ns, nce or infonce 2 "
+                      "windows far apart in the sentence sharing one noise sample; or each example in turn as "
+                      "word2vec does [ns, nce: minibatches; hs, infonce: per example]. --per-example-negatives implies "
                       "--per-example-updates."),
     click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
                  help="Subsampling threshold for frequent words (0 = off)."),

@@ -17,9 +17,9 @@ share one draw between their windows.
 With window_batch, skip-gram trains the examples of a window as one minibatch through the objective's window form
 (objectives/window.py: every output row written once per window instead of once per example), for the
 objectives that have one (ns, nce, infonce, hs); the others take the examples one at a time. CBOW, with
-window_batch and an objective that has a CBOW minibatch form (ns, nce), visits a sentence's positions from CBOW_WINDOWS equal
-stretches in turn (the first of each stretch, then the second of each, ...) and trains each CBOW_WINDOWS windows
-so visited as one minibatch with one noise sample.
+window_batch and an objective that has a CBOW minibatch form (ns, nce, infonce), visits a sentence's positions
+from CBOW_WINDOWS equal stretches in turn (the first of each stretch, then the second of each, ...) and trains
+each CBOW_WINDOWS windows so visited as one minibatch with one noise sample.
 With several threads, hierarchical softmax reads and writes the inner nodes nearest the root, and the minibatches
 of nce and infonce the most frequent words' biases, through private copies (hot: the thread's state.hot) merged
 every few examples (hot_rows.py); with hot None, the loop is compiled without that code.

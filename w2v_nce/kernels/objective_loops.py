@@ -5,14 +5,14 @@ through a function pointer per example (every such call passed the thread state 
 machine words, on the stack) and code only for what that objective uses. A run loads only its objective's kernel
 from Numba's cache. Arguments: arch, chunk = (stream, start, end, lr_start, lr_end), weights = (in_w, out_w,
 out_b), settings = (window, fixed_window, keep_prob, use_bias, shared_negatives, window_batch), noise tables, thread
-state. ns, nce, infonce and hs also hand the loop their window forms, ns and nce their CBOW minibatch forms
+state. ns, nce, infonce and hs also hand the loop their window forms, ns, nce and infonce their CBOW minibatch forms
 (objectives/window.py).
 """
 import numba as nb
 
 from ..objectives.base import KERNEL_OPTIONS
 from ..objectives.hs import hierarchical_softmax, hierarchical_softmax_window
-from ..objectives.infonce import infonce, infonce_window
+from ..objectives.infonce import infonce, infonce_cbow_batch, infonce_window
 from ..objectives.nce import nce, nce_cbow_batch, nce_window
 from ..objectives.ns import negative_sampling, negative_sampling_cbow_batch, negative_sampling_window
 from ..objectives.softmax import softmax
@@ -32,7 +32,7 @@ def train_nce(arch, chunk, weights, settings, noise, state):
 
 @nb.njit(**KERNEL_OPTIONS)
 def train_infonce(arch, chunk, weights, settings, noise, state):
-    run_through_copies(infonce, infonce_window, None, arch, chunk, weights, settings, noise, state)
+    run_through_copies(infonce, infonce_window, infonce_cbow_batch, arch, chunk, weights, settings, noise, state)
 
 
 @nb.njit(**KERNEL_OPTIONS)

@@ -25,14 +25,15 @@ same. Rows and biases the thread keeps private copies of (state.hot) are read an
 CBOW has one example per window, h = the mean of its contexts. Its minibatch is CBOW_WINDOWS windows, one from
 each of as many equal stretches of the sentence (kernels/loop.py visits the positions in that order), sharing one
 noise sample: each window b scores its own target and the k shared noise words, and every shared row is written
-once per minibatch instead of once per window (cbow_batch_logistic_steps). Windows far apart share no context word
+once per minibatch instead of once per window (cbow_batch_steps). Windows far apart share no context word
 and their means are unlike: adjacent windows sharing a noise sample pushed the same noise rows away from nearly the
 same mean twice and lost 0.5 analogy points (2 windows) and 1.3 (4) on text8_2m; far apart they lost none
-(docs/objectives.md). A CBOW minibatch form, for the sampling objectives, is one jitted function
+(docs/objectives.md). A CBOW minibatch form, for the sampling objectives (InfoNCE's each window's sampled softmax
+over its target and the shared noise), is one jitted function
 
     (loss, examples) = batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state)
 
-over the `batch` windows the loop has put into the state (cbow_batch_logistic_steps's scratch).
+over the `batch` windows the loop has put into the state (cbow_batch_steps's scratch).
 """
 import numba as nb
 import numpy as np
@@ -84,7 +85,8 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx
     (none when own < 0), then the shared rows state.ids[first_shared:n_rows]; labels in state.work[:n_rows], shifts
     in state.work[n_rows:2·n_rows], biases in state.work[2·n_rows:3·n_rows] (load_biases). Sets g (the own row's g
     first) to g_xr = lr·(y_r − σ(x·u_r + b_r − shift_r)), or with softmax to the sampled-softmax step over the
-    rows (the positive first: softmax_steps), and dx to Σ_r g_xr·u_r; returns (loss, product) with the losses
+    rows (the positive first: softmax_steps; a shared row equal to the own row left out, as InfoNCE's candidates
+    leave out a draw equal to the target), and dx to Σ_r g_xr·u_r; returns (loss, product) with the losses
     added (the logistic ones through add_loss)."""
     work = state.work
     count = (1 if own >= 0 else 0) + n_rows - first_shared
@@ -109,6 +111,11 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx
         g[q] = shifted_score(dot(minibatch_row(q, own, first_shared, out_w, state), x), q, own, first_shared, n_rows,
                              work)
     if softmax:
+        if own >= 0:  # a shared noise word equal to the input's own target is no candidate of its softmax
+            for q in range(1, count):
+                if state.ids[row_index(q, own, first_shared)] == state.ids[own]:
+                    g[q] = -np.inf  # softmax_steps clips it to a weight e^(−2·MAX_SCORE) of the top logit's:
+                    # a step far below the rounding of the float32 values it is added to
         loss += softmax_steps(g, count, lr)
     else:
         for q in range(count):  # independent iterations: their exps overlap
@@ -241,7 +248,7 @@ def context_at(jj, lo, center):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_rows, state):
+def cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_rows, state, softmax):
     """A CBOW minibatch of `batch` windows: window b's mean h_b against its target state.ids[b] and the shared rows
     state.ids[batch:n_rows] (labels and shifts as window_steps's), all from the start values, then
 
@@ -263,7 +270,7 @@ def cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_r
         loss, product = input_scores_and_steps(
             state.h[b * dim:(b + 1) * dim], b, batch, n_rows, lr, out_w, state,
             work[steps + b * per:steps + (b + 1) * per], state.h[(CBOW_WINDOWS + b) * dim:(CBOW_WINDOWS + b + 1) * dim],
-            loss, product, False)
+            loss, product, softmax)
     for b in range(batch):  # each window's own target
         w, g = state.ids[b], work[steps + b * per]
         axpy(g, state.h[b * dim:(b + 1) * dim], output_row(w, out_w, state.hot))
@@ -315,4 +322,4 @@ def sampled_cbow_batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, sta
         rows[r] = w
         work[r] = 1.0 if r < batch else 0.0
         work[n + r] = noise.log_kq[w] if shifted else 0.0
-    return cbow_batch_logistic_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state)
+    return cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state, False)

@@ -43,8 +43,9 @@ class TrainOptions:
     bias_init: str = "unigram"  # output bias at step 0: log unigram probabilities ("unigram") or 0 ("zero")
     lowercase: bool = False
     shared_negatives: bool = True  # one noise sample per skip-gram target, shared by its contexts (CBOW: per minibatch)
-    window_batch: Optional[bool] = None  # skip-gram: a window's examples as one minibatch; CBOW (ns, nce): 2
-    # windows far apart as one (objectives/window.py); None: the objective's default (ns, nce: on; hs: off)
+    # skip-gram: a window's examples as one minibatch; CBOW (ns, nce, infonce): 2 windows far apart as one
+    # (objectives/window.py); None: the objective's default (ns, nce: on; infonce, hs: off)
+    window_batch: Optional[bool] = None
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
     softmax_step: str = "adagrad"  # blocked full softmax's output-row step: "adagrad" or "sgd" (kernels/blocked.py)
 
@@ -99,16 +100,16 @@ class TrainOptions:
 
 
 def default_window_batch(o, on_cluster):
-    """The objective's default (ns, nce: minibatches; hs: one example at a time), but CBOW on a cluster one window
-    at a time: there its minibatches lost 0.4 analogy points more against the local run (4 workers, 6 seeds;
+    """The objective's default (ns, nce: minibatches; infonce, hs: one example at a time), but CBOW on a cluster one
+    window at a time: there its minibatches lost 0.4 analogy points more against the local run (4 workers, 6 seeds;
     docs/cluster.md)."""
     return OBJECTIVES[o.objective].window_default and not (on_cluster and o.arch == "cbow")
 
 
 def applies_window_batch(o):
     """Whether examples can train as minibatches: an objective with a window form (ns, nce, infonce, hs), for CBOW
-    one with a CBOW minibatch form (ns, nce), and for the sampling ones a noise sample shared by the minibatch (with
-    --per-example-negatives every example has rows of its own)."""
+    one with a CBOW minibatch form (ns, nce, infonce), and for the sampling ones a noise sample shared by the
+    minibatch (with --per-example-negatives every example has rows of its own)."""
     spec = OBJECTIVES[o.objective]
     if o.arch == "cbow" and not spec.cbow_batch_form:
         return False
