@@ -6,7 +6,7 @@ and nce and infonce the biases of their targets and noise words, 16 to a cache l
 side by side.
 Each thread therefore keeps its own copy of such rows or biases (state.hot: objectives/base.py HotRows; hs reads
 and writes the rows through base.py copied_score and copied_output_step, the minibatches of objectives/window.py
-rows and biases through output_row, load_biases and add_to_bias) and, every `merge_every` examples and at the end
+rows and biases through copied_row, load_biases and add_to_bias) and, every `merge_every` examples and at the end
 of each chunk, merges:
 
     u ← u + (copy − copy at the last merge),  then copy ← copy at the last merge ← u,

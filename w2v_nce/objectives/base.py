@@ -172,8 +172,8 @@ def copied_scores2(h, word, word2, out_w, out_b, use_bias, hot):
     s, s2 = dot2(h, copied_row(word, out_w, hot), copied_row(word2, out_w, hot))
     x, x2 = np.float64(s), np.float64(s2)
     if use_bias:
-        x += copied_row_bias(word, out_b, hot)
-        x2 += copied_row_bias(word2, out_b, hot)
+        x += copied_bias(word, out_b, hot)
+        x2 += copied_bias(word2, out_b, hot)
     return x, x2
 
 
@@ -183,25 +183,8 @@ def copied_output_steps2(h, word, g, word2, g2, out_w, out_b, use_bias, dh, hot)
     words."""
     row_steps2(h, copied_row(word, out_w, hot), g, copied_row(word2, out_w, hot), g2, dh)
     if use_bias:
-        add_to_row_bias(word, g, out_b, hot)
-        add_to_row_bias(word2, g2, out_b, hot)
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def copied_row_bias(word, out_b, hot):
-    """b_word as copied_score reads it: from the copy when the word's row is copied."""
-    i = hot_index(word, hot)
-    return hot.b[i] if i >= 0 else out_b[word]
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def add_to_row_bias(word, g, out_b, hot):
-    """b_word += g as copied_output_step adds it: to the copy when the word's row is copied."""
-    i = hot_index(word, hot)
-    if i >= 0:
-        hot.b[i] += np.float32(g)
-    else:
-        out_b[word] += np.float32(g)
+        add_to_bias(word, g, out_b, hot)
+        add_to_bias(word2, g2, out_b, hot)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -209,6 +192,16 @@ def copied_bias(word, out_b, hot):
     """b_word, read from the thread's copy when it holds one."""
     i = hot_bias_index(word, hot)
     return hot.b[i] if i >= 0 else out_b[word]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_to_bias(word, g, out_b, hot):
+    """b_word += g (the thread's copy of the bias when it holds one)."""
+    i = hot_bias_index(word, hot)
+    if i >= 0:
+        hot.b[i] += np.float32(g)
+    else:
+        out_b[word] += np.float32(g)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")

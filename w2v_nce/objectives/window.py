@@ -39,7 +39,7 @@ import numba as nb
 import numpy as np
 
 from ..core.vecops import axpy, axpy2, axpy4, dot, dot2, dot4, zero
-from .base import add_loss, copied_bias, hot_bias_index, hot_index, logistic_gradient, softmax_steps
+from .base import add_loss, add_to_bias, copied_bias, copied_row, logistic_gradient, softmax_steps
 
 CBOW_WINDOWS = 2  # windows per CBOW minibatch (measured: docs/objectives.md)
 
@@ -141,7 +141,7 @@ def input_scores_and_steps(x, own, first_shared, n_rows, lr, out_w, state, g, dx
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def minibatch_row(q, own, first_shared, out_w, state):
     """The q-th row an input of the minibatch scores (row_index), through the thread's copy when it holds one."""
-    return output_row(state.ids[row_index(q, own, first_shared)], out_w, state.hot)
+    return copied_row(state.ids[row_index(q, own, first_shared)], out_w, state.hot)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -152,27 +152,10 @@ def shifted_score(product, q, own, first_shared, n_rows, work):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def output_row(w, out_w, hot):
-    """u_w: the thread's copy of the row when it holds one, else the shared row."""
-    i = hot_index(w, hot)
-    return hot.w[i] if i >= 0 else out_w[w]
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def load_biases(n_rows, out_b, use_bias, state):
     """state.work[2·n_rows + r] = b_r of the rows state.ids[:n_rows] (0 without biases), read once a minibatch."""
     for r in range(n_rows):
         state.work[2 * n_rows + r] = copied_bias(state.ids[r], out_b, state.hot) if use_bias else 0.0
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
-def add_to_bias(w, g, out_b, hot):
-    """b_w += g (the thread's copy of the bias when it holds one)."""
-    i = hot_bias_index(w, hot)
-    if i >= 0:
-        hot.b[i] += np.float32(g)
-    else:
-        out_b[w] += np.float32(g)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -200,7 +183,7 @@ def window_steps(in_w, sent, lo, hi, center, lr, out_w, out_b, use_bias, n_rows,
         m += 1
     for r in range(n_rows):  # u_r += Σ_j g_jr·v_j, the contexts still at their start values
         w = state.ids[r]
-        add_contexts(output_row(w, out_w, state.hot), work[steps + r:], n_rows, m, in_w, sent, lo, center)
+        add_contexts(copied_row(w, out_w, state.hot), work[steps + r:], n_rows, m, in_w, sent, lo, center)
         if use_bias:
             total = 0.0
             for jj in range(m):
@@ -273,12 +256,12 @@ def cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n_rows, stat
             loss, product, softmax)
     for b in range(batch):  # each window's own target
         w, g = state.ids[b], work[steps + b * per]
-        axpy(g, state.h[b * dim:(b + 1) * dim], output_row(w, out_w, state.hot))
+        axpy(g, state.h[b * dim:(b + 1) * dim], copied_row(w, out_w, state.hot))
         if use_bias:
             add_to_bias(w, g, out_b, state.hot)
     for r in range(batch, n_rows):  # the shared rows: u_r += Σ_b g_br·h_b
         w = state.ids[r]
-        u = output_row(w, out_w, state.hot)
+        u = copied_row(w, out_w, state.hot)
         total = 0.0
         b = 0
         while b + 1 < batch:  # two windows a pass over u
