@@ -26,15 +26,18 @@ every few examples (hot_rows.py); with hot None, the loop is compiled without th
 """
 import numba as nb
 
-from ..core.vecops import axpy, axpy2, prefetch_row, zero
+import numpy as np
+
+from ..core.vecops import axpy, prefetch_row, zero
 from ..objectives.base import KERNEL_OPTIONS
-from ..objectives.window import CBOW_WINDOWS, cbow_spans, window_scratch
+from ..objectives.window import CBOW_WINDOWS, add_contexts, cbow_spans, window_scratch
 from .hot_rows import count_examples, load_hot_rows, merge_hot_rows
 from .noise import draw
 from .window import read_sentence, window_span
 
 SKIPGRAM = 0
 CBOW = 1
+UNIT_WEIGHT = np.ones(1)  # every context's weight in CBOW's sum of its contexts (add_contexts with stride 0)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -62,17 +65,7 @@ def visit_order(step, n, streams):
 def context_mean(in_w, sent, lo, hi, center, h):
     """h ← the mean of the input vectors of sent[lo:hi] but sent[center] (CBOW's h; at least one context)."""
     zero(h)
-    pending = -1  # a context waiting for a second one, to be added to h in one pass with it
-    for j in range(lo, hi):
-        if j == center:
-            continue
-        if pending < 0:
-            pending = j
-        else:
-            axpy2(1.0, in_w[sent[pending]], 1.0, in_w[sent[j]], h)
-            pending = -1
-    if pending >= 0:
-        axpy(1.0, in_w[sent[pending]], h)
+    add_contexts(h, UNIT_WEIGHT, 0, hi - lo - 1, in_w, sent, lo, center)  # h = Σ_j 1·v_j, four contexts a pass
     inv = 1.0 / (hi - lo - 1)
     for t in range(h.shape[0]):
         h[t] *= inv
