@@ -244,6 +244,29 @@ def test_the_workers_are_seen_whatever_the_clients_own_refresh_does(client):
     assert seen == [2] * 300
 
 
+def _pull_from_a_gone_worker(address):
+    from w2v_nce.cluster.transport import pull
+
+    started = time.monotonic()
+    found = pull("no-store", [(address, dict(kind="piece", part=0, s=0, j=0))])
+    return found, time.monotonic() - started
+
+
+def test_a_pull_from_a_gone_worker_gives_none_within_the_peer_connect_timeout(client):
+    """A worker that is gone (nothing listens at its address) is given up after PEER_CONNECT_TIMEOUT, not after Dask's
+    connect timeout (30 s), which every recovery from a killed worker waited."""
+    import socket
+
+    from w2v_nce.cluster.transport import PEER_CONNECT_TIMEOUT
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    found, seconds = client.submit(_pull_from_a_gone_worker, f"tcp://127.0.0.1:{port}", pure=False).result()
+    assert found is None
+    assert PEER_CONNECT_TIMEOUT < 10 and seconds < 3 * PEER_CONNECT_TIMEOUT
+
+
 def test_cluster_divergence_is_caught(client, small_corpus):
     with pytest.raises(W2VError, match="diverged.*alpha"):
         train(small_corpus, client=client, sync_words=10_000, **dict(FAST, alpha=50.0, min_alpha=50.0))

@@ -24,6 +24,11 @@ def held(plugin, kind, part, s, j=None, attempt=None):
     return combined if attempt is None or made == attempt else None
 
 
+# How long a pull waits to connect to another worker (seconds). A worker asked for a piece or a shard has been
+# listening since the job began, so a refused connection means it is gone; Dask's own connect timeout (30 s) goes on
+# trying that long, which made each recovery from a killed worker wait 30 s (measured: a 4-worker run 35 s against
+# 6 s; with 4 s, 9.5 s).
+PEER_CONNECT_TIMEOUT = 5.0
 # How often a request for a combined shard that does not exist yet looks again (seconds; with the overlap).
 _WAIT_POLL = 0.002
 
@@ -69,12 +74,24 @@ def start_pull(store_name, requests, wait=False):
     async def one(host, ask):
         if host == worker.address:  # (on the worker's event loop: its plugins, not get_worker's task context)
             return await _wait_held(lambda: worker.plugins.get(store_name), ask, wait)
-        return (await getattr(worker.rpc(host), PIECE_OP)(store=store_name, wait=wait, **ask))["piece"]
+        return (await ask_worker(worker.rpc, host, store=store_name, wait=wait, **ask))["piece"]
 
     async def every():
         return await asyncio.gather(*(one(host, ask) for host, ask in requests))
 
     return asyncio.run_coroutine_threadsafe(every(), worker.loop.asyncio_loop)
+
+
+async def ask_worker(pool, host, **request):
+    """The answer of the worker at `host` to PIECE_OP(**request), over a connection of the worker's pool (as
+    pool(host).<op>(…) sends it), connecting within PEER_CONNECT_TIMEOUT."""
+    from distributed.core import send_recv
+
+    comm = await pool.connect(host, timeout=PEER_CONNECT_TIMEOUT)
+    try:
+        return await send_recv(comm=comm, op=PIECE_OP, **request)
+    finally:
+        pool.reuse(host, comm)
 
 
 def pulled(started):
