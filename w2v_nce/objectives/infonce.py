@@ -8,7 +8,7 @@ between context and target (van den Oord et al., 2018).
 """
 import numba as nb
 
-from .base import copied_output_step, copied_output_steps2, copied_score, copied_scores2, objective, softmax_steps
+from .base import objective, output_step, output_steps2, score, scores2, softmax_steps
 from .window import cbow_batch_steps, window_steps
 
 
@@ -16,23 +16,21 @@ from .window import cbow_batch_steps, window_steps
 def infonce(h, target, lr, out_w, out_b, use_bias, noise, state):
     ids = state.ids
     logits = state.work
-    hot = state.hot  # the thread's copies of rows and biases, if any (base.py copied_row)
     m = candidates(target, noise, state)
     for j in range(0, m - 1, 2):  # two candidates a pass over h
-        logits[j], logits[j + 1] = copied_scores2(h, ids[j], ids[j + 1], out_w, out_b, use_bias, hot)
+        logits[j], logits[j + 1] = scores2(h, ids[j], ids[j + 1], out_w, out_b, use_bias)
         logits[j] -= noise.log_q[ids[j]]
         logits[j + 1] -= noise.log_q[ids[j + 1]]
     if m % 2:
-        logits[m - 1] = copied_score(h, ids[m - 1], out_w, out_b, use_bias, hot) - noise.log_q[ids[m - 1]]
+        logits[m - 1] = score(h, ids[m - 1], out_w, out_b, use_bias) - noise.log_q[ids[m - 1]]
     loss = softmax_steps(logits, m, lr)
     j = 0
     while j < m:  # two candidates a pass, unless the same word (its second step reads the first's result)
         if j + 1 < m and ids[j] != ids[j + 1]:
-            copied_output_steps2(h, ids[j], logits[j], ids[j + 1], logits[j + 1], out_w, out_b, use_bias, state.dh,
-                                 hot)
+            output_steps2(h, ids[j], logits[j], ids[j + 1], logits[j + 1], out_w, out_b, use_bias, state.dh)
             j += 2
         else:
-            copied_output_step(h, ids[j], logits[j], out_w, out_b, use_bias, state.dh, hot)
+            output_step(h, ids[j], logits[j], out_w, out_b, use_bias, state.dh)
             j += 1
     return loss
 
