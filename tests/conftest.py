@@ -1,5 +1,6 @@
 import gzip
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -31,3 +32,23 @@ def small_corpus(tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+# Each objective's training kernel takes a minute or more to compile the first time (then Numba's cache on disk
+# serves it): in a fresh clone, one process compiling the five one after another took half the suite's time. Two
+# processes compile them at the session's start, one on each of two cores; with the cache warm each only loads them.
+KERNEL_GROUPS = (("hs", "nce", "softmax"), ("ns", "infonce"))
+COMPILE_KERNELS = """import sys, w2v_nce
+for objective in sys.argv[2:]:
+    w2v_nce.train(sys.argv[1], objective=objective, dim=8, epochs=1, workers=1, seed=1)
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels(small_corpus):
+    """The objectives' kernels compiled (or loaded) into Numba's cache before the first test, in parallel. A group
+    that fails is left to the tests that use it, which then compile it and report its error."""
+    procs = [subprocess.Popen([sys.executable, "-c", COMPILE_KERNELS, small_corpus, *group], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for group in KERNEL_GROUPS]
+    for proc in procs:
+        proc.wait()
