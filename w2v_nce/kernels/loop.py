@@ -25,7 +25,6 @@ of nce and infonce the most frequent words' biases, through private copies (hot:
 every few examples (hot_rows.py); with hot None, the loop is compiled without that code.
 """
 import numba as nb
-
 import numpy as np
 
 from ..core.vecops import axpy, prefetch_row, zero
