@@ -54,7 +54,8 @@ def test_on_a_cluster_cbow_takes_one_window_at_a_time_unless_asked(arch, objecti
 def test_a_state_without_the_scratch_is_refused():
     """The loop checks the thread state's room for a window's minibatch before it trains (no write past it)."""
     V, dim, k = 20, 4, 2
-    stream = np.array([1, 2, 3, 4, SENTINEL], np.int32)
+    # read-only, as a run hands its chunks to the kernel: the kernel compiled for a run serves (no compile here)
+    stream = np.frombuffer(np.array([1, 2, 3, 4, SENTINEL], np.int32).tobytes(), dtype=np.int32)
     tables = empty_noise_tables(k, np.ones(V), np.arange(V, dtype=np.int32), np.full(V, -np.log(V)))
     state = new_thread_state(dim, 16, V, k + 1, new_state(1), k=k)  # h of dim floats only
     weights = (np.zeros((V, dim), np.float32), np.zeros((V, dim), np.float32), np.zeros(V, np.float32))

@@ -9,7 +9,7 @@ between context and target (van den Oord et al., 2018).
 import numba as nb
 
 from .base import objective, output_step, output_steps2, score, scores2, softmax_steps
-from .window import cbow_batch_steps, window_steps
+from .window import cbow_batch_steps, shared_noise_rows, window_steps
 
 
 @objective
@@ -50,13 +50,7 @@ def infonce_window(in_w, sent, lo, hi, center, target, lr, out_w, out_b, use_bia
 def infonce_cbow_batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state):
     """A CBOW minibatch of InfoNCE (window.py): each window's softmax over its own target and the k noise words all
     its windows share (a noise word equal to the window's target left out), shifts log Q(w)."""
-    k = noise.k
-    n = batch + k
-    for r in range(n):
-        w = state.ids[r] if r < batch else state.noise_ids[r - batch]
-        state.ids[r] = w
-        state.work[r] = 1.0 if r < batch else 0.0
-        state.work[n + r] = noise.log_q[w]
+    n = shared_noise_rows(batch, noise, noise.log_q, True, state)
     return cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state, True)
 
 

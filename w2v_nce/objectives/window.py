@@ -297,12 +297,20 @@ def cbow_spans(state):
 def sampled_cbow_batch(in_w, sent, batch, lr, out_w, out_b, use_bias, noise, state, shifted):
     """ns (shifted False) and nce (shifted: x − log(k·Q(w))) on a CBOW minibatch of `batch` windows: each window's
     target (label 1) and the k noise words state.noise_ids[:k] (label 0) all of them share."""
-    k = noise.k
+    n = shared_noise_rows(batch, noise, noise.log_kq, shifted, state)
+    return cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state, False)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def shared_noise_rows(batch, noise, shifts, shifted, state):
+    """A CBOW minibatch's rows: the windows' targets state.ids[:batch] (label 1), then the k noise words
+    state.noise_ids[:k] they share (label 0); row r's shift shifts[w_r] (0 unless shifted). Returns the rows'
+    number batch + k."""
     rows, work = state.ids, state.work
-    n = batch + k
+    n = batch + noise.k
     for r in range(n):
         w = rows[r] if r < batch else state.noise_ids[r - batch]
         rows[r] = w
         work[r] = 1.0 if r < batch else 0.0
-        work[n + r] = noise.log_kq[w] if shifted else 0.0
-    return cbow_batch_steps(in_w, sent, batch, lr, out_w, out_b, use_bias, n, state, False)
+        work[n + r] = shifts[w] if shifted else 0.0
+    return n
