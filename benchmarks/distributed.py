@@ -11,7 +11,8 @@ worker processes × 1 thread with the default synchronization (stratified rows, 
 another: dask-full (every row every round), dask-sum (stratified, summed updates), dask-average (stratified,
 averaged updates), dask-epoch-average (Spark MLlib's scheme: one round per epoch, averaged), :WORDS the round
 length (dask:100000), @F the initial learning rate, F times the default (dask@0.5), ~on or ~off the overlap of a
-round's exchange with the next round's training (dask~off; the default: auto); "+kill" at the end
+round's exchange with the next round's training (dask~off; the default: auto), =windows or =examples the update
+form (window_batch True or False, for local too: local=examples; the default: the objective's); "+kill" at the end
 (dask+kill) kills the worker process of part 1 (SIGKILL) once round 3 of the first epoch is reported, with the next
 round running: the run's quality is then that of a training that lost a worker (the nanny starts it again before the
 next run). The cluster is started once, and every configuration trains once before the measurements (Numba's cache
@@ -43,6 +44,9 @@ SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
 
 def parse_config(name):
     name, kill = (name[:-len(KILL)], True) if name.endswith(KILL) else (name, False)
+    name, _, form = name.partition("=")
+    if form not in ("", "windows", "examples"):
+        raise SystemExit(f"unknown update form {form!r}: windows or examples")
     name, _, overlap = name.partition("~")
     name, _, rate = name.partition("@")
     base, _, words = name.partition(":")
@@ -53,7 +57,8 @@ def parse_config(name):
         raise SystemExit(f"unknown configuration {name!r}")
     if kill and base == "local":
         raise SystemExit(f"{KILL} needs a cluster configuration, not {name!r}")
-    return base, sync, int(words) if words else None, kill, float(rate) if rate else None, overlap or None
+    return (base, sync, int(words) if words else None, kill, float(rate) if rate else None, overlap or None,
+            {"windows": True, "examples": False}.get(form))
 
 
 def killer(client, victim=1, at_round=2):
@@ -74,8 +79,10 @@ def run(name, corpus, client, s, seed, epochs, evaluate=True):
     import w2v_nce
     from w2v_nce.model.evaluation import word_vector_metrics
 
-    base, sync, words, kill, rate, overlap = parse_config(name)
+    base, sync, words, kill, rate, overlap, window_batch = parse_config(name)
     kw = dict(SETTINGS, arch=s.arch, objective=s.objective, epochs=epochs, seed=seed)
+    if window_batch is not None:
+        kw["window_batch"] = window_batch
     t0 = time.perf_counter()
     if base == "local":
         m = w2v_nce.train(corpus, workers=s.local_threads, **kw)

@@ -25,8 +25,8 @@ _TRAINING_OPTIONS = [
                  help="Train minibatches, every output row written once per minibatch (HogBatch): skip-gram "
                       "with ns, nce, infonce or hs the examples of a window, CBOW with ns, nce or infonce 2 "
                       "windows far apart in the sentence sharing one noise sample; or each example in turn as "
-                      "word2vec does [ns, nce: minibatches; hs, infonce: per example]. --per-example-negatives implies "
-                      "--per-example-updates."),
+                      "word2vec does [ns, nce, infonce: minibatches; hs, and every objective on a cluster: per "
+                      "example]. --per-example-negatives implies --per-example-updates."),
     click.option("--sample", type=NONNEG_FLOAT, default=1e-3, show_default=True,
                  help="Subsampling threshold for frequent words (0 = off)."),
     click.option("--min-count", type=POS_INT, default=5, show_default=True, help="Drop rarer words."),

@@ -33,7 +33,7 @@ OBJECTIVES = {
                          True, True),
     "softmax": ObjectiveSpec("softmax", "softmax.softmax", True, False, "full softmax over the vocabulary"),
     "infonce": ObjectiveSpec("infonce", "infonce.infonce", True, True, "sampled softmax with log-Q correction",
-                             True, False, True),
+                             True, True, True),
     "hs": ObjectiveSpec("hs", "hs.hierarchical_softmax", False, False, "hierarchical softmax over a Huffman tree",
                         True),
 }

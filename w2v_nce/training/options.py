@@ -100,10 +100,11 @@ class TrainOptions:
 
 
 def default_window_batch(o, on_cluster):
-    """The objective's default (ns, nce: minibatches; infonce, hs: one example at a time), but CBOW on a cluster one
-    window at a time: there its minibatches lost 0.4 analogy points more against the local run (4 workers, 6 seeds;
-    docs/cluster.md)."""
-    return OBJECTIVES[o.objective].window_default and not (on_cluster and o.arch == "cbow")
+    """The objective's default (ns, nce, infonce: minibatches; hs: one example at a time), but one example (CBOW: one
+    window) at a time on a cluster: there the minibatches lost analogy points against the local run (CBOW on 4
+    workers 0.4 more; skip-gram ns on 8 workers 0.8 more, infonce 2.5 more) and gain little speed, a cluster's
+    workers having one thread each (docs/cluster.md)."""
+    return OBJECTIVES[o.objective].window_default and not on_cluster
 
 
 def applies_window_batch(o):
