@@ -267,9 +267,11 @@ def test_a_pull_from_a_gone_worker_gives_none_within_the_peer_connect_timeout(cl
     assert PEER_CONNECT_TIMEOUT < 10 and seconds < 3 * PEER_CONNECT_TIMEOUT
 
 
-def test_cluster_divergence_is_caught(client, small_corpus):
-    with pytest.raises(W2VError, match="diverged.*alpha"):
-        train(small_corpus, client=client, sync_words=10_000, **dict(FAST, alpha=50.0, min_alpha=50.0))
+@pytest.mark.parametrize("window_batch", [True, False])
+def test_cluster_divergence_is_caught(client, small_corpus, window_batch):
+    with pytest.raises(W2VError, match=r"diverged in epoch 1.*\(alpha 50\)"):
+        train(small_corpus, client=client, sync_words=10_000,
+              **dict(FAST, alpha=50.0, min_alpha=50.0, window_batch=window_batch))
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +280,12 @@ def client4():
 
 
 FOUR = dict(FAST, epochs=5)
+
+
+def test_four_workers_divergence_names_the_rate_given(client4, small_corpus):
+    """The parts train at twice the rate on four workers (combine_factors); the error names the run's own."""
+    with pytest.raises(W2VError, match=r"diverged in epoch 1.*\(alpha 50\)"):
+        train(small_corpus, client=client4, sync_words=10_000, **dict(FAST, alpha=50.0, min_alpha=50.0))
 
 
 def test_combine_factors_keep_every_row_stable():

@@ -172,7 +172,7 @@ class Part:
         chunks = engine.encoded.chunks
         self.rows.mark_round((engine.encoded.read(chunks[c, 0], chunks[c, 1]) for c in chunk_ids), self.every_output,
                              engine.tables.hs_points, engine.tables.hs_lengths)
-        engine.run_chunks(epoch, chunk_ids, schedule, check_weights=False)
+        engine.run_chunks(epoch, chunk_ids, schedule, check=False)  # the driver checks the round's loss
         return engine.tally()
 
     def train_next(self, s, epoch, chunk_ids, words_from, words_to):

@@ -145,7 +145,7 @@ class _ClusterRun:
             while not self.complete and not self.stopped:
                 while self.round < job.rounds and not self.stopped:
                     (loss, n), words = self._round(self.round)
-                    self._check_first_epoch(loss, n)
+                    self._check_round(loss, n)
                     self.tally[0] += loss
                     self.tally[1] += n
                     self.words_done += words
@@ -184,8 +184,10 @@ class _ClusterRun:
                 except KeyboardInterrupt:  # outside the wait for the workers: the sync is simply made again
                     continue
 
-    def _check_first_epoch(self, loss, n):
-        """In a fresh run's first epoch, a round's mean loss against the first round's."""
+    def _check_round(self, loss, n):
+        """A round's loss sum: NaN or infinite (a part diverged), or in a fresh run's first epoch a mean far above
+        the first round's. The error names the run's rate, not the parts' raised one (plan.combine_factors)."""
+        check_divergence(self.epoch, (), self.opts.alpha, bool(np.isfinite(loss)), hint=self._hint())
         if self.epoch_losses or not n:
             return
         if self.first_round_loss is None:

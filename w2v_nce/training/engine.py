@@ -257,12 +257,13 @@ class Engine:
             errors.append(e)
             self._stop.set()
 
-    def run_chunks(self, epoch, chunk_ids, schedule, check_weights=True, report=None):
+    def run_chunks(self, epoch, chunk_ids, schedule, check=True, report=None):
         """Train the chunks chunk_ids of `epoch` on self.workers threads, which take them in order; schedule(c)
         gives the positions in the learning-rate schedule (words trained) at chunk c's start and end. report(t0),
         if given, is called every 0.1 s while the threads run (t0: when they started). Ctrl-C stops the threads
         after their current chunk. Returns how many of chunk_ids were taken (and trained).
-        W2VError if training diverged: a non-finite loss, or (check_weights) non-finite weights."""
+        W2VError (check) if training diverged: a non-finite loss or non-finite weights; a cluster's part leaves the
+        check to the driver, which names the run's own rate (cluster/run.py)."""
         queue = (chunk_ids, [0])
         errors = []
         # Completion is signalled by an Event, not observed with Thread.join: a join() interrupted by Ctrl-C
@@ -288,7 +289,8 @@ class Engine:
         if errors:
             raise errors[0]
         taken = min(queue[1][0], len(chunk_ids))
-        finite = self.diverged is None and np.isfinite(self.tally()[0]) and \
-            (not check_weights or (within_range(self.in_w) and within_range(self.out_w)))
-        check_divergence(epoch, (), self.opts.alpha, finite)
+        if check:
+            finite = self.diverged is None and np.isfinite(self.tally()[0]) and within_range(self.in_w) and \
+                within_range(self.out_w)
+            check_divergence(epoch, (), self.opts.alpha, finite)
         return taken
