@@ -95,7 +95,8 @@ def _settings_lines(info, summary):
 def _windows(window_batch):
     """How the examples were trained (options.window_batch as the bench was given it)."""
     if window_batch is None:
-        return "minibatches as each objective's default has them (ns, nce: a skip-gram window, 2 CBOW windows)"
+        return ("minibatches as each objective's default has them (ns, nce, infonce: a skip-gram window, 2 CBOW "
+                "windows; hs: examples one at a time)")
     return "windows as minibatches" if window_batch else "examples one at a time"
 
 

@@ -44,7 +44,7 @@ class TrainOptions:
     lowercase: bool = False
     shared_negatives: bool = True  # one noise sample per skip-gram target, shared by its contexts (CBOW: per minibatch)
     # skip-gram: a window's examples as one minibatch; CBOW (ns, nce, infonce): 2 windows far apart as one
-    # (objectives/window.py); None: the objective's default (ns, nce: on; infonce, hs: off)
+    # (objectives/window.py); None: the objective's default (ns, nce, infonce: on; hs off; off on a cluster)
     window_batch: Optional[bool] = None
     softmax_block: Optional[bool] = None  # full softmax on blocks (True) or per example (False); None: by vocabulary
     softmax_step: str = "adagrad"  # blocked full softmax's output-row step: "adagrad" or "sgd" (kernels/blocked.py)
