@@ -79,7 +79,8 @@ class Placement:
 
     def results(self, futures, wait_all=True):
         """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
-        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled)."""
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled).
+        The worker of any part of the job lost, not only of a part waited for, is a loss: the others cancelled."""
         from distributed import wait
 
         pending = dict(futures)
@@ -96,6 +97,11 @@ class Placement:
             alive = None
             if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
                 alive = set(self.alive())
+                gone = {p for p, w in self.hosts.items() if w not in alive and p not in pending}
+                if gone:  # a worker lost after its part's task ended: a task waiting on what it held never runs
+                    # (the scheduler recomputes those inputs only on their own, lost, worker)
+                    lost |= gone
+                    wait_all = False
             for p, f in list(pending.items()):
                 if f.status == "finished":
                     del pending[p]
