@@ -79,8 +79,9 @@ class Placement:
 
     def results(self, futures, wait_all=True):
         """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
-        once every future is finished or lost (wait_all; else as soon as a part is lost, the others cancelled).
-        The worker of any part of the job lost, not only of a part waited for, is a loss: the others cancelled."""
+        once every future is finished or lost (wait_all; else as soon as a part is lost, the others left to run).
+        The worker of any part of the job lost, not only of a part waited for, is a loss, the others left to run:
+        a task waiting on what that worker held never runs (the scheduler computes it again only there)."""
         from distributed import wait
 
         pending = dict(futures)
@@ -98,8 +99,7 @@ class Placement:
             if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
                 alive = set(self.alive())
                 gone = {p for p, w in self.hosts.items() if w not in alive and p not in pending}
-                if gone:  # a worker lost after its part's task ended: a task waiting on what it held never runs
-                    # (the scheduler recomputes those inputs only on their own, lost, worker)
+                if gone:  # a worker lost after its part's task ended
                     lost |= gone
                     wait_all = False
             for p, f in list(pending.items()):
@@ -133,8 +133,10 @@ class Placement:
                     f.cancel()
                     del pending[p]
             if lost and not wait_all:
-                for f in pending.values():
-                    f.cancel()
+                # the other parts' tasks are not cancelled: a task still running completes on its worker all the
+                # same, and recovery may keep the round it trains (a cancelled task's result is forgotten, and a
+                # task that takes it as input would have the scheduler compute it, and every round before it,
+                # again: from a part whose worker is lost, which never happens)
                 pending.clear()
         if lost:
             raise WorkersLost(lost)
