@@ -67,3 +67,14 @@ def test_the_other_parts_tasks_run_on_after_a_loss(two_workers):
     assert futures[1].status != "cancelled"
     assert futures[1].result(timeout=30) == 1
     assert placement.after(_after, 1, 0.0, futures[1]).result(timeout=30) == 1
+
+
+def test_lost_parts_waits_for_the_scheduler_to_see_a_worker_gone(two_workers):
+    # A round task that could not pull its exchange from a killed worker may end before the scheduler has removed
+    # that worker: the driver looks for the lost parts for a while before it calls the state unexpected.
+    placement, pids = two_workers
+    t0 = time.perf_counter()
+    assert placement.lost_parts(within=1.0) == set()
+    assert time.perf_counter() - t0 >= 1.0
+    os.kill(pids[1], signal.SIGKILL)
+    assert placement.lost_parts(within=30.0) == {1}

@@ -19,6 +19,7 @@ from .part import (_combine_shard, _joined, _open_part, _part_round, _part_round
                    _round_report)
 from .placement import WorkersLost
 from .plan import EpochPlan, combine_factors
+from .transport import PEER_CONNECT_TIMEOUT
 
 
 def _initial_stats(job, sync):
@@ -160,6 +161,10 @@ class ClusterJob:
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
                 reports = self.round_reports(self.tasks[s])
                 if any(rep is None for rep in reports.values()):
+                    # a round task does nothing when its exchange cannot be had from a worker that is gone
+                    gone = self.placement.lost_parts(within=2 * PEER_CONNECT_TIMEOUT)
+                    if gone:
+                        raise WorkersLost(gone)
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s
                 break

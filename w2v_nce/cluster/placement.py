@@ -1,5 +1,7 @@
 """Where a job's parts run, and waiting for their tasks: which worker hosts each part, the tasks pinned to it,
 and a lost worker noticed while the driver waits, its parts placed again on the survivors."""
+import time
+
 from ..core.errors import W2VError
 
 # How often the driver looks for lost workers while a round runs (seconds).
@@ -40,6 +42,17 @@ class Placement:
 
     def alive(self):
         return worker_addresses(self.client)
+
+    def lost_parts(self, within):
+        """The parts whose workers the scheduler no longer has, looked for during up to `within` seconds (a worker
+        may find another gone before the scheduler does); empty if none."""
+        deadline = time.monotonic() + within
+        while True:
+            alive = set(self.alive())
+            gone = {p for p, w in self.hosts.items() if w not in alive}
+            if gone or time.monotonic() >= deadline:
+                return gone
+            time.sleep(_POLL)
 
     def _spare_worker(self, alive):
         load = {w: 0 for w in alive}
