@@ -161,10 +161,6 @@ class ClusterJob:
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
                 reports = self.round_reports(self.tasks[s])
                 if any(rep is None for rep in reports.values()):
-                    # a round task does nothing when its exchange cannot be had from a worker that is gone
-                    gone = self.placement.lost_parts(within=2 * PEER_CONNECT_TIMEOUT)
-                    if gone:
-                        raise WorkersLost(gone)
                     raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s
                 break
@@ -260,7 +256,14 @@ def round_reports(job, tasks):
     `report` a task on the part's worker that takes the round task's result, which holds the part's change;
     sharded, the round task itself, whose result is small (its pieces stay on the worker), the report read from it."""
     got = job.placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
-    return got if job.shards == 1 else {p: _round_report(result) for p, result in got.items()}
+    reports = got if job.shards == 1 else {p: _round_report(result) for p, result in got.items()}
+    if any(rep is None for rep in reports.values()):
+        # a round task does nothing when its exchange cannot be had from a worker that is gone: a loss once the
+        # scheduler sees it gone (else the caller finds a part in an unexpected state)
+        gone = job.placement.lost_parts(within=2 * PEER_CONNECT_TIMEOUT)
+        if gone:
+            raise WorkersLost(gone)
+    return reports
 
 
 def agreed_digests(reports, s):
