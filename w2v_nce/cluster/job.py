@@ -117,7 +117,7 @@ class ClusterJob:
                 placement.rehost(e.parts)
                 parts = sorted(set(parts) | e.parts)
             except OSError:
-                placement.rehost({p for p, w in self.hosts.items() if w not in placement.alive()})
+                placement.rehost(placement.parts_gone())
 
     # -- rounds --
     def plan_epochs(self):

@@ -43,13 +43,17 @@ class Placement:
     def alive(self):
         return worker_addresses(self.client)
 
+    def parts_gone(self, alive=None):
+        """The parts whose workers are not among `alive` (default: the scheduler's workers now)."""
+        alive = set(self.alive() if alive is None else alive)
+        return {p for p, w in self.hosts.items() if w not in alive}
+
     def lost_parts(self, within):
         """The parts whose workers the scheduler no longer has, looked for during up to `within` seconds (a worker
         may find another gone before the scheduler does); empty if none."""
         deadline = time.monotonic() + within
         while True:
-            alive = set(self.alive())
-            gone = {p for p, w in self.hosts.items() if w not in alive}
+            gone = self.parts_gone()
             if gone or time.monotonic() >= deadline:
                 return gone
             time.sleep(_POLL)
@@ -111,7 +115,7 @@ class Placement:
             alive = None
             if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
                 alive = set(self.alive())
-                gone = {p for p, w in self.hosts.items() if w not in alive and p not in pending}
+                gone = self.parts_gone(alive) - set(pending)
                 if gone:  # a worker lost after its part's task ended
                     lost |= gone
                     wait_all = False

@@ -79,8 +79,7 @@ def recover(job, s, lost, keep_to=None):
     placement = job.placement
     while True:
         try:
-            alive_now = set(placement.alive())
-            lost |= {p for p, w in job.hosts.items() if w not in alive_now}
+            lost |= placement.parts_gone()
             placement.rehost(lost)
             survivors = [p for p in range(job.n_parts) if p not in lost]
             if not survivors:
