@@ -43,9 +43,9 @@ class Placement:
     def alive(self):
         return worker_addresses(self.client)
 
-    def parts_gone(self, alive=None):
-        """The parts whose workers are not among `alive` (default: the scheduler's workers now)."""
-        alive = set(self.alive() if alive is None else alive)
+    def parts_gone(self):
+        """The parts whose workers the scheduler no longer has."""
+        alive = set(self.alive())
         return {p for p, w in self.hosts.items() if w not in alive}
 
     def lost_parts(self, within):
@@ -112,15 +112,15 @@ class Placement:
                 timed_out = True
             except KeyboardInterrupt:  # Ctrl-C: the work in progress completes, then training stops
                 self.interrupted = True
-            alive = None
-            if timed_out or any(f.status not in ("pending", "finished") for f in pending.values()):
-                alive = set(self.alive())
-                gone = self.parts_gone(alive) - set(pending)
-                if gone:  # a worker lost after its part's task ended
-                    lost |= gone
+            status = {p: f.status for p, f in pending.items()}  # (one reading: a status changes at any moment)
+            gone = None  # the parts whose workers are gone, asked of the scheduler on a timeout or a failure
+            if timed_out or any(st not in ("pending", "finished") for st in status.values()):
+                gone = self.parts_gone()
+                if gone - set(pending):  # a worker lost after its part's task ended
+                    lost |= gone - set(pending)
                     wait_all = False
             for p, f in list(pending.items()):
-                if f.status == "finished":
+                if status[p] == "finished":
                     del pending[p]
                     timeout = _POLL
                     while not lost and p not in done:
@@ -129,7 +129,7 @@ class Placement:
                         except KeyboardInterrupt:  # the result is fetched again, then training stops
                             self.interrupted = True
                         except Exception as e:  # a worker lost after finishing its task loses its result too
-                            if self.hosts[p] in set(self.alive()):
+                            if p not in self.parts_gone():
                                 # a large result (a million rows' weights) takes longer than the poll: the
                                 # fetch starts again with twice the time (distributed's sync() reports a
                                 # fetch its timeout cancelled as an UnboundLocalError)
@@ -138,14 +138,14 @@ class Placement:
                                     continue
                                 raise
                             lost.add(p)
-                elif f.status in ("error", "cancelled", "lost"):
-                    if f.status == "error" and self.hosts[p] in alive:
+                elif status[p] in ("error", "cancelled", "lost"):
+                    if status[p] == "error" and p not in gone:
                         exc = f.exception()
                         if not isinstance(exc, OSError) and type(exc).__name__ != "KilledWorker":
                             raise exc
                     lost.add(p)
                     del pending[p]
-                elif alive is not None and self.hosts[p] not in alive:
+                elif gone is not None and p in gone:
                     lost.add(p)
                     f.cancel()
                     del pending[p]

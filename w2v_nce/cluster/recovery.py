@@ -3,13 +3,14 @@
 Rounds and synchronizations are numbered; a part knows the last synchronization it applied and the last round it
 trained, and keeps, before a round, the marks of its rows that differ from base (local_rows.py). If a worker dies,
 the driver makes the older tasks inert, finds the furthest synchronization S a surviving part has applied, takes W
-from it and opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1,
-that is kept and only the lost parts train their share of it again; otherwise the survivors that trained it go back
-to before it (their rows marked since, to W; their rare rows not synchronized keep what the round gave them) and
-the round is redone. A survivor that trained round S but lost another part's changes of it gets the rows of W.
-A lost part loses at most that round and the updates of its rows not synchronized since their last
-synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them). With the overlap a survivor may have
-trained round S + 2 before adding synchronization S + 1: it first goes back to after round S + 1 (Part.rollback).
+from it and opens the lost parts again from W on surviving workers. If every survivor has trained round S + 1
+(its task finished), that is kept and only the lost parts train their share of it again; otherwise the survivors
+that trained it go back to before it (their rows marked since, to W; their rare rows not synchronized keep what
+the round gave them) and the round is redone. A survivor that trained round S but lost another part's changes of
+it gets the rows of W. A lost part loses at most that round and the updates of its rows not synchronized since
+their last synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them). With the overlap a survivor
+may have trained round S + 2 before adding synchronization S + 1: it first goes back to after round S + 1
+(Part.rollback).
 """
 from ..core.errors import W2VError
 from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights
@@ -67,11 +68,20 @@ def catch_up(job, state, parts, S):
                                         for p in behind}))
 
 
+def round_kept(job, state, survivors, r, keep_to):
+    """Whether the recovery keeps round r: r ≤ keep_to, every survivor trained it (state) and every survivor's
+    round r task is finished. A survivor's task may have trained the round on its worker and not be finished: when
+    the only copy of one of its inputs goes with a lost worker while it runs, the scheduler sets it back to waiting
+    for that input (which only the lost worker may compute) and ignores its end; built on, it is waited for ever."""
+    return (r <= keep_to and r in job.tasks and all(state[p][1] == r for p in survivors)
+            and all(job.tasks[r][p][0].status == "finished" for p in survivors))
+
+
 def recover(job, s, lost, keep_to=None):
     """The driver waited for round s (round s + 1 possibly submitted too) when the parts `lost` were lost.
     Every part is brought to one synchronization S, that of the furthest surviving part, and the driver's W to
-    it; the lost parts are opened again from it. If every survivor has trained round S + 1 (and S + 1 ≤
-    keep_to, default s), that work is kept and the lost parts train their share of it again; otherwise the
+    it; the lost parts are opened again from it. If every survivor has trained round S + 1 (round_kept;
+    S + 1 ≤ keep_to, default s), that work is kept and the lost parts train their share of it again; otherwise the
     survivors that trained it go back to before it (Part.rollback). Returns round s's reports if round s is
     complete now, else None (round s is run again)."""
     keep_to = s if keep_to is None else keep_to
@@ -90,7 +100,7 @@ def recover(job, s, lost, keep_to=None):
             # before the previous round's synchronization was added) back to after the previous round
             state.update(placement.results({p: placement.on_part(_part_rollback, p, job.attempt) for p in ahead}))
             S = max(state[p][0] for p in survivors)
-            keep = S + 1 <= keep_to and S + 1 in job.tasks and all(state[p][1] == S + 1 for p in survivors)
+            keep = round_kept(job, state, survivors, S + 1, keep_to)
             if not keep:
                 roll_back(job, state, S + 1)
             if S + (1 if keep else 0) < job.last_seq:
