@@ -8,6 +8,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from w2v_nce.cluster import placement as placement_module  # noqa: E402
 from w2v_nce.cluster.placement import Placement, WorkersLost  # noqa: E402
 
 
@@ -78,3 +79,23 @@ def test_lost_parts_waits_for_the_scheduler_to_see_a_worker_gone(two_workers):
     assert time.perf_counter() - t0 >= 1.0
     os.kill(pids[1], signal.SIGKILL)
     assert placement.lost_parts(within=30.0) == {1}
+
+
+def test_a_wait_on_a_task_that_can_never_run_ends(two_workers, monkeypatch):
+    # A task that takes an input pinned to a worker the cluster does not have (as one computed again only on a
+    # lost worker) never runs, and no part's worker is gone: the wait ends once the scheduler has run no task for
+    # STALL_SECONDS, and the round is recovered as after a fault.
+    placement, _ = two_workers
+    monkeypatch.setattr(placement_module, "STALL_SECONDS", 2.0)
+    never = placement.client.submit(_held, 1, workers=["tcp://127.0.0.1:9"], allow_other_workers=False, pure=False)
+    waiting = placement.after(_after, 0, 0.0, never)
+    t0 = time.perf_counter()
+    with pytest.raises(TimeoutError, match="no task ran on the Dask cluster for 2 s"):
+        placement.results({0: waiting})
+    assert 2.0 <= time.perf_counter() - t0 < 30
+
+
+def test_a_task_running_longer_than_the_stall_limit_is_waited_for(two_workers, monkeypatch):
+    placement, _ = two_workers
+    monkeypatch.setattr(placement_module, "STALL_SECONDS", 1.0)
+    assert placement.results({1: placement.after(_after, 1, 4.0, 7)}) == {1: 7}

@@ -6,6 +6,8 @@ from ..core.errors import W2VError
 
 # How often the driver looks for lost workers while a round runs (seconds).
 _POLL = 0.5
+# How long the driver waits while the scheduler runs no task at all before it takes the wait as failed (seconds).
+STALL_SECONDS = 60.0
 
 
 class WorkersLost(Exception):
@@ -85,6 +87,18 @@ class Placement:
         for p in sorted(lost):
             self.hosts[p] = self._spare_worker(alive)
 
+    def stalled_since(self, idle_since):
+        """When the scheduler was first seen running no task in the current stretch of idleness (None: it runs one
+        now). TimeoutError once that has lasted STALL_SECONDS: a task waiting for an input that only a lost worker
+        could compute never runs, and with no part's worker lost nothing else would end the wait."""
+        now = time.monotonic()
+        if any(self.client.processing().values()):
+            return None
+        if idle_since is not None and now - idle_since >= STALL_SECONDS:
+            raise TimeoutError(f"no task ran on the Dask cluster for {STALL_SECONDS:.0f} s while the driver waited "
+                               "for the job's tasks")
+        return now if idle_since is None else idle_since
+
     def on_part(self, fn, p, *args):
         """The task fn(store, p, *args) on part p's worker."""
         return self.client.submit(fn, self.store, p, *args, workers=[self.hosts[p]], allow_other_workers=False,
@@ -98,12 +112,14 @@ class Placement:
         """Results of the futures {part: future}, each fetched as soon as its part is finished, or WorkersLost
         once every future is finished or lost (wait_all; else as soon as a part is lost, the others left to run).
         The worker of any part of the job lost, not only of a part waited for, is a loss, the others left to run:
-        a task waiting on what that worker held never runs (the scheduler computes it again only there)."""
+        a task waiting on what that worker held never runs (the scheduler computes it again only there).
+        TimeoutError if the scheduler runs no task for STALL_SECONDS meanwhile (stalled_since)."""
         from distributed import wait
 
         pending = dict(futures)
         done = {}
         lost = set()
+        idle_since = None
         while pending:
             timed_out = False
             try:
@@ -116,6 +132,8 @@ class Placement:
             gone = None  # the parts whose workers are gone, asked of the scheduler on a timeout or a failure
             if timed_out or any(st not in ("pending", "finished") for st in status.values()):
                 gone = self.parts_gone()
+                if timed_out and not gone:
+                    idle_since = self.stalled_since(idle_since)
                 if gone - set(pending):  # a worker lost after its part's task ended
                     lost |= gone - set(pending)
                     wait_all = False
