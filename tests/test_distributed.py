@@ -470,6 +470,65 @@ def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, a
     assert m.epoch_losses[1] < m.epoch_losses[0]
 
 
+def _set_attempt(index, attempt, hold, dask_worker=None):
+    """On a worker: part `index`'s attempt set to `attempt`, so that its tasks do nothing (as when what they take
+    from another worker cannot be had) though no worker is lost; with hold, set again every millisecond until the
+    job's parts are closed."""
+    import threading
+
+    from w2v_nce.cluster.store import PartStore
+
+    for plugin in list(dask_worker.plugins.values()):
+        if isinstance(plugin, PartStore) and index in plugin.parts:
+            plugin.parts[index].attempt = attempt
+
+            def again():
+                while index in plugin.parts:
+                    plugin.parts[index].attempt = attempt
+                    time.sleep(0.001)
+
+            if hold:
+                threading.Thread(target=again, daemon=True).start()
+            return True
+    return False
+
+
+@pytest.mark.parametrize("overlap", ["off", "on"])
+def test_a_round_task_that_does_nothing_with_no_worker_lost_is_redone(client, small_corpus, monkeypatch, overlap):
+    import w2v_nce.cluster.job as job_module
+
+    monkeypatch.setattr(job_module, "PEER_CONNECT_TIMEOUT", 0.25)  # the wait for a lost worker first: 0.5 s
+    done = []
+
+    def upset(info):
+        if not done and info["epoch"] == 0 and info["round"] == 2:
+            done.append(client.run(_set_attempt, 1, -1, False, workers=[info["hosts"][1]]))
+
+    m = train(small_corpus, client=client, sync_words=5_000, sync_exchange="sharded", sync_overlap=overlap,
+              on_round_end=upset, **FAST)
+    d = m.stats["distributed"]
+    assert list(done[0].values()) == [True]
+    assert d["failed_rounds"] >= 1 and d["reopened_parts"] == 0 and m.progress["complete"]
+    assert d["rounds"] == 2 * d["rounds_per_epoch"]  # every round trained once, the one that did nothing redone
+    assert m.stats["train_words"] == 2 * 60_000 and np.isfinite(m.input_vectors).all()
+    assert m.epoch_losses[1] < m.epoch_losses[0]
+
+
+def test_a_part_whose_tasks_never_do_anything_stops_training_with_a_clear_error(small_corpus, monkeypatch):
+    import w2v_nce.cluster.job as job_module
+
+    monkeypatch.setattr(job_module, "PEER_CONNECT_TIMEOUT", 0.25)
+    for c in local_client(2):
+        def upset(info):
+            if info["epoch"] == 0 and info["round"] == 1:
+                c.run(_set_attempt, 1, -1, True, workers=[info["hosts"][1]])
+
+        with pytest.raises(W2VError, match=r"cluster training stopped: the round tasks of parts \[.*\] did "
+                                           r"nothing, and no worker was lost \(4 times in a row\)"):
+            train(small_corpus, client=c, sync_words=5_000, sync_exchange="sharded", sync_overlap="off",
+                  on_round_end=upset, **FAST)
+
+
 EXE = shutil.which("w2v-nce")
 
 

@@ -17,7 +17,7 @@ from . import recovery
 from .exchange import SHARDED, exchange_of
 from .part import (_combine_shard, _joined, _open_part, _part_round, _part_round_overlapped, _part_weights,
                    _round_report)
-from .placement import WorkersLost
+from .placement import FAULTS, NothingDone, WorkersLost
 from .plan import EpochPlan, combine_factors
 from .transport import PEER_CONNECT_TIMEOUT
 
@@ -133,7 +133,10 @@ class ClusterJob:
     def submit(self, s, parts, prev):
         """Round s's tasks on `parts` (prev: every part's round s − 1 future, or None), {part: (task, report)}
         (round_reports)."""
-        tasks = round_tasks(self, s, parts, prev)
+        return self.with_reports(round_tasks(self, s, parts, prev))
+
+    def with_reports(self, tasks):
+        """Round tasks {part: task} as {part: (task, report)} (round_reports)."""
         if self.shards > 1:
             return {p: (task, task) for p, task in tasks.items()}
         return {p: (task, self.placement.after(_round_report, p, task)) for p, task in tasks.items()}
@@ -154,19 +157,18 @@ class ClusterJob:
             self.plans[s] = self.epoch_plan.round(epoch, r, n_sync)
             self.tasks[s] = self.submit(s, range(self.n_parts), self.last)
         t0 = time.perf_counter()
+        faults = recovery.Faults()
         while True:
             try:
                 if following is not None and s + 1 not in self.tasks:
                     self.plans[s + 1] = self.epoch_plan.round(*following)
                     self.tasks[s + 1] = self.submit(s + 1, range(self.n_parts), self.tasks_of(s))
                 reports = self.round_reports(self.tasks[s])
-                if any(rep is None for rep in reports.values()):
-                    raise RuntimeError(f"round {s} found a part in an unexpected state")
                 self.last, self.last_seq = self.tasks_of(s), s
                 break
-            except (WorkersLost, OSError, TimeoutError) as e:
+            except FAULTS as e:
                 self.stats["failed_rounds"] += 1
-                reports = recovery.recover(self, s, e.parts if isinstance(e, WorkersLost) else set())
+                reports = recovery.recover(self, s, faults.lost(e))
                 if reports is not None:  # round s complete after all
                     break
                 self.tasks[s] = self.submit(s, range(self.n_parts), self.last)
@@ -220,6 +222,7 @@ class ClusterJob:
 
     def weights(self):
         """The global weights (W, at the last synchronization), fetched from a part if the driver's are older."""
+        faults = recovery.Faults()
         while self.w_seq != self.last_seq:
             s = self.last_seq
             p = min(self.hosts)
@@ -227,8 +230,8 @@ class ClusterJob:
                 w = self.placement.results({p: self.placement.on_part(
                     _part_weights, p, s, self.exchanged(s, self.last), self.shards, self.change_scale)})[p]
                 self.set_weights(w, s)
-            except (WorkersLost, OSError, TimeoutError) as e:
-                recovery.recover(self, s + 1, e.parts if isinstance(e, WorkersLost) else set(), keep_to=s)
+            except FAULTS as e:
+                recovery.recover(self, s + 1, faults.lost(e), keep_to=s)
         return self.in_w, self.out_w, self.out_b
 
 
@@ -254,15 +257,16 @@ def round_tasks(job, s, parts, prev):
 def round_reports(job, tasks):
     """The reports of round tasks {part: (task, report)} (placement.results, as soon as a part is lost): direct,
     `report` a task on the part's worker that takes the round task's result, which holds the part's change;
-    sharded, the round task itself, whose result is small (its pieces stay on the worker), the report read from it."""
+    sharded, the round task itself, whose result is small (its pieces stay on the worker), the report read from it.
+    NothingDone if a task did nothing and no worker is lost."""
     got = job.placement.results({p: rep for p, (_, rep) in tasks.items()}, wait_all=False)
     reports = got if job.shards == 1 else {p: _round_report(result) for p, result in got.items()}
-    if any(rep is None for rep in reports.values()):
-        # a round task does nothing when its exchange cannot be had from a worker that is gone: a loss once the
-        # scheduler sees it gone (else the caller finds a part in an unexpected state)
+    idle = {p for p, rep in reports.items() if rep is None}
+    if idle:
+        # a round task does nothing when its exchange cannot be had from another worker: a loss once the
+        # scheduler sees that worker gone; else one that did not answer in time
         gone = job.placement.lost_parts(within=2 * PEER_CONNECT_TIMEOUT)
-        if gone:
-            raise WorkersLost(gone)
+        raise WorkersLost(gone) if gone else NothingDone(idle)
     return reports
 
 

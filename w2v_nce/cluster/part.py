@@ -1,5 +1,5 @@
-"""The worker side of a cluster job: the parts a worker holds (in a worker plugin, PartStore) and the tasks the
-driver pins to that worker.
+"""The worker side of a cluster job: the parts a worker holds (in a worker plugin, store.PartStore) and the tasks
+the driver pins to that worker.
 
 A part lives on one worker: its id stream, encoded there once into a temporary file, and the engine that trains
 it on a local copy of the weights. Piece i is counted on worker i·W/n (contiguous runs of pieces, as the parts
@@ -34,7 +34,6 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 
 import numpy as np
 
@@ -45,71 +44,10 @@ from ..prepare.vocab import Vocabulary
 from ..training.engine import Engine
 from . import exchange
 from .local_rows import LocalRows
-from .pieces import count_piece, encode_part
+from .pieces import encode_part
 from .plan import chunk_words_of
-from .transport import COMBINE_FAILED, PIECE_OP, piece_server, pull, pulled, received_exchange, start_pull
-
-try:
-    from distributed import WorkerPlugin as _PluginBase
-except ImportError:  # the dask extra is not installed: connection.import_distributed says so
-    _PluginBase = object
-
-
-# The worker's statistical profiler samples the stacks of its threads every 10 ms by default; with every core
-# training, that time is taken from the kernels (3-9% of a round on 2 cores). It pauses while a job's parts live on
-# the worker.
-_PROFILER_CALLBACKS = ("profile", "profile-cycle")
-
-
-class PartStore(_PluginBase):
-    """Per-worker state of one training job: the parts this worker holds (a worker plugin; teardown closes
-    and removes their encoded streams)."""
-
-    def __init__(self, name):
-        self.name = name
-        self.parts = {}
-        self.kept = {}  # piece → its CountedCorpus, counted here, until a part encodes it
-        self.kept_dir = None
-        self.paused = []
-
-    def setup(self, worker):
-        self.local_directory = worker.local_directory
-        self.nthreads = worker.state.nthreads
-        callbacks = getattr(worker, "periodic_callbacks", {})
-        self.paused = [callbacks[k] for k in _PROFILER_CALLBACKS if k in callbacks and callbacks[k].is_running()]
-        for pc in self.paused:
-            pc.stop()
-        worker.handlers[PIECE_OP] = piece_server(worker)
-
-    def teardown(self, worker):
-        for part in list(self.parts.values()):
-            part.close()
-        self.parts.clear()
-        self.kept.clear()
-        if self.kept_dir is not None:
-            shutil.rmtree(self.kept_dir, ignore_errors=True)
-        for pc in self.paused:
-            pc.start()
-        self.paused = []
-
-
-def _store(name):
-    from distributed import get_worker
-
-    return get_worker().plugins[name]
-
-
-def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
-    """count_piece, keeping the counted stream on this worker for the part that will encode it; also returns
-    this worker's address."""
-    from distributed import get_worker
-
-    store = _store(store_name)
-    if store.kept_dir is None:
-        store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
-    store.kept.pop(i, None)  # a count run again rewrites the stream: no stale entry if it fails
-    counts, store.kept[i] = count_piece(piece, lowercase, max_vocab_size, os.path.join(store.kept_dir, f"piece{i}.i32"))
-    return counts + (get_worker().address,)
+from .store import _store
+from .transport import COMBINE_FAILED, pull, pulled, received_exchange, start_pull
 
 
 class Part:
@@ -145,6 +83,7 @@ class Part:
         self.own = {}
         self.attempt = 0  # tasks of an older attempt (before a recovery) do nothing
         self.reports = {}  # round → (loss, examples, seconds, finite) of the last rounds trained
+        self.results = {}  # round → what its task gave (_part_result), for the last two rounds trained
         self.outbox = {}  # round → the pieces of its change (sharded exchange), until every shard is combined
         self.combined = {}  # round → the shard this part combined (sharded exchange), until every part has it
         self.engine = Engine(opts, vocab, self.encoded, NoiseDistribution(vocab.counts, opts.noise_exponent),
@@ -244,11 +183,14 @@ class Part:
         report = (float(tally[0]), float(tally[1]), seconds, finite, scattered, applied, digest)
         self.reports = {k: v for k, v in self.reports.items() if k >= s - 2}
         self.reports[s] = report
+        self.results = {k: v for k, v in self.results.items() if k >= s - 1}  # (changes: buffer s % 2)
         if shards == 1:
+            self.results[s] = (pieces, report)
             return pieces, report
         # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
         self.outbox = {k: v for k, v in self.outbox.items() if k >= s - 1}
         self.outbox[s] = pieces
+        self.results[s] = (None, report)
         return None, report
 
     def rollback(self):
@@ -393,6 +335,15 @@ def _combine_shard(store_name, index, attempt, s, rounds, hosts, scale):
         return get_worker().address, exchange.nbytes(combined)
 
 
+def _part_result(store_name, index, attempt, s):
+    """What this part's round s task gave, given again (None if the part no longer holds it): Dask may keep a
+    task's result only on another worker that took it, and if that worker is lost, computes it again, which does
+    nothing once the part has trained the round (_part_round)."""
+    part = _store(store_name).parts[index]
+    with part.lock:
+        return part.results.get(s) if attempt == part.attempt and part.trained == s else None
+
+
 def _part_settle(store_name, index, attempt):
     """After a failure: older tasks of the part do nothing from now on; its (synced, trained, reports)."""
     part = _store(store_name).parts[index]
@@ -428,17 +379,3 @@ def _part_weights(store_name, index, s, prev, shards, scale):
         if part.synced != s:
             raise RuntimeError(f"weights of synchronization {s} asked of a part at {part.synced}")
         return tuple(a.copy() for a in part.base)
-
-
-def new_store(client):
-    """Register a new PartStore on every worker (present and future); its name."""
-    name = f"w2v-nce-{uuid.uuid4().hex[:12]}"
-    client.register_plugin(PartStore(name), name=name)
-    return name
-
-
-def close_store(client, name):
-    try:
-        client.unregister_worker_plugin(name)
-    except Exception:  # a worker lost meanwhile, or a closing client: the workers' teardown removes the files
-        pass

@@ -16,6 +16,20 @@ class WorkersLost(Exception):
         self.parts = set(parts)
 
 
+class NothingDone(Exception):
+    """Tasks of parts that did nothing though no worker of the job is lost: what they take from another worker
+    could not be had (a connection to it that timed out)."""
+
+    def __init__(self, parts):
+        super().__init__(f"the round tasks of parts {sorted(parts)} did nothing, and no worker was lost")
+        self.parts = set(parts)
+
+
+# What a round recovers from (recovery.py): a worker lost, a task that did nothing, an error reaching a worker,
+# a wait in which the scheduler ran no task.
+FAULTS = (WorkersLost, NothingDone, OSError, TimeoutError)
+
+
 def worker_addresses(client):
     """The addresses of the scheduler's workers, asked of the scheduler now. (Not client.scheduler_info(): it
     returns the client's cached identity, which the client's own periodic refresh replaces, at any moment, by one
@@ -134,8 +148,9 @@ class Placement:
                 gone = self.parts_gone()
                 if timed_out and not gone:
                     idle_since = self.stalled_since(idle_since)
-                if gone - set(pending):  # a worker lost after its part's task ended
-                    lost |= gone - set(pending)
+                gone_after = gone - set(pending)  # workers lost after their parts' tasks ended
+                if gone_after:
+                    lost |= gone_after
                     wait_all = False
             for p, f in list(pending.items()):
                 if status[p] == "finished":

@@ -10,11 +10,34 @@ the round gave them) and the round is redone. A survivor that trained round S bu
 it gets the rows of W. A lost part loses at most that round and the updates of its rows not synchronized since
 their last synchronization (rare rows, at most plan.MAX_PERIOD − 1 rounds of them). With the overlap a survivor
 may have trained round S + 2 before adding synchronization S + 1: it first goes back to after round S + 1
-(Part.rollback).
+(Part.rollback). A fault that loses no worker (a task that did nothing because another worker did not answer in
+time, a stall: placement.FAULTS) is recovered from the same way, with no part opened again.
 """
 from ..core.errors import W2VError
-from .part import _part_rollback, _part_set_rows, _part_settle, _part_weights
-from .placement import WorkersLost
+from .part import _part_result, _part_rollback, _part_set_rows, _part_settle, _part_weights
+from .placement import FAULTS, WorkersLost
+
+# How many faults in a row that lose no worker (placement.FAULTS) are recovered from before training stops with
+# the last of them: such a fault comes from a worker slow to answer, and one that lasts is not waited out.
+MAX_FAULTS_WITHOUT_LOSS = 3
+
+
+class Faults:
+    """The faults met while one round (or one recovery) is waited for."""
+
+    def __init__(self):
+        self.without_loss = 0
+
+    def lost(self, fault):
+        """The parts whose workers `fault` lost (none but for WorkersLost); W2VError if it is the
+        (MAX_FAULTS_WITHOUT_LOSS + 1)-th in a row that lost none."""
+        if isinstance(fault, WorkersLost):
+            self.without_loss = 0
+            return fault.parts
+        self.without_loss += 1
+        if self.without_loss > MAX_FAULTS_WITHOUT_LOSS:
+            raise W2VError(f"cluster training stopped: {fault} ({self.without_loss} times in a row)") from fault
+        return set()
 
 
 def settle(job, parts):
@@ -77,6 +100,14 @@ def round_kept(job, state, survivors, r, keep_to):
             and all(job.tasks[r][p][0].status == "finished" for p in survivors))
 
 
+def kept_results(job, parts, r):
+    """The results of round r's tasks of `parts` (who trained it, kept), as new tasks that give them again on
+    the parts' workers, for the next round to take: the futures of the tasks that trained it may have lost them
+    (Dask keeps a result on any one worker that took it, which may be the lost one, and computing it again does
+    nothing)."""
+    return job.with_reports({p: job.placement.on_part(_part_result, p, job.attempt, r) for p in parts})
+
+
 def recover(job, s, lost, keep_to=None):
     """The driver waited for round s (round s + 1 possibly submitted too) when the parts `lost` were lost.
     Every part is brought to one synchronization S, that of the furthest surviving part, and the driver's W to
@@ -87,6 +118,7 @@ def recover(job, s, lost, keep_to=None):
     keep_to = s if keep_to is None else keep_to
     lost = set(lost)
     placement = job.placement
+    faults = Faults()
     while True:
         try:
             lost |= placement.parts_gone()
@@ -113,7 +145,7 @@ def recover(job, s, lost, keep_to=None):
             if keep:  # the lost parts' share of round S + 1 again
                 redo = job.submit(S + 1, sorted(lost), None)
                 reports.update(job.round_reports(redo))
-                job.tasks[S + 1] = {**job.tasks[S + 1], **redo}
+                job.tasks[S + 1] = {**kept_results(job, survivors, S + 1), **redo}
                 job.cancel_after(S + 1)
                 job.last = job.tasks_of(S + 1)
             else:
@@ -121,5 +153,5 @@ def recover(job, s, lost, keep_to=None):
                 job.last = None
             job.last_seq = done
             return reports if done == s else None
-        except WorkersLost as e:
-            lost |= e.parts
+        except FAULTS as e:
+            lost |= faults.lost(e)

@@ -19,7 +19,7 @@ from ..training.engine import check_divergence, check_first_epoch
 from ..training.run import run_stats, trained_model
 from .connection import import_distributed
 from .job import ClusterJob
-from .part import _count_piece_kept, close_store, new_store
+from .store import _count_piece_kept, close_store, new_store
 from .pieces import build_vocabulary, cluster_names, merge_counts, plan_pieces
 from .placement import Placement, workers_of
 from .plan import Sync, plan_parts
