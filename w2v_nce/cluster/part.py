@@ -184,14 +184,13 @@ class Part:
         self.reports = {k: v for k, v in self.reports.items() if k >= s - 2}
         self.reports[s] = report
         self.results = {k: v for k, v in self.results.items() if k >= s - 1}  # (changes: buffer s % 2)
-        if shards == 1:
-            self.results[s] = (pieces, report)
-            return pieces, report
-        # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
-        self.outbox = {k: v for k, v in self.outbox.items() if k >= s - 1}
-        self.outbox[s] = pieces
-        self.results[s] = (None, report)
-        return None, report
+        if shards > 1:
+            # every shard of round s − 2 is combined (round s − 1's tasks took them): its pieces are not asked again
+            self.outbox = {k: v for k, v in self.outbox.items() if k >= s - 1}
+            self.outbox[s] = pieces
+            pieces = None
+        self.results[s] = (pieces, report)
+        return pieces, report
 
     def rollback(self):
         """Back to before the round in progress (trained = synced + 1; with the overlap also synced + 2, the round

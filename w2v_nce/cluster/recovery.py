@@ -92,12 +92,11 @@ def catch_up(job, state, parts, S):
 
 
 def round_kept(job, state, survivors, r, keep_to):
-    """Whether the recovery keeps round r: r ≤ keep_to, every survivor trained it (state) and every survivor's
-    round r task is finished. A survivor's task may have trained the round on its worker and not be finished: when
-    the only copy of one of its inputs goes with a lost worker while it runs, the scheduler sets it back to waiting
-    for that input (which only the lost worker may compute) and ignores its end; built on, it is waited for ever."""
-    return (r <= keep_to and r in job.tasks and all(state[p][1] == r for p in survivors)
-            and all(job.tasks[r][p][0].status == "finished" for p in survivors))
+    """Whether the recovery keeps round r: r ≤ keep_to, round r was submitted and every survivor trained it
+    (state). What its tasks' futures hold does not matter: a kept round is taken from the parts (kept_results),
+    and a survivor's future may be lost or waiting though its part trained the round (its result's only copy, or
+    that of one of its inputs, went with the lost worker), even in a round the driver has counted."""
+    return r <= keep_to and r in job.tasks and all(state[p][1] == r for p in survivors)
 
 
 def kept_results(job, parts, r):
