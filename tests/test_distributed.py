@@ -15,8 +15,9 @@ dask = pytest.importorskip("dask")
 from w2v_nce import Model, W2VError, train  # noqa: E402
 from w2v_nce.prepare.corpus import TextCorpus, split_sentences  # noqa: E402
 from w2v_nce.cluster.pieces import count_piece, counted_piece, encode_part, merge_counts, plan_pieces  # noqa: E402
-from w2v_nce.cluster.plan import (MAX_RATE_FACTOR, MIN_CHUNK_WORDS, MIN_ROUNDS, SYNC_WORDS, Sync,  # noqa: E402
-                                  chunk_words_of, combine_factors, plan_parts, round_chunks, sync_periods,
+from w2v_nce.cluster.plan import (CHUNKS_PER_ROUND, CHUNK_WORDS, MAX_RATE_FACTOR, MIN_CHUNK_WORDS,  # noqa: E402
+                                  MIN_ROUND_WORDS, MIN_ROUNDS, SYNC_WORDS, EpochPlan, Sync, chunk_words_of,
+                                  combine_factors, deal_pieces, plan_parts, round_chunks, sync_periods,
                                   synced_prefix)
 from w2v_nce.cluster.placement import workers_of  # noqa: E402
 from w2v_nce.prepare.stream import EncodedCorpus  # noqa: E402
@@ -122,19 +123,25 @@ def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus,
     ref.close()
 
 
-def test_parts_are_contiguous_and_balanced():
-    stats = [(499, 1), (501, 1)]
-    assert plan_parts(stats, 2) == [[(0, 0, 1)], [(1, 0, 1)]]
-    parts = plan_parts([(10, 1)] * 9 + [(90, 1)], 3)
-    assert [[i for i, _, _ in part] for part in parts] == [[0, 1, 2, 3, 4, 5], [6, 7, 8], [9]]
-    assert [[i for i, _, _ in p] for p in plan_parts([(100, 1), (1, 1), (1, 1)], 3)] == [[0], [1], [2]]
+def test_pieces_are_dealt_to_the_parts_in_turn_by_size():
+    """Pieces of about equal size go round the parts in turn; a large one is made up for by the next ones; every
+    part has a piece as long as there are as many pieces as parts (an empty piece does not count as one)."""
+    assert deal_pieces([10] * 7, 3) == [0, 1, 2, 0, 1, 2, 0]
+    assert deal_pieces([10, 10, 10, 11, 9, 10], 3) == [0, 1, 2, 0, 1, 2]
+    assert deal_pieces([90, 10, 10, 10, 10, 10], 3) == [0, 1, 2, 1, 2, 1]
+    assert deal_pieces([0, 5, 5, 5], 3) == [0, 1, 2, 0]
+    parts = plan_parts([(10, 1)] * 5 + [(90, 3)], 3)
+    assert parts == [[(0, 0, 1), (3, 0, 1)], [(1, 0, 1), (4, 0, 1)], [(2, 0, 1), (5, 0, 3)]]
+    # the parts the driver dealt (by bytes) are kept
+    assert plan_parts([(499, 1), (501, 1), (7, 2)], 2, dealt=[1, 0, 0]) == [[(1, 0, 1), (2, 0, 2)], [(0, 0, 1)]]
 
 
 def test_fewer_pieces_than_parts_split_by_sentences():
     parts = plan_parts([(100, 10), (30, 3)], 4)
     covered = [(i, s) for part in parts for i, a, b in part for s in range(a, b)]
     assert covered == [(0, s) for s in range(10)] + [(1, s) for s in range(3)]
-    assert len(parts) == 4
+    assert len(parts) == 4 and parts[0] == [(0, 0, 3)] and parts[-1] == [(0, 9, 10), (1, 0, 3)]
+    assert plan_parts([(5, 1)], 3) == [[(0, 0, 1)]]  # one sentence: one part
 
 
 def test_round_shares_and_stratified_rows():
@@ -147,15 +154,47 @@ def test_round_shares_and_stratified_rows():
     assert sync_periods(counts, 100, 1116, 8, "full").tolist() == [1] * 5
 
 
+def test_an_epochs_rounds_take_a_parts_chunks_shuffled_and_the_same_again_for_its_seed():
+    """Every chunk of a part once an epoch, in shares of about equal raw words drawn anew each epoch; the same
+    seed and epoch give the same shares (a round trained again trains the same chunks); the schedule's words
+    before each round follow the shares."""
+    class Rounds:
+        mode, words = "stratified", 40
+
+    part_raw = {0: np.array([10.0] * 11 + [30.0]), 1: np.array([20.0] * 6)}
+    counts = np.arange(20, 0, -1)
+    plan = EpochPlan(part_raw, counts, Rounds, False, seed=5)
+    assert plan.rounds == 4 and plan.raw_per_epoch == 260
+    orders = []
+    for epoch in range(3):
+        shares = plan.shares(epoch)
+        for p, raw in part_raw.items():
+            chunks = np.concatenate(shares[p])
+            assert sorted(chunks.tolist()) == list(range(len(raw)))
+            assert all(abs(raw[s].sum() - raw.sum() / 4) <= raw.max() for s in shares[p])
+        orders.append(np.concatenate(shares[0]).tolist())
+        assert [plan.round(epoch, r)["words_from"] for r in range(4)] == \
+            [epoch * 260 + sum(raw[shares[p][q]].sum() for p, raw in part_raw.items() for q in range(r))
+             for r in range(4)]
+        assert plan.round(epoch, 3)["words_to"] == (epoch + 1) * 260
+    assert len({tuple(o) for o in orders}) == 3 and orders[0] != list(range(12))
+    again = EpochPlan(part_raw, counts, Rounds, False, seed=5)
+    assert [a.tolist() for a in again.shares(2)[0]] == [a.tolist() for a in plan.shares(2)[0]]
+    other = EpochPlan(part_raw, counts, Rounds, False, seed=6)
+    assert [a.tolist() for a in other.shares(2)[0]] != [a.tolist() for a in plan.shares(2)[0]]
+
+
 def test_default_round_length_gives_a_small_corpus_its_rounds_and_every_thread_its_chunks():
-    """Rounds of SYNC_WORDS, shortened to give an epoch MIN_ROUNDS rounds; a given length is kept. Chunks of
-    about half a round per thread, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
+    """Rounds of SYNC_WORDS, shortened to give an epoch MIN_ROUNDS rounds, at least MIN_ROUND_WORDS; a given length
+    is kept. A round in CHUNKS_PER_ROUND chunks or two per thread, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
     assert Sync().resolved(10 ** 9, 64).words == SYNC_WORDS
     assert Sync().resolved(2_139_748, 4).words == 44_579 == -(-2_139_748 // 4 // MIN_ROUNDS)
-    assert Sync().resolved(60_000, 2).words == MIN_CHUNK_WORDS
+    assert Sync().resolved(60_000, 2).words == MIN_ROUND_WORDS
     assert Sync(words=123_456).resolved(60_000, 2).words == 123_456
-    assert chunk_words_of(SYNC_WORDS, 1) == 50_000 and chunk_words_of(SYNC_WORDS, 16) == 6_250
-    assert chunk_words_of(44_579, 1) == 22_289 and chunk_words_of(8_000, 4) == MIN_CHUNK_WORDS
+    assert CHUNKS_PER_ROUND == 16
+    assert chunk_words_of(SYNC_WORDS, 1) == 12_500 and chunk_words_of(SYNC_WORDS, 16) == 6_250
+    assert chunk_words_of(44_579, 1) == 2_786 and chunk_words_of(8_000, 4) == MIN_CHUNK_WORDS
+    assert chunk_words_of(10 ** 7, 1) == CHUNK_WORDS
 
 
 def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, small_corpus, tmp_path):
@@ -167,9 +206,9 @@ def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, s
     assert m.progress["complete"] and len(m.epoch_losses) == 2 and m.epoch_losses[1] < m.epoch_losses[0]
     d = m.stats["distributed"]
     a, b = m.stats["distributed"]["part_words"]
-    assert a + b == 60_000 and abs(a - b) <= 4_000  # cut at the line start nearest half the bytes
-    # the default round length on a corpus this small: the shortest, MIN_CHUNK_WORDS (30,000 / MIN_ROUNDS is less)
-    assert d["sync_words"] == MIN_CHUNK_WORDS and d["rounds_per_epoch"] == -(-max(a, b) // MIN_CHUNK_WORDS)
+    assert a + b == 60_000 and abs(a - b) <= 4_000  # PIECES_PER_PART pieces of about equal bytes each
+    # the default round length on a corpus this small: the shortest, MIN_ROUND_WORDS (30,000 / MIN_ROUNDS is less)
+    assert d["sync_words"] == MIN_ROUND_WORDS and d["rounds_per_epoch"] == -(-max(a, b) // MIN_ROUND_WORDS)
     assert d["parts"] == 2 and d["rounds"] == 2 * d["rounds_per_epoch"]
     assert d["failed_rounds"] == 0 and d["bytes_per_round"] > 0 and m.stats["train_words"] == 2 * 60_000
     m.save_word2vec_format(tmp_path / "v.txt")
@@ -199,7 +238,8 @@ def test_every_objective_and_architecture_trains_on_the_cluster(client, small_co
     assert m.progress["complete"] and m.options["objective"] == objective and m.options["arch"] == arch
     assert m.options["window_batch"] is False  # one example at a time on a cluster (docs/cluster.md)
     assert np.isfinite(m.input_vectors).all() and np.isfinite(m.output_vectors).all()
-    assert m.stats["distributed"]["rounds"] == 6 and m.stats["train_words"] == 2 * 60_000
+    d = m.stats["distributed"]
+    assert d["rounds"] == 2 * -(-max(d["part_words"]) // 10_000) >= 6 and m.stats["train_words"] == 2 * 60_000
     local = train(small_corpus, objective=objective, arch=arch, workers=1, **FAST)
     assert abs(m.epoch_losses[-1] - local.epoch_losses[-1]) <= 0.08 * local.epoch_losses[-1]
 
@@ -432,7 +472,7 @@ def test_a_sharded_round_joins_its_stages_through_one_barrier_task_each():
 @pytest.mark.parametrize("n_workers, exchange, overlap", [(2, "direct", "off"), (2, "sharded", "off"),
                                                          (2, "sharded", "on"), (4, "sharded", "off"),
                                                          (4, "sharded", "on")])
-@pytest.mark.parametrize("victim, at_round, delay", [(1, 1, None), (0, 2, None), (1, 3, 0.004), (0, 5, 0.0)],
+@pytest.mark.parametrize("victim, at_round, delay", [(1, 1, None), (0, 2, None), (1, 3, 0.004), (0, -1, 0.0)],
                          ids=["part1-between-rounds", "part0-between-rounds", "part1-in-a-round",
                               "part0-at-epoch-end"])
 def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, at_round, delay, n_workers,
@@ -452,8 +492,8 @@ def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, a
         killed = []
 
         def kill_one(info):
-            # after round at_round of the first epoch is reported: the next round is already running
-            if not killed and info["epoch"] == 0 and info["round"] == at_round:
+            # after round at_round of the first epoch is reported (−1: its last): the next round is already running
+            if not killed and info["epoch"] == 0 and info["round"] == at_round % info["rounds"]:
                 host = info["hosts"][victim]
                 killed.append(host)
                 if delay is None:
@@ -467,7 +507,9 @@ def test_a_worker_killed_during_training_costs_one_round(small_corpus, victim, a
         c.close()
         cluster.close()
     d = m.stats["distributed"]
-    assert d["rounds_per_epoch"] == 6 and killed and m.progress["complete"] and len(m.epoch_losses) == 2
+    # the parts dealt whole lines (1,000 words) of the 60: each 30,000 words or a line more
+    assert d["rounds_per_epoch"] == -(-max(d["part_words"]) // (10_000 // n_workers)) in (6, 7)
+    assert killed and m.progress["complete"] and len(m.epoch_losses) == 2
     assert d["failed_rounds"] >= 1 and d["reopened_parts"] >= 1 and d["exchange"] == exchange
     assert d["overlap"] == (overlap == "on")
     assert d["rounds"] == 2 * d["rounds_per_epoch"]  # every round trained once, the failed one redone

@@ -122,7 +122,7 @@ class ClusterJob:
     # -- rounds --
     def plan_epochs(self):
         self.epoch_plan = EpochPlan(self.part_raw, self.vocab.counts, self.sync_settings,
-                                    self.opts.objective == "hs")
+                                    self.opts.objective == "hs", self.opts.seed)
         self.rounds = self.epoch_plan.rounds
         self.raw_per_epoch = self.epoch_plan.raw_per_epoch
 
@@ -249,7 +249,7 @@ def round_tasks(job, s, parts, prev):
                      else (_part_round, (inputs,)))
         tasks[p] = job.placement.on_part(
             fn, p, job.attempt, s, *first, job.shards, job.change_scale, plan["epoch"],
-            job.epoch_plan.shares[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
+            job.epoch_plan.shares(plan["epoch"])[p][r] if r is not None else np.zeros(0, np.int64), plan["words_from"],
             plan["words_to"], plan["n_in"], plan["n_out"])
     return tasks
 

@@ -2,9 +2,9 @@
 the driver pins to that worker.
 
 A part lives on one worker: its id stream, encoded there once into a temporary file, and the engine that trains
-it on a local copy of the weights. Piece i is counted on worker i·W/n (contiguous runs of pieces, as the parts
-are), which keeps the counted stream; the part that holds the piece is opened on that worker and only remaps its
-sentences (on any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
+it on a local copy of the weights. A piece is counted on the worker of the part it is dealt to (run.py), which
+keeps the counted stream; the part that holds the piece is opened on that worker and only remaps its sentences (on
+any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
 the shared files, on a surviving worker.
 
 Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 (every

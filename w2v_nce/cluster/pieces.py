@@ -2,7 +2,8 @@
 the adapter of cluster training to corpus preparation.
 
 The pieces follow the files the corpus names (prepare/inputs.py: files, directories, globs): runs of whole files of
-about equal size, one per part, or, for a corpus of one plain-text file, byte ranges of it cut at line starts (a
+about equal size, several per part (plan.PIECES_PER_PART, dealt to the parts), one per file where there are fewer
+files than that, or, for a corpus of one plain-text file, byte ranges of it cut at line starts (a
 line never straddles two pieces, and every file ends a line, so the sentences are exactly those of a local run); a
 .gz file is read whole by one piece. Each piece is counted with the compiled one-pass preparation of a local run
 (prepare/counting.py). The driver merges the counts in piece order: a word first seen in an earlier piece comes
@@ -59,19 +60,21 @@ def _line_start_at_or_after(f, pos, size):
 
 def plan_pieces(corpus, n_pieces):
     """The pieces of a corpus (its names: cluster_names), in corpus order: dicts of paths (files read one after the
-    other), start, end (end None: the whole files). Up to n_pieces pieces: runs of whole files of about equal
-    size, or byte ranges of a corpus of one plain-text file cut at line starts."""
+    other), start, end (end None: the whole files) and bytes (their size, uncompressed). Up to n_pieces pieces:
+    runs of whole files of about equal size, or byte ranges of a corpus of one plain-text file cut at line
+    starts."""
     paths = resolve_inputs(cluster_names(corpus)).paths
     if len(paths) > n_pieces:
-        return [dict(paths=group, start=0, end=None) for group in _file_runs(paths, n_pieces)]
+        return [dict(paths=group, start=0, end=None, bytes=sum(uncompressed_size(p) for p in group))
+                for group in _file_runs(paths, n_pieces)]
     if len(paths) > 1 or is_gzip(paths[0]) or n_pieces <= 1:
-        return [dict(paths=[p], start=0, end=None) for p in paths]
+        return [dict(paths=[p], start=0, end=None, bytes=uncompressed_size(p)) for p in paths]
     path = paths[0]
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         cuts = sorted({0, size} | {_line_start_at_or_after(f, size * i // n_pieces, size) for i in range(1, n_pieces)})
-    return [dict(paths=[path], start=a, end=b) for a, b in zip(cuts, cuts[1:]) if b > a] or \
-        [dict(paths=[path], start=0, end=None)]
+    return [dict(paths=[path], start=a, end=b, bytes=b - a) for a, b in zip(cuts, cuts[1:]) if b > a] or \
+        [dict(paths=[path], start=0, end=None, bytes=size)]
 
 
 def _file_runs(paths, n):

@@ -1,6 +1,15 @@
-"""The plan of a job: the corpus's pieces grouped into one contiguous part per worker (by raw words; when there
-are fewer pieces than workers, by sentence ranges of the pieces), the rounds of an epoch and each part's share of
-its chunks in every round, and which rows are synchronized after each round.
+"""The plan of a job: the corpus's pieces dealt to one part per worker (deal_pieces; when there are fewer pieces
+than workers, contiguous sentence ranges of the pieces), the rounds of an epoch and each part's share of its chunks
+in every round, and which rows are synchronized after each round.
+
+Every part holds text from across the whole corpus, and every round of a part trains chunks drawn at random from
+the whole part: the corpus is cut into about PIECES_PER_PART pieces per part, dealt to the parts in turn, and the
+chunks of a part are shuffled into its rounds anew every epoch (EpochPlan.shares). A corpus of fewer files than
+parts that cannot be cut (.gz files) keeps contiguous parts, its chunks shuffled all the same. A round's changes are then those
+of text like the corpus as a whole on every part; with parts of contiguous text each part's rounds follow a few
+articles at the parts' raised rate, and the combined change drifts with them (docs/cluster.md, "Parts from across
+the corpus": CBOW on 8 workers of text8_2m, 6 seeds, 1.82 analogy points under a local run at the median with
+contiguous parts, 1.15 with these).
 
 An epoch is R rounds (R = ceil(largest part's raw words / sync words); by default the sync words are SYNC_WORDS,
 fewer on a corpus too small for MIN_ROUNDS rounds an epoch); in round s every part trains its share of
@@ -47,12 +56,20 @@ SYNC_WORDS = 200_000
 # 200,000, 100,000 and 50,000 words gave analogy −1.07, −0.19 and −0.68 points against a local run with
 # skip-gram, −2.17, −1.54 and −0.89 with CBOW).
 MIN_ROUNDS = 12
-# A part's chunks (the units its threads take) hold at most stream.CHUNK_WORDS words, and about half a round's
-# words per thread, at least this many: every thread has work in every round, at a Python call per chunk.
-MIN_CHUNK_WORDS = 5_000
+# The shortest round a default round length gives.
+MIN_ROUND_WORDS = 5_000
+# The pieces the corpus is cut into, per part (fewer where its files cannot be cut so finely).
+PIECES_PER_PART = 16
+# A part's chunks (the units its threads take, in an order shuffled every epoch) hold at most stream.CHUNK_WORDS
+# words, about a round's words / CHUNKS_PER_ROUND (at most half a round per thread, so that every thread has work
+# in every round), and at least MIN_CHUNK_WORDS: a Python call per chunk.
+CHUNKS_PER_ROUND = 16
+MIN_CHUNK_WORDS = 1_000
 # A row is synchronized every round if its word is expected this many times in a part's round.
 SYNC_EVENTS = 1.0
 MAX_PERIOD = 8
+# Mixed into the seed of an epoch's shares, apart from the kernels' streams.
+SHARES_STREAM = 0x5348
 
 
 def combine_factors(combine, n_parts, objective):
@@ -95,11 +112,11 @@ class Sync:
 
     def resolved(self, raw_words, n_parts):
         """This Sync with its round length set for a corpus of raw_words on n_parts parts: the words given, else
-        SYNC_WORDS, fewer if an epoch would have less than MIN_ROUNDS rounds (at least MIN_CHUNK_WORDS)."""
+        SYNC_WORDS, fewer if an epoch would have less than MIN_ROUNDS rounds (at least MIN_ROUND_WORDS)."""
         if self.words is not None:
             return self
         per_part = raw_words / max(n_parts, 1)
-        words = max(MIN_CHUNK_WORDS, min(SYNC_WORDS, math.ceil(per_part / MIN_ROUNDS)))
+        words = max(MIN_ROUND_WORDS, min(SYNC_WORDS, math.ceil(per_part / MIN_ROUNDS)))
         return Sync(self.mode, int(words), self.combine, self.exchange, self.overlap)
 
     def overlaps(self, opts, n_parts):
@@ -114,58 +131,85 @@ class Sync:
 
 
 def chunk_words_of(round_words, threads):
-    """The chunk length of a part whose rounds are round_words raw words, trained by `threads` threads: about
-    half a round per thread, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
-    return int(min(CHUNK_WORDS, max(MIN_CHUNK_WORDS, round_words // (2 * max(threads, 1)))))
+    """The chunk length of a part whose rounds are round_words raw words, trained by `threads` threads: a round
+    in CHUNKS_PER_ROUND chunks, or two per thread if that is more, within [MIN_CHUNK_WORDS, CHUNK_WORDS]."""
+    per_round = max(CHUNKS_PER_ROUND, 2 * max(threads, 1))
+    return int(min(CHUNK_WORDS, max(MIN_CHUNK_WORDS, round_words // per_round)))
 
 
-def plan_parts(piece_stats, n_parts):
-    """Cut the pieces (their (raw words, sentences), in order) into up to n_parts contiguous parts: lists of
-    (piece, first sentence, end sentence)."""
-    raw = np.array([r for r, _ in piece_stats], dtype=np.float64)
+def deal_pieces(sizes, n_parts):
+    """The part of each piece (sizes: the pieces' sizes, in corpus order): each in turn to the part holding the
+    least so far (ties: the fewest pieces, then the lowest index), so that pieces of about equal size go round
+    the parts in turn and every part holds pieces from across the corpus."""
+    held = [(0, 0, p) for p in range(n_parts)]
+    dealt = []
+    for size in sizes:
+        k = min(range(n_parts), key=lambda q: held[q])
+        total, count, p = held[k]
+        held[k] = (total + size, count + 1, p)
+        dealt.append(p)
+    return dealt
+
+
+def plan_parts(piece_stats, n_parts, dealt=None):
+    """Up to n_parts parts of the pieces (their (raw words, sentences), in corpus order): lists of (piece, first
+    sentence, end sentence). With at least n_parts pieces, part p holds the pieces dealt to it (dealt: each
+    piece's part; None: deal_pieces by raw words); with fewer, contiguous ranges of about equal sentences (each
+    part reads the pieces it has a range of whole: a piece that cannot be cut, a .gz file, is read by every
+    part that has a range of it, once)."""
+    raw = [r for r, _ in piece_stats]
     sents = [s for _, s in piece_stats]
     n = len(piece_stats)
     if n >= n_parts:
-        before = np.concatenate([[0.0], np.cumsum(raw)])  # raw words before piece i
-        cuts = [0]
-        for p in range(1, n_parts):  # the piece boundary nearest p/n_parts of the words, ≥ 1 piece per part
-            i = int(np.argmin(np.abs(before[1:n] - before[-1] * p / n_parts))) + 1
-            cuts.append(min(max(i, cuts[-1] + 1), n - (n_parts - p)))
-        cuts.append(n)
-        return [[(i, 0, sents[i]) for i in range(a, b)] for a, b in zip(cuts, cuts[1:])]
+        dealt = deal_pieces(raw, n_parts) if dealt is None else dealt
+        return [[(i, 0, sents[i]) for i in range(n) if dealt[i] == p] for p in range(n_parts)]
     total = sum(sents)
     bounds = [total * p // n_parts for p in range(n_parts + 1)]
     offsets = np.concatenate([[0], np.cumsum(sents)]).astype(np.int64)
     parts = []
     for lo, hi in zip(bounds, bounds[1:]):
-        if hi <= lo:
-            continue
         part = []
-        for i in range(len(sents)):
+        for i in range(n):
             a, b = max(lo, offsets[i]), min(hi, offsets[i + 1])
             if b > a:
                 part.append((i, int(a - offsets[i]), int(b - offsets[i])))
-        parts.append(part)
+        if part:
+            parts.append(part)
     return parts
 
 
 class EpochPlan:
     """The rounds of every epoch of a job whose parts hold chunks of part_raw[p] raw words each: how many
-    (rounds), each part's share of its chunks per round (shares), the schedule's words before each round, and
-    the synchronization period of each row."""
+    (rounds), each part's share of its chunks per round in an epoch (shares), the schedule's words before each
+    round, and the synchronization period of each row. The shares of an epoch follow from seed and the epoch
+    alone, so that a round trained again (a recovery, a resumed run) trains the same chunks."""
 
-    def __init__(self, part_raw, counts, sync, hs):
+    def __init__(self, part_raw, counts, sync, hs, seed=0):
         largest = max(float(np.sum(r)) for r in part_raw.values())
         self.rounds = 1 if sync.mode == "epoch-average" else max(1, math.ceil(largest / sync.words))
-        self.shares = {p: round_chunks(raw, self.rounds) for p, raw in part_raw.items()}
+        self.part_raw = part_raw
+        self.seed = int(seed) % (1 << 63)
+        self._epochs = {}  # epoch → (its shares, the schedule's words before each of its rounds), the last two
         self.raw_per_epoch = int(sum(int(np.sum(r)) for r in part_raw.values()))
-        round_words = [sum(int(np.sum(part_raw[p][self.shares[p][r]])) for p in self.shares)
-                       for r in range(self.rounds)]
-        self.round_before = np.concatenate([[0], np.cumsum(round_words)]).astype(np.int64)
         part_round = self.raw_per_epoch / max(len(part_raw) * self.rounds, 1)
         self.periods = sync_periods(counts, part_round, self.raw_per_epoch, self.rounds, sync.mode)
         self.vocab_size = len(counts)
         self.hs = hs
+
+    def _epoch(self, epoch):
+        if epoch not in self._epochs:
+            rng = np.random.default_rng((self.seed, int(epoch), SHARES_STREAM))
+            shares = {p: shuffled_shares(self.part_raw[p], self.rounds, rng) for p in sorted(self.part_raw)}
+            round_words = [sum(int(np.sum(self.part_raw[p][shares[p][r]])) for p in shares)
+                           for r in range(self.rounds)]
+            before = np.concatenate([[0], np.cumsum(round_words)]).astype(np.int64)
+            self._epochs = {e: v for e, v in self._epochs.items() if e == epoch - 1}
+            self._epochs[epoch] = (shares, before)
+        return self._epochs[epoch]
+
+    def shares(self, epoch):
+        """{part: [its chunks of round r of `epoch`, for every r]}."""
+        return self._epoch(epoch)[0]
 
     def _pull_sizes(self, n):
         # hierarchical softmax's output rows are the Huffman tree's inner nodes, not words: all of them, always
@@ -176,8 +220,9 @@ class EpochPlan:
         schedule's words at its start and end."""
         n = synced_prefix(self.periods, r, self.rounds) if n_sync is None else n_sync
         n_in, n_out = self._pull_sizes(n)
-        base = epoch * self.raw_per_epoch + (int(self.round_before[r]) if r is not None else 0)
-        words_to = base + (int(self.round_before[r + 1] - self.round_before[r]) if r is not None else 0)
+        before = self._epoch(epoch)[1]
+        base = epoch * self.raw_per_epoch + (int(before[r]) if r is not None else 0)
+        words_to = base + (int(before[r + 1] - before[r]) if r is not None else 0)
         return dict(epoch=epoch, round=r, synced_rows=n, words_from=base, words_to=words_to, n_in=n_in,
                     n_out=n_out)
 
@@ -208,3 +253,10 @@ def round_chunks(raw, rounds):
     mid = np.cumsum(raw) - raw / 2
     which = np.minimum((mid * rounds / max(raw.sum(), 1.0)).astype(np.int64), rounds - 1)
     return [np.flatnonzero(which == r) for r in range(rounds)]
+
+
+def shuffled_shares(raw, rounds, rng):
+    """One part's chunks (their raw words) in an order drawn from rng, cut into `rounds` shares of about equal
+    raw words (round_chunks of that order): each share's chunks in the order they are trained."""
+    order = rng.permutation(len(raw))
+    return [order[share] for share in round_chunks(np.asarray(raw)[order], rounds)]

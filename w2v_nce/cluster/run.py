@@ -2,11 +2,11 @@
 encodes and keeps its part → synchronous rounds of local Hogwild training → combined updates → Model.
 
 Corpus: named by paths (files, directories, globs) readable by every worker (a shared file system), resolved by a
-worker, cut into pieces that follow the files and counted on the workers (pieces.py). Parts: one contiguous part of
-the pieces per worker (plan.py), kept on its worker (part.py). Rounds: an epoch is R rounds; in each, every part
-trains its share of its chunks from the global weights with threads inside the worker, and the changes of the rows
-synchronized after the round go worker to worker (part.py, job.py). Faults: a lost worker costs at most a round
-(recovery.py).
+worker, cut into pieces that follow the files, dealt to the parts and counted on their workers (pieces.py). Parts:
+one part of pieces from across the corpus per worker (plan.py), kept on its worker (part.py). Rounds: an epoch is R
+rounds; in each, every part trains its share of its chunks (shuffled every epoch) from the global weights with
+threads inside the worker, and the changes of the rows synchronized after the round go worker to worker (part.py,
+job.py). Faults: a lost worker costs at most a round (recovery.py).
 """
 import time
 
@@ -22,7 +22,7 @@ from .job import ClusterJob
 from .store import _count_piece_kept, close_store, new_store
 from .pieces import build_vocabulary, cluster_names, merge_counts, plan_pieces
 from .placement import Placement, workers_of
-from .plan import Sync, plan_parts
+from .plan import PIECES_PER_PART, Sync, deal_pieces, plan_parts
 
 
 def train_on_cluster(corpus, client, start, hooks, tmp_dir=None, sync="stratified", sync_words=None,
@@ -68,12 +68,15 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     the starting weights and plan the epochs: (the ClusterJob, the vocabulary)."""
     client, opts = placement.client, start.opts
     saved = start.record.get("distributed") or {}
-    pieces = client.submit(plan_pieces, names, n_parts, pure=False).result()
+    pieces = client.submit(plan_pieces, names, n_parts * PIECES_PER_PART, pure=False).result()
     alive = placement.alive()
-    # piece i counted on worker i·W/n (contiguous runs of pieces, as the parts are), which keeps its stream
+    # a piece counted on the worker of the part it is dealt to (by bytes; with fewer pieces than parts, piece i on
+    # worker i·W/n), which keeps its stream
+    dealt = deal_pieces([piece["bytes"] for piece in pieces], n_parts) if len(pieces) >= n_parts else None
     counted = client.gather([client.submit(
         _count_piece_kept, placement.store, i, piece, opts.lowercase, opts.max_vocab_size,
-        workers=[alive[i * len(alive) // len(pieces)]], allow_other_workers=True, pure=False)
+        workers=[alive[(dealt[i] if dealt else i * n_parts // len(pieces)) * len(alive) // n_parts]],
+        allow_other_workers=True, pure=False)
         for i, piece in enumerate(pieces)])
     counted_on = {i: c[3] for i, c in enumerate(counted)}
     raw_words = sum(c[1] for c in counted)
@@ -86,7 +89,7 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     weights = start.weights(vocab)
     piece_stats = [(c[1], c[2]) for c in counted]
     del counted
-    parts = plan_parts(piece_stats, n_parts)
+    parts = plan_parts(piece_stats, n_parts, dealt)
     job = ClusterJob(placement, opts, vocab, pieces, parts, weights, start.workers_given, tmp_dir,
                      sync.resolved(raw_words, len(parts)))
     if saved and job.n_parts != n_parts:
