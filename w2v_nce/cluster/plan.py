@@ -4,12 +4,12 @@ in every round, and which rows are synchronized after each round.
 
 Every part holds text from across the whole corpus, and every round of a part trains chunks drawn at random from
 the whole part: the corpus is cut into about PIECES_PER_PART pieces per part, dealt to the parts in turn, and the
-chunks of a part are shuffled into its rounds anew every epoch (EpochPlan.shares). A corpus of fewer files than
-parts that cannot be cut (.gz files) keeps contiguous parts, its chunks shuffled all the same. A round's changes are then those
+chunks of a part are shuffled into its rounds anew every epoch (EpochPlan.shares). A round's changes are then those
 of text like the corpus as a whole on every part; with parts of contiguous text each part's rounds follow a few
 articles at the parts' raised rate, and the combined change drifts with them (docs/cluster.md, "Parts from across
 the corpus": CBOW on 8 workers of text8_2m, 6 seeds, 1.82 analogy points under a local run at the median with
-contiguous parts, 1.15 with these).
+contiguous parts, 1.15 with these). A corpus of fewer files than parts that cannot be cut (.gz files) keeps
+contiguous parts, its chunks shuffled all the same.
 
 An epoch is R rounds (R = ceil(largest part's raw words / sync words); by default the sync words are SYNC_WORDS,
 fewer on a corpus too small for MIN_ROUNDS rounds an epoch); in round s every part trains its share of

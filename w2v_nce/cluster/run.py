@@ -70,13 +70,13 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     saved = start.record.get("distributed") or {}
     pieces = client.submit(plan_pieces, names, n_parts * PIECES_PER_PART, pure=False).result()
     alive = placement.alive()
-    # a piece counted on the worker of the part it is dealt to (by bytes; with fewer pieces than parts, piece i on
-    # worker i·W/n), which keeps its stream
+    # a piece counted on the worker of the part it is dealt to (by bytes; with fewer pieces than parts, piece i
+    # goes to part i·n_parts/len(pieces)), which keeps its stream
     dealt = deal_pieces([piece["bytes"] for piece in pieces], n_parts) if len(pieces) >= n_parts else None
+    part_of = dealt or [i * n_parts // len(pieces) for i in range(len(pieces))]
     counted = client.gather([client.submit(
         _count_piece_kept, placement.store, i, piece, opts.lowercase, opts.max_vocab_size,
-        workers=[alive[(dealt[i] if dealt else i * n_parts // len(pieces)) * len(alive) // n_parts]],
-        allow_other_workers=True, pure=False)
+        workers=[alive[part_of[i] * len(alive) // n_parts]], allow_other_workers=True, pure=False)
         for i, piece in enumerate(pieces)])
     counted_on = {i: c[3] for i, c in enumerate(counted)}
     raw_words = sum(c[1] for c in counted)
