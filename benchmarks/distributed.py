@@ -29,12 +29,11 @@ import os
 import signal
 import statistics
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)  # dask's worker processes import this file again without this folder on sys.path
-from common import default_corpus, plain_copy  # noqa: E402
+from common import default_corpus  # noqa: E402
 # this file's name is the dask package's: its directory must not shadow the package
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
@@ -134,8 +133,7 @@ def main(argv=None):
     for c in configs + extras:
         parse_config(c)
     seeds = [int(x) for x in s.seeds.split(",")]
-    tmp = tempfile.mkdtemp(prefix="w2v-distributed-")
-    corpus = plain_copy(os.path.abspath(s.corpus), tmp)
+    corpus = os.path.abspath(s.corpus)  # as given: a .gz file is cut and dealt like its plain text
     cluster = LocalCluster(n_workers=s.dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     print(f"corpus {s.corpus}; {s.arch} {s.objective}, d 100, window 5, k 5, sample 1e-3, min_count 5, epochs {s.epochs}; "

@@ -1,5 +1,6 @@
 """Data-parallel training on a Dask LocalCluster: the vocabulary of a local run, gensim-loadable vectors, a worker
 killed during training, exact resumption, and the command line."""
+import gzip
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ dask = pytest.importorskip("dask")
 
 from w2v_nce import Model, W2VError, train  # noqa: E402
 from w2v_nce.prepare.corpus import TextCorpus, split_sentences  # noqa: E402
-from w2v_nce.cluster.pieces import count_piece, counted_piece, encode_part, merge_counts, plan_pieces  # noqa: E402
+from w2v_nce.cluster.pieces import counted_pieces, encode_part, merge_counts, piece_counts, plan_pieces  # noqa: E402
 from w2v_nce.cluster.plan import (CHUNKS_PER_ROUND, CHUNK_WORDS, MAX_RATE_FACTOR, MIN_CHUNK_WORDS,  # noqa: E402
                                   MIN_ROUND_WORDS, MIN_ROUNDS, SYNC_WORDS, EpochPlan, Sync, chunk_words_of,
                                   combine_factors, deal_pieces, plan_parts, round_chunks, sync_periods,
@@ -28,14 +29,22 @@ FAST = dict(dim=16, epochs=2, min_count=2, seed=3)
 
 
 def piece_sentences(piece):
-    """The sentences of a piece's text alone, split by the reference path (Python's decoding and splitting)."""
-    if piece["end"] is None:
+    """The sentences of a piece's text alone, split by the reference path (Python's decoding and splitting): the
+    lines of its file that start in its range."""
+    if piece["start"] == 0 and piece["end"] is None:
         return list(TextCorpus(piece["paths"]))
     [path] = piece["paths"]
-    with open(path, "rb") as f:
-        f.seek(piece["start"])
-        text = f.read(piece["end"] - piece["start"]).decode("utf-8", errors="replace")
-    return list(split_sentences([text]))
+    with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
+        lines = f.read().splitlines(keepends=True)
+    starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])])[:-1]
+    end = float("inf") if piece["end"] is None else piece["end"]
+    text = b"".join(line for line, at in zip(lines, starts) if piece["start"] <= at < end)
+    return list(split_sentences([text.decode("utf-8", errors="replace")]))
+
+
+def counted_groups(pieces, groups):
+    """What the driver takes from each group of pieces (their numbers, increasing) counted in one pass."""
+    return [piece_counts(counted_pieces([pieces[i] for i in group]), group) for group in groups]
 
 
 def local_client(n_workers):
@@ -79,11 +88,56 @@ def test_pieces_of_several_files_are_runs_of_whole_files(small_corpus, tmp_path)
     assert [p["paths"] for p in pieces] == [files[:2], files[2:5], files[5:]]
     assert all(p["start"] == 0 and p["end"] is None for p in pieces)
     assert [s for p in pieces for s in piece_sentences(p)] == list(TextCorpus(small_corpus))
-    assert [p["paths"] for p in plan_pieces(files[:2], 3)] == [files[:1], files[1:2]]
-    counted = [count_piece(p)[0] for p in pieces]
+    # fewer files than pieces: each cut into ranges by its share of the bytes (5 and 15 lines: 1 and 2 ranges)
+    fewer = plan_pieces(files[:2], 3)
+    assert [p["paths"] for p in fewer] == [files[:1], files[1:2], files[1:2]]
+    assert fewer[0]["end"] is None and fewer[1]["start"] == 0 and fewer[1]["end"] == fewer[2]["start"] > 0
+    assert [s for p in fewer for s in piece_sentences(p)] == list(TextCorpus(files[:2]))
     local = Vocabulary.build(TextCorpus(small_corpus), 2)
-    mine = Vocabulary.from_counts(merge_counts(c[0] for c in counted), 2)
-    assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
+    for groups in ([0], [1], [2]), ([0, 2], [1]):
+        mine = Vocabulary.from_counts(merge_counts(c[0] for c in counted_groups(pieces, groups)), 2)
+        assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
+
+
+@pytest.mark.parametrize("n_pieces", [2, 5, 9])
+def test_ranges_of_a_gzip_file_give_each_line_once(small_corpus, tmp_path, n_pieces):
+    """A .gz file is cut at offsets of its content; each line goes to the range it starts in, so the ranges'
+    sentences are the file's, each once, as many pieces as asked (the last to the file's end)."""
+    path = str(tmp_path / "small.txt.gz")
+    with open(small_corpus, "rb") as f, gzip.open(path, "wb") as g:
+        g.write(f.read())
+    pieces = plan_pieces(path, n_pieces)
+    assert len(pieces) == n_pieces and pieces[-1]["end"] is None
+    assert sum(p["bytes"] for p in pieces) == os.path.getsize(small_corpus)
+    assert [s for p in pieces for s in piece_sentences(p)] == list(TextCorpus(small_corpus))
+    counted = counted_groups(pieces, [list(range(0, n_pieces, 2)), list(range(1, n_pieces, 2))])
+    per_piece = {i: st for group, (_, stats) in zip([range(0, n_pieces, 2), range(1, n_pieces, 2)], counted)
+                 for i, st in zip(group, stats)}
+    for i, p in enumerate(pieces):  # the raw words and sentences of each piece, counted in one pass with others
+        assert per_piece[i] == (sum(map(len, piece_sentences(p))), len(piece_sentences(p)))
+
+
+def test_pieces_of_files_without_a_final_newline_keep_their_last_lines(tmp_path):
+    """Files (plain and .gz) whose last line has no newline, cut into ranges and counted in one pass, whole or
+    every second piece: each piece's sentences and the vocabulary as a local run reads them."""
+    texts = ["a b c\nd e\nf g h i", "j k\nl m n o\np", "q r s\nt u v w\nx y"]
+    paths = []
+    for i, text in enumerate(texts):
+        path = str(tmp_path / (f"f{i}.txt.gz" if i == 1 else f"f{i}.txt"))
+        with (gzip.open(path, "wb") if i == 1 else open(path, "wb")) as f:
+            f.write(text.encode())
+        paths.append(path)
+    pieces = plan_pieces(paths, 6)
+    assert [p["paths"] for p in pieces] == [paths[:1]] * 2 + [paths[1:2]] * 2 + [paths[2:]] * 2
+    local = Vocabulary.build(TextCorpus(paths), 1)
+    for groups in ([0, 1, 2, 3, 4, 5],), ([0, 2, 4], [1, 3, 5]):
+        counted = counted_groups(pieces, groups)
+        mine = Vocabulary.from_counts(merge_counts(c[0] for c in counted), 1)
+        assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
+        stats = dict(zip([i for g in groups for i in g], [st for _, group_stats in counted for st in group_stats]))
+        for i, p in enumerate(pieces):
+            assert stats[i] == (sum(map(len, piece_sentences(p))), len(piece_sentences(p)))
+    assert sum(len(piece_sentences(p)) for p in pieces) == local.raw_sentences == 9
 
 
 @pytest.mark.parametrize("n_pieces", [1, 2, 3, 5, 8])
@@ -93,13 +147,17 @@ def test_merged_piece_counts_give_the_local_vocabulary(tmp_path, n_pieces):
     path = tmp_path / "ties.txt"
     path.write_text("\n".join(lines) + "\n")
     pieces = plan_pieces(str(path), n_pieces)
-    counted = [count_piece(p)[0] for p in pieces]
-    merged = merge_counts(c[0] for c in counted)
-    for min_count in (1, 2):
-        local = Vocabulary.build(TextCorpus(str(path)), min_count)
-        mine = Vocabulary.from_counts(merged, min_count)
-        assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
-    assert sum(c[1] for c in counted) == local.raw_words and sum(c[2] for c in counted) == local.raw_sentences
+    # the pieces counted one by one, and dealt in turn to two or three groups each counted in one pass
+    for n_groups in (len(pieces), 2, 3):
+        counted = counted_groups(pieces, [list(range(g, len(pieces), n_groups))
+                                          for g in range(min(n_groups, len(pieces)))])
+        merged = merge_counts(c[0] for c in counted)
+        for min_count in (1, 2):
+            local = Vocabulary.build(TextCorpus(str(path)), min_count)
+            mine = Vocabulary.from_counts(merged, min_count)
+            assert mine.words == local.words and mine.counts.tolist() == local.counts.tolist()
+        stats = [st for _, group_stats in counted for st in group_stats]
+        assert sum(w for w, _ in stats) == local.raw_words and sum(s for _, s in stats) == local.raw_sentences
 
 
 @pytest.mark.parametrize("counted_before", [(), (1,), (0, 2)])
@@ -109,7 +167,7 @@ def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus,
     vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
     entries = [(0, 5, len(sentences[0])), (1, 0, len(sentences[1])), (2, 0, 7)]
     # pieces counted already (by the counting task on this worker) are encoded from their kept streams
-    kept = {i: counted_piece(pieces[i], stream_path=str(tmp_path / f"kept{i}.i32")) for i in counted_before}
+    kept = {(i,): counted_pieces([pieces[i]], stream_path=str(tmp_path / f"kept{i}.i32")) for i in counted_before}
     part = encode_part(pieces, entries, vocab, str(tmp_path / "part.i32"), False, kept=kept)
     assert kept == {} and not any((tmp_path / f"kept{i}.i32").exists() for i in range(3))
     chosen = [s for i, a, b in entries for s in sentences[i][a:b]]
@@ -123,6 +181,25 @@ def test_a_part_of_several_pieces_encodes_their_sentences_in_order(small_corpus,
     ref.close()
 
 
+@pytest.mark.parametrize("kept_here", [False, True])
+def test_a_part_of_whole_pieces_encodes_them_counted_in_one_pass(small_corpus, tmp_path, kept_here):
+    """Pieces dealt to a part, whole (end None): counted in one pass (here by the counting task, kept, or
+    counted again on a worker that did not count them) and encoded as one stream, their sentences in order."""
+    pieces = plan_pieces(small_corpus, 5)
+    vocab = Vocabulary.build(TextCorpus(small_corpus), 2)
+    group = (1, 3, 4)
+    kept = {group: counted_pieces([pieces[i] for i in group], stream_path=str(tmp_path / "kept.i32"))} \
+        if kept_here else {}
+    part = encode_part(pieces, [(i, 0, None) for i in group], vocab, str(tmp_path / "part.i32"), False, kept=kept)
+    assert kept == {} and not (tmp_path / "kept.i32").exists()
+    chosen = [s for i in group for s in piece_sentences(pieces[i])]
+    ref = EncodedCorpus.encode(chosen, vocab.index, str(tmp_path / "ref.i32"))
+    assert part.ids.tolist() == ref.ids.tolist() and part.n_sentences == ref.n_sentences == len(chosen)
+    assert sorted(os.listdir(tmp_path)) == ["part.i32", "ref.i32"]
+    part.close()
+    ref.close()
+
+
 def test_pieces_are_dealt_to_the_parts_in_turn_by_size():
     """Pieces of about equal size go round the parts in turn; a large one is made up for by the next ones; every
     part has a piece as long as there are as many pieces as parts (an empty piece does not count as one)."""
@@ -131,9 +208,12 @@ def test_pieces_are_dealt_to_the_parts_in_turn_by_size():
     assert deal_pieces([90, 10, 10, 10, 10, 10], 3) == [0, 1, 2, 1, 2, 1]
     assert deal_pieces([0, 5, 5, 5], 3) == [0, 1, 2, 0]
     parts = plan_parts([(10, 1)] * 5 + [(90, 3)], 3)
-    assert parts == [[(0, 0, 1), (3, 0, 1)], [(1, 0, 1), (4, 0, 1)], [(2, 0, 1), (5, 0, 3)]]
+    assert parts == [[(0, 0, None), (3, 0, None)], [(1, 0, None), (4, 0, None)], [(2, 0, None), (5, 0, None)]]
     # the parts the driver dealt (by bytes) are kept
-    assert plan_parts([(499, 1), (501, 1), (7, 2)], 2, dealt=[1, 0, 0]) == [[(1, 0, 1), (2, 0, 2)], [(0, 0, 1)]]
+    assert plan_parts([(499, 1), (501, 1), (7, 2)], 2, dealt=[1, 0, 0]) == [[(1, 0, None), (2, 0, None)],
+                                                                          [(0, 0, None)]]
+    # pieces that leave a part without a sentence (a few long lines): contiguous ranges of sentences instead
+    assert plan_parts([(900, 6), (0, 0), (0, 0), (0, 0)], 3) == [[(0, 0, 2)], [(0, 2, 4)], [(0, 4, 6)]]
 
 
 def test_fewer_pieces_than_parts_split_by_sentences():
@@ -216,6 +296,19 @@ def test_cluster_training_matches_local_vocabulary_and_loads_in_gensim(client, s
     assert kv.index_to_key == local.words
     m.save(tmp_path / "m.npz")
     np.testing.assert_array_equal(Model.load(tmp_path / "m.npz").input_vectors, m.input_vectors)
+
+
+def test_a_gzip_corpus_is_cut_and_dealt_to_the_parts(client, small_corpus, tmp_path):
+    """A .gz file is cut into ranges near the offsets where its plain text is and dealt to the parts: the local
+    vocabulary, every sentence trained once per epoch, parts of about equal words."""
+    path = str(tmp_path / "small.txt.gz")
+    with open(small_corpus, "rb") as f, gzip.open(path, "wb") as g:
+        g.write(f.read())
+    m = train(path, client=client, **FAST)
+    local = Vocabulary.build(TextCorpus(small_corpus), FAST["min_count"])
+    assert m.vocab == local.words and m.counts.tolist() == local.counts.tolist()
+    a, b = m.stats["distributed"]["part_words"]
+    assert a + b == 60_000 and abs(a - b) <= 4_000 and m.stats["train_words"] == 2 * 60_000
 
 
 def test_cluster_training_on_a_directory_and_a_file_matches_the_local_vocabulary(client, small_corpus, tmp_path):

@@ -15,6 +15,7 @@ import w2v_nce
 from w2v_nce.prepare.corpus import TextCorpus
 from w2v_nce.core.errors import W2VError, W2VWarning
 from w2v_nce.prepare.counting import CountedCorpus
+from w2v_nce.prepare.inputs import line_ranges
 from w2v_nce.prepare.stream import EncodedCorpus
 from w2v_nce.prepare.tokens import lowercase_table
 from w2v_nce.prepare.vocab import Vocabulary
@@ -259,3 +260,40 @@ def test_cli_reports_pruning_in_the_summary(tmp_path):
     r = subprocess.run([sys.executable, "-m", "w2v_nce", "train", p, "--max-vocab-size", "0"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "--max-vocab-size" in r.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.text(alphabet="ab ", max_size=6), max_size=8), last_newline=st.booleans(),
+       cuts=st.lists(st.integers(0, 60), max_size=4), block=st.integers(1, 5))
+def test_line_ranges_that_tile_a_text_give_each_line_to_the_range_it_starts_in(lines, last_newline, cuts, block):
+    """line_ranges, from blocks of any size: every line once, in the range holding its first byte, whether the
+    ranges are read one by one or several in one pass."""
+    text = "\n".join(lines).encode() + (b"\n" if last_newline and lines else b"")
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == 10 and i + 1 < len(text)] if text else []
+    bounds = sorted(set([0] + cuts))
+    ranges = list(zip(bounds, bounds[1:] + [None]))
+    got = [b"".join(b for _, b in line_ranges((text[i:i + block] for i in range(0, len(text), block)), [r]))
+           for r in ranges]
+    assert b"".join(got) == text
+    # read together in one pass: the same bytes, and every second range alone too
+    for chosen in (ranges, ranges[::2], ranges[1::2]):
+        together = {}
+        for k, b in line_ranges((text[i:i + block] for i in range(0, len(text), block)), chosen):
+            together[k] = together.get(k, b"") + b
+        assert [together.get(k, b"") for k in range(len(chosen))] == [got[ranges.index(r)] for r in chosen]
+    for (a, b), part in zip(ranges, got):
+        mine = [q for q in starts if q >= a and (b is None or q < b)]
+        stop = min([q for q in starts if b is not None and q >= b] + [len(text)])
+        assert part == (text[mine[0]:stop] if mine else b"")
+
+
+def test_the_content_size_of_small_and_incompressible_gzip_files(tmp_path):
+    """A .gz file's content size from its trailer, not raised by 2³² because gzip made the file larger than its
+    content (a few bytes of text; random bytes, which do not compress)."""
+    from w2v_nce.prepare.inputs import uncompressed_size
+
+    for name, content in (("tiny.txt.gz", b"a b\n"), ("random.gz", np.random.default_rng(0).bytes(300_000))):
+        path = tmp_path / name
+        with gzip.open(path, "wb") as f:
+            f.write(content)
+        assert os.path.getsize(path) > len(content) and uncompressed_size(str(path)) == len(content)

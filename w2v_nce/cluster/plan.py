@@ -8,8 +8,8 @@ chunks of a part are shuffled into its rounds anew every epoch (EpochPlan.shares
 of text like the corpus as a whole on every part; with parts of contiguous text each part's rounds follow a few
 articles at the parts' raised rate, and the combined change drifts with them (docs/cluster.md, "Parts from across
 the corpus": CBOW on 8 workers of text8_2m, 6 seeds, 1.82 analogy points under a local run at the median with
-contiguous parts, 1.15 with these). A corpus of fewer files than parts that cannot be cut (.gz files) keeps
-contiguous parts, its chunks shuffled all the same.
+contiguous parts, 1.15 with these). A corpus that cannot be cut into pieces that give every part text (a few
+long lines) keeps contiguous parts, its chunks shuffled all the same.
 
 An epoch is R rounds (R = ceil(largest part's raw words / sync words); by default the sync words are SYNC_WORDS,
 fewer on a corpus too small for MIN_ROUNDS rounds an epoch); in round s every part trains its share of
@@ -153,16 +153,18 @@ def deal_pieces(sizes, n_parts):
 
 def plan_parts(piece_stats, n_parts, dealt=None):
     """Up to n_parts parts of the pieces (their (raw words, sentences), in corpus order): lists of (piece, first
-    sentence, end sentence). With at least n_parts pieces, part p holds the pieces dealt to it (dealt: each
-    piece's part; None: deal_pieces by raw words); with fewer, contiguous ranges of about equal sentences (each
-    part reads the pieces it has a range of whole: a piece that cannot be cut, a .gz file, is read by every
-    part that has a range of it, once)."""
+    sentence, end sentence), end None for the whole piece. With at least n_parts pieces, part p holds the pieces
+    dealt to it whole (dealt: each piece's part; None: deal_pieces by raw words), if every part has a sentence;
+    else (fewer pieces, or pieces too unequal: a corpus of a few long lines) contiguous ranges of about equal
+    sentences (each part reads the pieces it has a range of whole)."""
     raw = [r for r, _ in piece_stats]
     sents = [s for _, s in piece_stats]
     n = len(piece_stats)
     if n >= n_parts:
         dealt = deal_pieces(raw, n_parts) if dealt is None else dealt
-        return [[(i, 0, sents[i]) for i in range(n) if dealt[i] == p] for p in range(n_parts)]
+        parts = [[i for i in range(n) if dealt[i] == p] for p in range(n_parts)]
+        if all(sum(sents[i] for i in part) for part in parts):
+            return [[(i, 0, None) for i in part] for part in parts]
     total = sum(sents)
     bounds = [total * p // n_parts for p in range(n_parts + 1)]
     offsets = np.concatenate([[0], np.cumsum(sents)]).astype(np.int64)

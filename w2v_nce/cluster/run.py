@@ -19,7 +19,7 @@ from ..training.engine import check_divergence, check_first_epoch
 from ..training.run import run_stats, trained_model
 from .connection import import_distributed
 from .job import ClusterJob
-from .store import _count_piece_kept, close_store, new_store
+from .store import _count_pieces_kept, close_store, new_store
 from .pieces import build_vocabulary, cluster_names, merge_counts, plan_pieces
 from .placement import Placement, workers_of
 from .plan import PIECES_PER_PART, Sync, deal_pieces, plan_parts
@@ -70,24 +70,29 @@ def _open_job(placement, names, start, n_parts, sync, tmp_dir):
     saved = start.record.get("distributed") or {}
     pieces = client.submit(plan_pieces, names, n_parts * PIECES_PER_PART, pure=False).result()
     alive = placement.alive()
-    # a piece counted on the worker of the part it is dealt to (by bytes; with fewer pieces than parts, piece i
-    # goes to part i·n_parts/len(pieces)), which keeps its stream
+    # the pieces dealt to a part (by bytes; with fewer pieces than parts, piece i to part i·n_parts/len(pieces))
+    # are counted in one task on its worker, which keeps their stream
     dealt = deal_pieces([piece["bytes"] for piece in pieces], n_parts) if len(pieces) >= n_parts else None
     part_of = dealt or [i * n_parts // len(pieces) for i in range(len(pieces))]
+    groups = {p: [i for i in range(len(pieces)) if part_of[i] == p] for p in sorted(set(part_of))}
     counted = client.gather([client.submit(
-        _count_piece_kept, placement.store, i, piece, opts.lowercase, opts.max_vocab_size,
-        workers=[alive[part_of[i] * len(alive) // n_parts]], allow_other_workers=True, pure=False)
-        for i, piece in enumerate(pieces)])
-    counted_on = {i: c[3] for i, c in enumerate(counted)}
-    raw_words = sum(c[1] for c in counted)
-    raw_sentences = sum(c[2] for c in counted)
+        _count_pieces_kept, placement.store, group, [pieces[i] for i in group], opts.lowercase, opts.max_vocab_size,
+        workers=[alive[p * len(alive) // n_parts]], allow_other_workers=True, pure=False)
+        for p, group in groups.items()])
+    piece_stats = [None] * len(pieces)
+    counted_on = {}  # piece → the worker that counted it
+    for group, ((_, stats), address) in zip(groups.values(), counted):
+        for i, st in zip(group, stats):
+            piece_stats[i] = st
+            counted_on[i] = address
+    raw_words = sum(w for w, _ in piece_stats)
+    raw_sentences = sum(s for _, s in piece_stats)
     if start.resume is not None:
         vocab = Vocabulary(start.resume.vocab, start.resume.counts, raw_words, raw_sentences)
         start.check_corpus(raw_words)
     else:
-        vocab = build_vocabulary(merge_counts(c[0] for c in counted), opts, raw_words, raw_sentences)
+        vocab = build_vocabulary(merge_counts(c[0][0] for c in counted), opts, raw_words, raw_sentences)
     weights = start.weights(vocab)
-    piece_stats = [(c[1], c[2]) for c in counted]
     del counted
     parts = plan_parts(piece_stats, n_parts, dealt)
     job = ClusterJob(placement, opts, vocab, pieces, parts, weights, start.workers_given, tmp_dir,

@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import uuid
 
-from .pieces import count_piece
+from .pieces import counted_pieces, piece_counts
 from .transport import PIECE_OP, piece_server
 
 try:
@@ -27,7 +27,7 @@ class PartStore(_PluginBase):
     def __init__(self, name):
         self.name = name
         self.parts = {}
-        self.kept = {}  # piece → its CountedCorpus, counted here, until a part encodes it
+        self.kept = {}  # pieces (their numbers) → their CountedCorpus, counted here, until a part encodes them
         self.kept_dir = None
         self.paused = []
 
@@ -58,17 +58,20 @@ def _store(name):
     return get_worker().plugins[name]
 
 
-def _count_piece_kept(store_name, i, piece, lowercase, max_vocab_size):
-    """count_piece, keeping the counted stream on this worker for the part that will encode it; also returns
-    this worker's address."""
+def _count_pieces_kept(store_name, indices, pieces, lowercase, max_vocab_size):
+    """The pieces of a part (indices: their numbers, increasing) counted in one pass (counted_pieces), the
+    counted stream kept on this worker for the part that will encode it: (piece_counts, this worker's
+    address)."""
     from distributed import get_worker
 
     store = _store(store_name)
     if store.kept_dir is None:
         store.kept_dir = tempfile.mkdtemp(prefix="w2v-nce-counted-", dir=store.local_directory)
-    store.kept.pop(i, None)  # a count run again rewrites the stream: no stale entry if it fails
-    counts, store.kept[i] = count_piece(piece, lowercase, max_vocab_size, os.path.join(store.kept_dir, f"piece{i}.i32"))
-    return counts + (get_worker().address,)
+    group = tuple(indices)
+    store.kept.pop(group, None)  # a count run again rewrites the stream: no stale entry if it fails
+    counted = counted_pieces(pieces, lowercase, os.path.join(store.kept_dir, f"pieces{group[0]}.i32"), max_vocab_size)
+    store.kept[group] = counted
+    return piece_counts(counted, indices), get_worker().address
 
 
 def new_store(client):

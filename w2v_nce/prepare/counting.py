@@ -96,7 +96,8 @@ class CountedCorpus:
     the stream in place into the EncodedCorpus of that vocabulary (as EncodedCorpus.encode would).
     byte_range=(start, end): only those bytes of a corpus of one plain text file (both at line starts, or the
     file's end). Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a
-    token pruned twice counts twice), max_pruned_count (the highest count an entry had when pruned).
+    token pruned twice counts twice), max_pruned_count (the highest count an entry had when pruned), input_ends
+    (after each input: the raw words, sentences and table entries counted up to its end).
     """
 
     def __init__(self, corpus, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
@@ -118,6 +119,7 @@ class CountedCorpus:
         self.max_pruned_count = 0
         self.generations = Generations(stream_path)
         self._entries = None  # entry indices of the words of the vocabulary built here
+        self.input_ends = []
         invalid = self._count(block_bytes)
         if warn:
             warn_invalid_utf8(invalid)
@@ -160,6 +162,7 @@ class CountedCorpus:
             for i, block in (read_ahead(blocks) if self.read_ahead else blocks):
                 if i != current:  # the inputs before end with a newline: nothing of them is carried
                     invalid[paths[current]] += int(scan[SCAN_INVALID]) - seen
+                    self._inputs_end(i, scan)
                     current, seen = i, int(scan[SCAN_INVALID])
                 buf = np.frombuffer(block, np.uint8)
                 if carry.shape[0]:
@@ -168,11 +171,17 @@ class CountedCorpus:
                 carry = buf[pos:].copy()
             run(carry, True)
             invalid[paths[current]] += int(scan[SCAN_INVALID]) - seen
+            self._inputs_end(len(paths), scan)
         self.stream_ids = written
         self.raw_words = int(scan[SCAN_TOKENS])
         self.raw_sentences = int(scan[SCAN_SENTENCES])
         self.invalid_utf8 = int(scan[SCAN_INVALID])
         return invalid
+
+    def _inputs_end(self, upto, scan):
+        """The inputs before `upto` are read (those that gave no block among them): their input_ends."""
+        end = (int(scan[SCAN_TOKENS]), int(scan[SCAN_SENTENCES]), int(self.table.size[0]))
+        self.input_ends.extend([end] * (upto - len(self.input_ends)))
 
     def _prune(self, stream_position):
         """Drop the rarest entries until a quarter of the table is free; the renumbering is kept for the remap."""
@@ -188,6 +197,9 @@ class CountedCorpus:
         self.pruned += int(dropped)
         self.max_pruned_count = max(self.max_pruned_count, int(highest))
         self.generations.add(stream_position, new_index)
+        # the entries counted up to an input's end: those of them that stay
+        kept = np.concatenate([[0], np.cumsum(new_index >= 0)])
+        self.input_ends = [(w, s, int(kept[min(e, n)])) for w, s, e in self.input_ends]
 
     # --- vocabulary ----------------------------------------------------------------------------------------
 
@@ -235,18 +247,12 @@ class CountedCorpus:
     def word_counts(self):
         """{word: count} of every word counted, in first-seen order (what a Counter updated with the tokens
         holds, less the entries pruned)."""
-        t = self.table
-        n = int(t.size[0])
-        counts = t.counts[:n]
-        plain = np.ones(n, bool)
-        items = []
-        for w, members in (T.lowercased_groups(t) if self.lowercase else {}).items():
-            plain[members] = False
-            items.append((min(members), w, int(counts[members].sum())))
-        entries = np.nonzero(plain)[0]
-        items.extend(zip(entries.tolist(), T.keys(t, entries), counts[entries].tolist()))
-        items.sort(key=lambda item: item[0])
-        return {w: c for _, w, c in items}
+        return {w: c for _, w, c in self.word_entries()}
+
+    def word_entries(self):
+        """(entry, word, count) of every word counted, in first-seen order (entry: its first entry in the table,
+        which input_ends place in an input)."""
+        return T.first_seen_words(self.table, self.lowercase)
 
     def _final_ids(self, vocab):
         """final[entry of the last generation] = the id of its word in vocab, or −1."""

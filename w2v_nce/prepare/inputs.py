@@ -252,9 +252,13 @@ def reading(path):
 def read_blocks(path, block_bytes=BLOCK_BYTES, byte_range=None):
     """The bytes of an input (text or gzip) in blocks of block_bytes (the first at least 64 KiB, checked for NUL
     bytes: a binary file is refused); read errors become W2VError naming the input (reading). byte_range=(start,
-    end): only those bytes of a plain text file."""
+    end), end None for the input's end: of a plain text file exactly those bytes (start and end at line starts: it
+    is sought); of a gzip file, the lines that start in that range of its content (read_ranges)."""
+    if byte_range is not None and is_gzip(path):
+        yield from (block for _, block in read_ranges(path, [byte_range], block_bytes))
+        return
     first = True
-    left = None if byte_range is None else byte_range[1] - byte_range[0]
+    left = None if byte_range is None or byte_range[1] is None else byte_range[1] - byte_range[0]
     with reading(path), _opened(path, byte_range) as f:
         while left is None or left > 0:
             size = block_bytes if not first else max(block_bytes, 1 << 16)
@@ -270,6 +274,53 @@ def read_blocks(path, block_bytes=BLOCK_BYTES, byte_range=None):
             yield raw
 
 
+def read_ranges(path, ranges, block_bytes=BLOCK_BYTES):
+    """(k, bytes) of the byte ranges of one input (increasing, disjoint; end None: to the end), range by range:
+    of a plain file each range read as read_blocks reads it; of a gzip file, which cannot be sought, the lines
+    that start in each range of its content, gunzipped once from the start up to the last range's last line
+    (line_ranges)."""
+    if not is_gzip(path):
+        for k, byte_range in enumerate(ranges):
+            yield from ((k, block) for block in read_blocks(path, block_bytes, byte_range))
+        return
+    yield from line_ranges(read_blocks(path, block_bytes), ranges)
+
+
+def line_ranges(blocks, ranges):
+    """(k, bytes) of a text given as blocks from its first byte: range k = (start, end) (increasing, disjoint; end
+    None: to the end) holds the lines that start in it, from the first line start ≥ start (0, or the byte after the
+    first newline at or after start − 1) to the first line start ≥ end: ranges that tile the text give each line to
+    exactly one of them."""
+    k, at, begin, stop = 0, 0, None, 0  # stop: where range k − 1 stopped (a line start)
+    for block in blocks:
+        lo = 0  # the bytes of the block before lo are placed
+        while k < len(ranges):
+            start, end = ranges[k]
+            if begin is None:
+                if start <= stop:  # no line starts in [start, stop)
+                    begin = stop
+                else:
+                    j = block.find(b"\n", max(lo, start - 1 - at))
+                    if j < 0:
+                        break
+                    begin = at + j + 1
+                if end is not None and begin >= end:  # no line starts in the range
+                    k, begin, stop = k + 1, None, begin
+                    continue
+            lo = max(lo, begin - at)
+            j = -1 if end is None else block.find(b"\n", max(lo, end - 1 - at))
+            if j < 0:
+                if len(block) > lo:
+                    yield k, block[lo:] if lo else block
+                break
+            if j + 1 > lo:
+                yield k, block[lo:j + 1]
+            k, begin, stop, lo = k + 1, None, at + j + 1, j + 1
+        if k >= len(ranges):
+            return
+        at += len(block)
+
+
 def is_gzip(path):
     with reading(path), open(path, "rb") as f:
         return f.read(2) == GZIP_MAGIC
@@ -277,7 +328,9 @@ def is_gzip(path):
 
 def uncompressed_size(path):
     """The size of a plain file, or of a .gz file's content: its trailer's size modulo 2³² (ISIZE), raised by
-    2³² while below the compressed size."""
+    2³² while below the compressed size less what gzip adds (its header and trailer, a name, 5 bytes per stored
+    block of 64 KiB: at most 64 KiB + a thousandth of the file here), so that a small or incompressible file
+    keeps its own size."""
     with reading(path):
         size = os.path.getsize(path)
         with open(path, "rb") as f:
@@ -285,7 +338,7 @@ def uncompressed_size(path):
                 return size
             f.seek(-4, os.SEEK_END)
             content = int.from_bytes(f.read(4), "little")
-    while content < size:
+    while content < size - (1 << 16) - size // 1000:
         content += 1 << 32
     return content
 

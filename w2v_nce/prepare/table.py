@@ -82,3 +82,19 @@ def lowercased_groups(t):
         if e >= 0:
             groups[w].append(int(e))
     return groups
+
+
+def first_seen_words(t, lowercase):
+    """(entry, word, count) of every word of the table in first-seen order; lowercase: the entries of one
+    lowercased word as one, at its first entry, their counts summed."""
+    n = int(t.size[0])
+    counts = t.counts[:n]
+    plain = np.ones(n, bool)
+    items = []
+    for w, members in (lowercased_groups(t) if lowercase else {}).items():
+        plain[members] = False
+        items.append((min(members), w, int(counts[members].sum())))
+    entries = np.nonzero(plain)[0]
+    items.extend(zip(entries.tolist(), keys(t, entries), counts[entries].tolist()))
+    items.sort(key=lambda item: item[0])
+    return items
