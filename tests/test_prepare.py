@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import w2v_nce
 from w2v_nce.prepare.corpus import TextCorpus
 from w2v_nce.core.errors import W2VError, W2VWarning
+from w2v_nce.cluster.pieces import PieceInputs
 from w2v_nce.prepare.counting import CountedCorpus
 from w2v_nce.prepare.inputs import line_ranges
 from w2v_nce.prepare.stream import EncodedCorpus
@@ -117,8 +118,9 @@ def test_a_byte_range_and_a_sentence_range_give_the_reference_of_that_text(tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", W2VWarning)
         sentences = list(TextCorpus(alone, lowercase=lowercase, max_sentence=max_sentence))
-    counted = CountedCorpus(path, str(tmp / "s.i32"), lowercase, max_sentence=max_sentence, warn=False,
-                            byte_range=(a, b))
+    piece = dict(paths=[path], start=a, end=b, bytes=b - a)
+    counted = CountedCorpus(PieceInputs([piece]), str(tmp / "s.i32"), lowercase, max_sentence=max_sentence,
+                            warn=False)
     assert list(counted.word_counts().items()) == list(Counter(t for s in sentences for t in s).items())
     assert (counted.raw_words, counted.raw_sentences) == (sum(map(len, sentences)), len(sentences))
     if not sentences:

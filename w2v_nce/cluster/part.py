@@ -2,10 +2,10 @@
 the driver pins to that worker.
 
 A part lives on one worker: its id stream, encoded there once into a temporary file, and the engine that trains
-it on a local copy of the weights. A piece is counted on the worker of the part it is dealt to (run.py), which
-keeps the counted stream; the part that holds the piece is opened on that worker and only remaps its sentences (on
-any other worker it counts the piece again). A dead worker's parts are opened again, encoded from
-the shared files, on a surviving worker.
+it on a local copy of the weights. The pieces dealt to a part are counted in one pass on its worker (run.py,
+store.py), which keeps the counted stream; the part is opened on that worker and only remaps that stream (on any
+other worker it counts its pieces again). A dead worker's parts are opened again, encoded from the shared files, on
+a surviving worker.
 
 Synchronizations and rounds are numbered. Round s's task of every part takes the exchange of round s − 1 (every
 part's change, or every combined shard: exchange.py), worker to worker (not through the driver): the changes as

@@ -24,7 +24,7 @@ import numpy as np
 from ..core.errors import W2VError
 from . import table as T
 from .corpus import MAX_SENTENCE
-from .inputs import BLOCK_BYTES, read_blocks, resolve_inputs, warn_invalid_utf8
+from .inputs import BLOCK_BYTES, resolve_inputs, warn_invalid_utf8
 from .remap import Generations, remap_stream
 from .stream import CHUNK_WORDS
 from .tokens import (GROW, PRUNE, SCAN_FIELDS, SCAN_INVALID, SCAN_SENTENCES, SCAN_TOKENS, count_tokens, new_table,
@@ -94,18 +94,14 @@ class CountedCorpus:
 
     vocabulary(min_count, max_vocab) gives the Vocabulary (as Vocabulary.build would); encode(vocab) rewrites
     the stream in place into the EncodedCorpus of that vocabulary (as EncodedCorpus.encode would).
-    byte_range=(start, end): only those bytes of a corpus of one plain text file (both at line starts, or the
-    file's end). Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a
+    A corpus may be any Inputs (cluster/pieces.PieceInputs: ranges of files). Attributes: raw_words, raw_sentences, invalid_utf8, pruned (table entries dropped by pruning: a
     token pruned twice counts twice), max_pruned_count (the highest count an entry had when pruned), input_ends
     (after each input: the raw words, sentences and table entries counted up to its end).
     """
 
     def __init__(self, corpus, stream_path, lowercase=False, max_vocab_size=DEFAULT_MAX_VOCAB_SIZE,
-                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True, byte_range=None):
+                 max_sentence=MAX_SENTENCE, block_bytes=BLOCK_BYTES, warn=True, read_ahead=True):
         self.inputs = resolve_inputs(corpus)
-        if byte_range is not None and len(self.inputs) != 1:
-            raise ValueError("a byte range is read from a corpus of one file")
-        self.byte_range = byte_range
         if not isinstance(max_vocab_size, int) or max_vocab_size < 1:
             raise W2VError(f"max_vocab_size must be an integer ≥ 1, got {max_vocab_size!r}")
         self.stream_path = stream_path
@@ -153,10 +149,7 @@ class CountedCorpus:
                         return pos
 
             paths = self.inputs.paths
-            if self.byte_range is None:
-                blocks = self.inputs.blocks(block_bytes)
-            else:
-                blocks = ((0, b) for b in read_blocks(paths[0], block_bytes, self.byte_range))
+            blocks = self.inputs.blocks(block_bytes)
             invalid = dict.fromkeys(paths, 0)
             current, seen = 0, 0  # the input being read; the invalid sequences before it
             for i, block in (read_ahead(blocks) if self.read_ahead else blocks):
